@@ -1,0 +1,38 @@
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { readFileSync } from 'node:fs';
+import esbuild from 'rollup-plugin-esbuild';
+
+const production = process.env.NODE_ENV !== 'development';
+const plugins = () => [
+  nodeResolve({ browser: true }),
+  commonjs(),
+  esbuild({ target: 'es2022', minify: production, sourceMap: false }),
+];
+
+/** Inlines the already-built filter worker into the page script as source text. */
+const workerSource = () => ({
+  name: 'worker-source',
+  resolveId: (id) => (id === 'virtual:worker-source' ? '\0worker-source' : null),
+  load(id) {
+    if (id !== '\0worker-source') return null;
+    const file = 'build/worker.js';
+    this.addWatchFile(file);
+    return `export default ${JSON.stringify(readFileSync(file, 'utf8'))};`;
+  },
+});
+
+const entry = (name, extra = []) => ({
+  input: `src/entries/${name}.ts`,
+  output: { file: `build/ext/${name}.js`, format: 'iife', sourcemap: false },
+  plugins: [...extra, ...plugins()],
+});
+
+// Rollup builds an array of configs in order: the worker first, so page.js can inline it.
+export default [
+  { input: 'src/entries/worker.ts', output: { file: 'build/worker.js', format: 'iife' }, plugins: plugins() },
+  entry('page', [workerSource()]),
+  entry('content'),
+  entry('background'),
+  entry('popup'),
+];

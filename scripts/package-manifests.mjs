@@ -1,0 +1,45 @@
+// Lays out dist/chrome and dist/firefox from the rollup output, extension/ and models/.
+// Firefox gets the base manifest with extension/manifest.firefox.json merged over it.
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const base = JSON.parse(readFileSync(join(root, 'extension/manifest.base.json'), 'utf8'));
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+base.version = version;
+
+function merge(a, b) {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && a[k] && typeof a[k] === 'object' ? merge(a[k], v) : v;
+  }
+  return out;
+}
+
+const targets = {
+  chrome: base,
+  firefox: (() => {
+    const m = merge(base, JSON.parse(readFileSync(join(root, 'extension/manifest.firefox.json'), 'utf8')));
+    // Firefox MV3 runs background scripts, not a service worker.
+    delete m.background.service_worker;
+    return m;
+  })(),
+};
+
+const built = join(root, 'build/ext');
+for (const [name, manifest] of Object.entries(targets)) {
+  const dir = join(root, 'dist', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(built, dir, { recursive: true });
+  for (const f of readdirSync(join(root, 'extension'))) {
+    if (!f.startsWith('manifest.')) cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
+  }
+  cpSync(join(root, 'models'), join(dir, 'models'), {
+    recursive: true,
+    // Training-side files (parity fixtures) stay out of the extension.
+    filter: (src) => !src.endsWith('parity.json'),
+  });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
+console.log('dist/chrome and dist/firefox written');

@@ -1,0 +1,29 @@
+import type { FilterSpec } from '../settings';
+
+/**
+ * One stage that turns a camera frame into an output frame.
+ *
+ * Ownership: `process` BORROWS `frame`. It must not close it and must not keep a reference
+ * after the returned promise settles; the caller closes it on every path. The returned
+ * frame is NEW and owned by the caller, has `frame.timestamp`, the frame's display size,
+ * and no alpha. When `process` rejects, it has returned nothing and leaked nothing.
+ */
+export interface Filter {
+  /** What runs it, for the popup: e.g. "webgl2", "canvas2d", "tfjs-wasm". */
+  readonly backend: string;
+  process(frame: VideoFrame): Promise<VideoFrame>;
+  /** Frees GPU memory and models. The filter is unusable afterwards. */
+  dispose(): void;
+}
+
+/** Where a filter may load its files from (the extension's own origin) and what it may use. */
+export interface FilterEnv {
+  /** Base URL of the extension's files, ending in '/', or null when unknown. */
+  assetBase: string | null;
+}
+
+export type FilterFactory = (spec: FilterSpec, env: FilterEnv) => Promise<Filter>;
+
+export class FilterError extends Error {
+  override name = 'FilterError';
+}

@@ -1,0 +1,308 @@
+import type { Filter, FilterEnv, FilterFactory } from '../filters/filter';
+import { sameFilter, type FilterSpec } from '../settings';
+import { NeutralFrames } from './neutral';
+
+/** What the pump reports about itself, about once a second. Plain data: it crosses threads. */
+export interface PumpStatus {
+  filter: FilterSpec | null;
+  /** 'ok' | 'loading' | 'failed' (fail-closed output) | 'waiting' (no settings yet). */
+  state: 'ok' | 'loading' | 'failed' | 'waiting' | 'off';
+  backend: string | null;
+  framesIn: number;
+  framesOut: number;
+  /** Frames closed unprocessed because a newer one arrived (newest wins). */
+  dropped: number;
+  /** Frames written as a fallback (last good output or neutral) instead of filter output. */
+  fallbackFrames: number;
+  fpsIn: number;
+  fpsOut: number;
+  /** Median filter time over the last 60 frames, ms. */
+  filterMs: number | null;
+  lastError: string | null;
+  width: number;
+  height: number;
+}
+
+export interface PumpOptions {
+  readable: ReadableStream<VideoFrame>;
+  writable: WritableStream<VideoFrame>;
+  createFilter: FilterFactory;
+  env: FilterEnv;
+  onStatus?: (s: PumpStatus) => void;
+  /** Called with a small thumbnail of the output while previews are requested. */
+  onPreview?: (bitmap: ImageBitmap) => void;
+  /** How long the last good output is repeated after a failure before neutral frames. */
+  holdMs?: number;
+  /** How long frames are held back while no filter setting has arrived. */
+  settingsTimeoutMs?: number;
+  statusIntervalMs?: number;
+}
+
+/**
+ * Moves frames from a source to a sink through the current filter.
+ *
+ * - At most two frames are in flight (one in the filter, one waiting); a newer frame
+ *   replaces the waiting one, which is closed (newest wins).
+ * - Every frame read is closed or handed to the sink exactly once, on every path.
+ * - Output keeps the input timestamp; "off" hands the input frame itself to the sink.
+ * - Fail closed: while a filter is selected but failing or loading, the sink gets the last
+ *   good output (for `holdMs`) and then neutral frames, never the raw camera.
+ */
+export class FramePump {
+  private readonly reader: ReadableStreamDefaultReader<VideoFrame>;
+  private readonly writer: WritableStreamDefaultWriter<VideoFrame>;
+  private spec: FilterSpec | null = null;
+  private filter: Filter | null = null;
+  private loading: Promise<void> | null = null;
+  private loadToken = 0;
+  private failure: string | null = null;
+  private pending: VideoFrame | null = null;
+  private busy: Promise<void> | null = null;
+  private lastGood: VideoFrame | null = null;
+  private lastGoodAt = 0;
+  private readonly neutral = new NeutralFrames();
+  private stopped = false;
+  private readonly startedAt = performance.now();
+  private readonly timings: number[] = [];
+  private counts = { framesIn: 0, framesOut: 0, dropped: 0, fallbackFrames: 0 };
+  private lastStatus = { at: performance.now(), framesIn: 0, framesOut: 0 };
+  private fps = { in: 0, out: 0 };
+  private size = { width: 0, height: 0 };
+  private lastError: string | null = null;
+  private previewEveryMs = 0;
+  private lastPreviewAt = 0;
+  private statusTimer: ReturnType<typeof setInterval> | null = null;
+  readonly done: Promise<void>;
+
+  constructor(private readonly opts: PumpOptions) {
+    this.reader = opts.readable.getReader();
+    this.writer = opts.writable.getWriter();
+    if (opts.onStatus) {
+      this.statusTimer = setInterval(() => this.emitStatus(), opts.statusIntervalMs ?? 1000);
+    }
+    this.done = this.readLoop();
+  }
+
+  /** Selects the filter. Frames keep flowing through the old one until the new one is ready. */
+  setFilter(spec: FilterSpec): void {
+    if (this.stopped) return;
+    if (this.spec && sameFilter(this.spec, spec) && !this.failure) return;
+    this.spec = spec;
+    this.failure = null;
+    const token = ++this.loadToken;
+    if (spec.kind === 'off') {
+      this.replaceFilter(null);
+      this.loading = null;
+      return;
+    }
+    this.loading = this.opts.createFilter(spec, this.opts.env).then(
+      (f) => {
+        if (token !== this.loadToken || this.stopped) {
+          f.dispose();
+          return;
+        }
+        this.replaceFilter(f);
+        this.loading = null;
+      },
+      (e: unknown) => {
+        if (token !== this.loadToken) return;
+        this.replaceFilter(null);
+        this.loading = null;
+        this.failure = errorText(e);
+        this.lastError = this.failure;
+      },
+    );
+  }
+
+  /** Asks for a thumbnail of the output every `everyMs` (0 stops). */
+  setPreview(everyMs: number): void {
+    this.previewEveryMs = Math.max(0, everyMs);
+  }
+
+  status(): PumpStatus {
+    const t = [...this.timings].sort((a, b) => a - b);
+    const spec = this.spec;
+    let state: PumpStatus['state'] = 'ok';
+    if (!spec) state = 'waiting';
+    else if (spec.kind === 'off') state = 'off';
+    else if (this.failure) state = 'failed';
+    else if (this.loading && !this.filter) state = 'loading';
+    return {
+      filter: spec,
+      state,
+      backend: this.filter?.backend ?? null,
+      ...this.counts,
+      fpsIn: this.fps.in,
+      fpsOut: this.fps.out,
+      filterMs: t.length ? t[Math.floor(t.length / 2)]! : null,
+      lastError: this.lastError,
+      width: this.size.width,
+      height: this.size.height,
+    };
+  }
+
+  /** Stops reading, closes every frame it holds, closes the sink and frees the filter. */
+  async stop(): Promise<void> {
+    if (this.stopped) return this.done;
+    this.stopped = true;
+    this.loadToken++;
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    await this.reader.cancel().catch(() => {});
+    await this.done;
+  }
+
+  private replaceFilter(f: Filter | null): void {
+    const old = this.filter;
+    this.filter = f;
+    if (old) {
+      // A frame may be inside the old filter right now: free it once that frame is done.
+      const busy = this.busy;
+      if (busy) void busy.finally(() => old.dispose());
+      else old.dispose();
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const { value, done } = await this.reader.read();
+        if (done || !value) break;
+        if (this.stopped) {
+          value.close();
+          break;
+        }
+        this.counts.framesIn++;
+        if (this.pending) {
+          this.pending.close();
+          this.counts.dropped++;
+        }
+        this.pending = value;
+        this.kick();
+      }
+    } catch (e) {
+      if (!this.stopped) this.lastError = `camera stream: ${errorText(e)}`;
+    } finally {
+      this.stopped = true;
+      if (this.statusTimer) clearInterval(this.statusTimer);
+      this.pending?.close();
+      this.pending = null;
+      while (this.busy) await this.busy;
+      this.replaceFilter(null);
+      this.lastGood?.close();
+      this.lastGood = null;
+      this.neutral.dispose();
+      await this.writer.close().catch(() => {});
+      this.emitStatus();
+    }
+  }
+
+  private kick(): void {
+    if (this.busy || !this.pending) return;
+    const frame = this.pending;
+    this.pending = null;
+    this.busy = this.handle(frame).finally(() => {
+      this.busy = null;
+      if (!this.stopped) this.kick();
+    });
+  }
+
+  private async handle(input: VideoFrame): Promise<void> {
+    let frame: VideoFrame | null = input;
+    let out: VideoFrame | null = null;
+    try {
+      this.size = { width: frame.displayWidth, height: frame.displayHeight };
+      const spec = this.spec;
+      if (!spec) {
+        // No settings yet: never guess "off". Hold frames briefly, then send neutral ones.
+        if (performance.now() - this.startedAt > (this.opts.settingsTimeoutMs ?? 2000)) {
+          out = this.fallback(frame);
+        }
+      } else if (spec.kind === 'off') {
+        out = frame;
+        frame = null;
+      } else if (this.filter && !this.failure) {
+        const filter = this.filter;
+        const t0 = performance.now();
+        try {
+          out = await filter.process(frame);
+          this.timings.push(performance.now() - t0);
+          if (this.timings.length > 60) this.timings.shift();
+          this.lastGood?.close();
+          this.lastGood = out.clone();
+          this.lastGoodAt = performance.now();
+        } catch (e) {
+          this.lastError = `${spec.kind} filter: ${errorText(e)}`;
+          out = this.fallback(frame);
+        }
+      } else {
+        out = this.fallback(frame);
+      }
+    } catch (e) {
+      this.lastError = errorText(e);
+      out?.close();
+      out = null;
+    } finally {
+      frame?.close();
+    }
+    if (!out) return;
+    this.maybePreview(out);
+    try {
+      await this.writer.write(out);
+      this.counts.framesOut++;
+    } catch (e) {
+      try {
+        out.close();
+      } catch {
+        /* the sink may already have closed it */
+      }
+      if (!this.stopped) {
+        this.lastError = `sink: ${errorText(e)}`;
+        void this.stop();
+      }
+    }
+  }
+
+  /** Last good output (re-stamped) for a while, then a neutral frame. Never the input. */
+  private fallback(frame: VideoFrame): VideoFrame {
+    this.counts.fallbackFrames++;
+    const good = this.lastGood;
+    const sameSize = good && good.displayWidth === frame.displayWidth && good.displayHeight === frame.displayHeight;
+    const holdMs = this.opts.holdMs ?? 1000;
+    if (good && sameSize && performance.now() - this.lastGoodAt < holdMs) {
+      return new VideoFrame(good, { timestamp: frame.timestamp, alpha: 'discard' });
+    }
+    return this.neutral.make(frame, good && sameSize ? good : frame);
+  }
+
+  private maybePreview(out: VideoFrame): void {
+    const cb = this.opts.onPreview;
+    if (!cb || this.previewEveryMs <= 0) return;
+    const now = performance.now();
+    if (now - this.lastPreviewAt < this.previewEveryMs) return;
+    this.lastPreviewAt = now;
+    const w = 192;
+    const h = Math.max(1, Math.round((w * out.displayHeight) / Math.max(1, out.displayWidth)));
+    const copy = out.clone();
+    createImageBitmap(copy, { resizeWidth: w, resizeHeight: h, resizeQuality: 'low' })
+      .then(cb, () => {})
+      .finally(() => copy.close());
+  }
+
+  private emitStatus(): void {
+    const now = performance.now();
+    const dt = (now - this.lastStatus.at) / 1000;
+    if (dt > 0.2) {
+      this.fps = {
+        in: (this.counts.framesIn - this.lastStatus.framesIn) / dt,
+        out: (this.counts.framesOut - this.lastStatus.framesOut) / dt,
+      };
+      this.lastStatus = { at: now, framesIn: this.counts.framesIn, framesOut: this.counts.framesOut };
+    }
+    this.opts.onStatus?.(this.status());
+  }
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return `${e.name === 'Error' ? '' : e.name + ': '}${e.message}`;
+  return String(e);
+}

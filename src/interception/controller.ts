@@ -1,0 +1,164 @@
+import { connect, parseToMain, type ToIsolated } from '../bridge/protocol';
+import type { FilterFactory } from '../filters/filter';
+import { captureNativeFrameApis } from '../frames/source-sink';
+import { Pipeline, type WorkerIntrinsics } from '../pipeline/pipeline';
+import type { FilterSpec } from '../settings';
+import { installDisguise, replaceMethod, type Disguise } from './native';
+import { TrackRegistry } from './tracks';
+
+export interface ControllerOptions {
+  workerSource: string | null;
+  createFilter: FilterFactory;
+  /** Tests: run the <video>/<canvas> polyfill even where native APIs exist. */
+  forcePolyfill?: boolean;
+}
+
+type GetUserMedia = (this: MediaDevices, c?: MediaStreamConstraints) => Promise<MediaStream>;
+type LegacyGetUserMedia = (
+  this: Navigator,
+  c: MediaStreamConstraints,
+  ok: (s: MediaStream) => void,
+  fail: (e: unknown) => void,
+) => void;
+
+/**
+ * Everything Brushcam does in the page's MAIN world: wraps the camera tracks that
+ * getUserMedia returns, owns their pipelines, and applies the settings that arrive over
+ * the private bridge. Nothing is exposed on `window`.
+ */
+export class PageController {
+  private readonly disguise: Disguise;
+  private readonly registry: TrackRegistry;
+  private readonly apis = captureNativeFrameApis();
+  private readonly intrinsics: WorkerIntrinsics;
+  private filter: FilterSpec | null = null;
+  private assetBase: string | null = null;
+  private port: MessagePort | null = null;
+  private previewEveryMs = 0;
+  private statusTimer: ReturnType<typeof setInterval> | null = null;
+  /** Another extension had already replaced getUserMedia before us. */
+  readonly chained: boolean;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.intrinsics = {
+      Worker,
+      Blob,
+      createObjectURL: URL.createObjectURL.bind(URL),
+      revokeObjectURL: URL.revokeObjectURL.bind(URL),
+    };
+    this.disguise = installDisguise();
+    this.registry = new TrackRegistry(this.disguise, () => this.sendStatus());
+    this.chained = this.patchGetUserMedia();
+  }
+
+  /** Connects to the isolated content script (the only source of settings). */
+  connectBridge(): void {
+    connect('main', (port) => {
+      this.port = port;
+      port.onmessage = (e) => this.onBridgeMessage(e.data);
+    });
+  }
+
+  /** Applies a filter to every running and future pipeline. */
+  setFilter(spec: FilterSpec, assetBase: string | null = this.assetBase): void {
+    this.filter = spec;
+    this.assetBase = assetBase;
+    for (const g of this.registry.live) g.pipeline.setFilter(spec);
+  }
+
+  get pipelines(): Pipeline[] {
+    return [...this.registry.live].map((g) => g.pipeline);
+  }
+
+  private onBridgeMessage(raw: unknown): void {
+    const msg = parseToMain(raw);
+    if (!msg) return;
+    if (msg.t === 'config') this.setFilter(msg.filter, msg.assetBase);
+    else if (msg.t === 'preview') {
+      this.previewEveryMs = msg.everyMs;
+      this.updatePreview();
+    }
+  }
+
+  /** Only the newest live pipeline produces previews. */
+  private updatePreview(): void {
+    const ps = this.pipelines;
+    ps.forEach((p, i) => p.setPreview(i === ps.length - 1 ? this.previewEveryMs : 0));
+  }
+
+  private sendStatus(): void {
+    if (!this.port) return;
+    const pipelines = this.pipelines.map((p) => p.status()).filter((s) => s !== null);
+    const msg: ToIsolated = { ns: 'brushcam', t: 'status', pipelines, chained: this.chained };
+    this.port.postMessage(msg);
+  }
+
+  /** Wraps one camera track; returns the processed track the page gets. */
+  wrap(camera: MediaStreamTrack): MediaStreamTrack {
+    const pipeline = new Pipeline(camera, {
+      apis: this.apis,
+      workerSource: this.o.workerSource,
+      intrinsics: this.intrinsics,
+      createFilter: this.o.createFilter,
+      env: { assetBase: this.assetBase },
+      forcePolyfill: this.o.forcePolyfill,
+      onPreview: (bitmap) => {
+        if (this.port) this.port.postMessage({ ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
+        else bitmap.close();
+      },
+    });
+    if (this.filter) pipeline.setFilter(this.filter);
+    this.registry.adopt(camera, pipeline);
+    this.updatePreview();
+    if (!this.statusTimer) {
+      this.statusTimer = setInterval(() => {
+        if (this.registry.live.size === 0 && this.statusTimer) {
+          clearInterval(this.statusTimer);
+          this.statusTimer = null;
+        }
+        this.sendStatus();
+      }, 1000);
+    }
+    return pipeline.track;
+  }
+
+  private patchGetUserMedia(): boolean {
+    const md = globalThis.MediaDevices?.prototype;
+    if (!md || typeof md.getUserMedia !== 'function') return false;
+    const original = md.getUserMedia as GetUserMedia;
+    const chained = !/\[native code\]/.test(Function.prototype.toString.call(original));
+    const NativeMediaStream = MediaStream;
+    const self = this;
+    const getUserMedia = this.disguise.native(async function getUserMedia(this: MediaDevices, constraints?: MediaStreamConstraints) {
+      const stream = await original.call(this, constraints);
+      if (!constraints?.video || stream.getVideoTracks().length === 0) return stream;
+      const out = new NativeMediaStream();
+      for (const t of stream.getTracks()) {
+        if (t.kind !== 'video') {
+          out.addTrack(t);
+          continue;
+        }
+        try {
+          out.addTrack(self.wrap(t));
+        } catch (e) {
+          // Never hand out the raw camera when we could not wrap it.
+          for (const x of stream.getTracks()) x.stop();
+          throw new DOMException(`Brushcam could not process the camera: ${e instanceof Error ? e.message : String(e)}`, 'NotReadableError');
+        }
+      }
+      return out;
+    }, 'getUserMedia', 0);
+    replaceMethod(md, 'getUserMedia', getUserMedia);
+
+    // Legacy callback forms, where the browser still has them.
+    const nav = Navigator.prototype as unknown as Record<string, unknown>;
+    for (const name of ['getUserMedia', 'webkitGetUserMedia', 'mozGetUserMedia']) {
+      if (typeof nav[name] !== 'function') continue;
+      const legacy = this.disguise.native(function (this: Navigator, c: MediaStreamConstraints, ok: (s: MediaStream) => void, fail: (e: unknown) => void) {
+        navigator.mediaDevices.getUserMedia(c).then(ok, fail);
+      } as LegacyGetUserMedia, name, 3);
+      replaceMethod(nav, name, legacy);
+    }
+    return chained;
+  }
+}

@@ -1,0 +1,186 @@
+import type { FilterEnv, FilterFactory } from '../filters/filter';
+import { FramePump, type PumpStatus } from '../frames/pump';
+import { createSink, createSource, type NativeFrameApis } from '../frames/source-sink';
+import type { FilterSpec } from '../settings';
+import type { FromWorker, ToWorker } from './messages';
+
+export type Placement = 'starting' | 'worker' | 'main-thread';
+
+export interface PipelineStatus extends PumpStatus {
+  placement: Placement;
+  frames: 'native' | 'polyfill';
+}
+
+/** Constructors captured at document_start, before page scripts could replace them. */
+export interface WorkerIntrinsics {
+  Worker: typeof Worker;
+  Blob: typeof Blob;
+  createObjectURL: (b: Blob) => string;
+  revokeObjectURL: (u: string) => void;
+}
+
+export interface PipelineOptions {
+  apis: NativeFrameApis;
+  /** Source of the filter worker (a classic script), or null to run on the main thread. */
+  workerSource: string | null;
+  intrinsics: WorkerIntrinsics | null;
+  createFilter: FilterFactory;
+  env: FilterEnv;
+  forcePolyfill?: boolean;
+  /** How long the worker may take to say it is alive before the main thread takes over. */
+  workerTimeoutMs?: number;
+  onStatus?: (s: PipelineStatus) => void;
+  onPreview?: (b: ImageBitmap) => void;
+}
+
+/**
+ * One camera track → one processed track. The filter runs in a dedicated worker when the
+ * page allows one, otherwise on the main thread; callers see the same API either way.
+ * `track` exists as soon as the constructor returns.
+ */
+export class Pipeline {
+  readonly track: MediaStreamTrack;
+  readonly frames: 'native' | 'polyfill';
+  placement: Placement = 'starting';
+  private spec: FilterSpec | null = null;
+  private previewEveryMs = 0;
+  private worker: Worker | null = null;
+  private pump: FramePump | null = null;
+  private disposed = false;
+  private lastStatus: PipelineStatus | null = null;
+  private readonly source: ReturnType<typeof createSource>;
+  private readonly sink: ReturnType<typeof createSink>;
+  readonly ready: Promise<void>;
+  private resolveStopped!: () => void;
+  /** Resolves when the frame loop has ended and every frame has been released. */
+  readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
+
+  constructor(readonly camera: MediaStreamTrack, private readonly o: PipelineOptions) {
+    const frameRate = camera.getSettings().frameRate ?? 30;
+    this.source = createSource(camera, { apis: o.apis, forcePolyfill: o.forcePolyfill, frameRate });
+    this.sink = createSink({ apis: o.apis, forcePolyfill: o.forcePolyfill });
+    this.track = this.sink.track;
+    this.frames = this.source.kind === 'native' && this.sink.kind === 'native' ? 'native' : 'polyfill';
+    this.ready = this.start();
+  }
+
+  setFilter(spec: FilterSpec): void {
+    this.spec = spec;
+    if (this.worker) this.post({ type: 'filter', filter: spec });
+    this.pump?.setFilter(spec);
+  }
+
+  /** Thumbnails of the output every `everyMs` through `onPreview` (0 stops). */
+  setPreview(everyMs: number): void {
+    this.previewEveryMs = everyMs;
+    if (this.worker) this.post({ type: 'preview', everyMs });
+    this.pump?.setPreview(everyMs);
+  }
+
+  status(): PipelineStatus | null {
+    if (this.pump) return this.withPlacement(this.pump.status());
+    return this.lastStatus;
+  }
+
+  /** Ends the frame loop and frees the filter. Does not stop the camera (the owner does). */
+  async dispose(): Promise<void> {
+    if (this.disposed) return this.stopped;
+    this.disposed = true;
+    await this.ready;
+    if (this.worker) this.post({ type: 'stop' });
+    else if (this.pump) await this.pump.stop();
+    else this.resolveStopped();
+    return this.stopped;
+  }
+
+  private withPlacement(s: PumpStatus): PipelineStatus {
+    return { ...s, placement: this.placement, frames: this.frames };
+  }
+
+  private async start(): Promise<void> {
+    // Streams of polyfilled sources live on the main thread; only native ones move to a worker.
+    const worker = this.frames === 'native' ? await this.tryWorker() : null;
+    if (this.disposed) {
+      worker?.terminate();
+      await this.source.readable.cancel().catch(() => {});
+      await this.sink.writable.close().catch(() => {});
+      this.resolveStopped();
+      return;
+    }
+    if (worker) {
+      this.worker = worker;
+      this.placement = 'worker';
+      worker.onmessage = (e: MessageEvent<FromWorker>) => this.onWorkerMessage(e.data);
+      this.post(
+        { type: 'start', readable: this.source.readable, writable: this.sink.writable, assetBase: this.o.env.assetBase, filter: this.spec },
+        [this.source.readable as unknown as Transferable, this.sink.writable as unknown as Transferable],
+      );
+      if (this.previewEveryMs) this.post({ type: 'preview', everyMs: this.previewEveryMs });
+      return;
+    }
+    this.placement = 'main-thread';
+    this.pump = new FramePump({
+      readable: this.source.readable,
+      writable: this.sink.writable,
+      createFilter: this.o.createFilter,
+      env: this.o.env,
+      onStatus: (s) => {
+        this.lastStatus = this.withPlacement(s);
+        this.o.onStatus?.(this.lastStatus);
+      },
+      onPreview: this.o.onPreview,
+    });
+    if (this.spec) this.pump.setFilter(this.spec);
+    this.pump.setPreview(this.previewEveryMs);
+    void this.pump.done.then(() => this.resolveStopped());
+  }
+
+  private onWorkerMessage(msg: FromWorker): void {
+    if (msg.type === 'status') {
+      this.lastStatus = this.withPlacement(msg.status);
+      this.o.onStatus?.(this.lastStatus);
+    } else if (msg.type === 'preview') {
+      if (this.o.onPreview) this.o.onPreview(msg.bitmap);
+      else msg.bitmap.close();
+    } else if (msg.type === 'stopped') {
+      this.worker?.terminate();
+      this.worker = null;
+      this.resolveStopped();
+    }
+  }
+
+  private post(msg: ToWorker, transfer: Transferable[] = []): void {
+    this.worker?.postMessage(msg, transfer);
+  }
+
+  /** A blob worker, or null when the page's CSP (or anything else) forbids it. */
+  private tryWorker(): Promise<Worker | null> {
+    const i = this.o.intrinsics;
+    const src = this.o.workerSource;
+    if (!i || !src) return Promise.resolve(null);
+    let url: string;
+    let w: Worker;
+    try {
+      url = i.createObjectURL(new i.Blob([src], { type: 'text/javascript' }));
+      w = new i.Worker(url, { name: 'brushcam-filter' });
+    } catch {
+      return Promise.resolve(null);
+    }
+    return new Promise<Worker | null>((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        w.onmessage = null;
+        w.onerror = null;
+        i.revokeObjectURL(url);
+        if (!ok) w.terminate();
+        resolve(ok ? w : null);
+      };
+      const timer = setTimeout(() => done(false), this.o.workerTimeoutMs ?? 3000);
+      w.onmessage = (e: MessageEvent<FromWorker>) => done(e.data?.type === 'ready');
+      w.onerror = (e) => {
+        e.preventDefault();
+        done(false);
+      };
+    });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * User settings: the single source of truth lives in `chrome.storage.local` under
+ * {@link SETTINGS_KEY}; only extension pages (the popup) write it. Everything that reads
+ * settings goes through {@link parseSettings}, which migrates older versions and replaces
+ * anything malformed with defaults instead of throwing.
+ */
+export const SETTINGS_KEY = 'brushcam.settings';
+export const SETTINGS_VERSION = 2;
+
+export type Mode = 'off' | 'anime' | 'style';
+export type AvatarPresentation = 'face-swap' | 'full-avatar';
+
+export interface Settings {
+  version: typeof SETTINGS_VERSION;
+  /** Master switch. Off means a pure passthrough everywhere. */
+  enabled: boolean;
+  mode: Mode;
+  /** Id of a `style` entry of models/manifest.json. */
+  style: string;
+  /** Id of an `avatar` entry of models/manifest.json. */
+  avatar: string;
+  presentation: AvatarPresentation;
+  /** Sites (hostnames) where the user switched Brushcam off. */
+  disabledSites: string[];
+  /** Mirror the popup preview (never the outgoing video). */
+  mirrorPreview: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  version: SETTINGS_VERSION,
+  enabled: true,
+  mode: 'off',
+  style: 'posterize',
+  avatar: 'anime',
+  presentation: 'face-swap',
+  disabledSites: [],
+  mirrorPreview: false,
+};
+
+const MODES: readonly Mode[] = ['off', 'anime', 'style'];
+const PRESENTATIONS: readonly AvatarPresentation[] = ['face-swap', 'full-avatar'];
+const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Turns whatever is in storage (nothing, an older version, a corrupted value) into valid
+ * settings. Known fields that are valid are kept; everything else falls back to defaults.
+ * Version 1 stored `{on: boolean, filter: 'none' | <style id>}`.
+ */
+export function parseSettings(raw: unknown): Settings {
+  const out: Settings = { ...DEFAULT_SETTINGS, disabledSites: [] };
+  if (!isRecord(raw)) return out;
+  if (raw.version === 1) {
+    if (typeof raw.on === 'boolean') out.enabled = raw.on;
+    if (typeof raw.filter === 'string' && raw.filter !== 'none' && ID.test(raw.filter)) {
+      out.mode = 'style';
+      out.style = raw.filter;
+    }
+    return out;
+  }
+  if (typeof raw.enabled === 'boolean') out.enabled = raw.enabled;
+  if (typeof raw.mode === 'string' && (MODES as readonly string[]).includes(raw.mode)) out.mode = raw.mode as Mode;
+  if (typeof raw.style === 'string' && ID.test(raw.style)) out.style = raw.style;
+  if (typeof raw.avatar === 'string' && ID.test(raw.avatar)) out.avatar = raw.avatar;
+  if (typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)) {
+    out.presentation = raw.presentation as AvatarPresentation;
+  }
+  if (Array.isArray(raw.disabledSites)) {
+    out.disabledSites = [...new Set(raw.disabledSites.filter((s): s is string => typeof s === 'string' && s.length > 0 && s.length < 256))];
+  }
+  if (typeof raw.mirrorPreview === 'boolean') out.mirrorPreview = raw.mirrorPreview;
+  return out;
+}
+
+/** What a filter host needs to know: the filter for one site, with the switches resolved. */
+export type FilterSpec =
+  | { kind: 'off' }
+  | { kind: 'style'; id: string }
+  | { kind: 'anime'; id: string; presentation: AvatarPresentation };
+
+export function filterFor(settings: Settings, site: string): FilterSpec {
+  if (!settings.enabled || settings.mode === 'off' || settings.disabledSites.includes(site)) return { kind: 'off' };
+  if (settings.mode === 'style') return { kind: 'style', id: settings.style };
+  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation };
+}
+
+export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Validates a FilterSpec that crossed a message boundary. */
+export function parseFilterSpec(raw: unknown): FilterSpec | null {
+  if (!isRecord(raw)) return null;
+  if (raw.kind === 'off') return { kind: 'off' };
+  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id };
+  if (
+    raw.kind === 'anime' && typeof raw.id === 'string' && ID.test(raw.id) &&
+    typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)
+  ) {
+    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation };
+  }
+  return null;
+}
