@@ -1,4 +1,5 @@
 import type { PipelineStatus } from '../pipeline/pipeline';
+import type { CameraState } from './protocol';
 
 /** Popup → content script of the active tab (chrome.tabs.sendMessage). */
 export type PopupRequest = { ns: 'brushcam'; t: 'status' } | { ns: 'brushcam'; t: 'preview' };
@@ -7,6 +8,7 @@ export type PopupRequest = { ns: 'brushcam'; t: 'status' } | { ns: 'brushcam'; t
 export type StatusReply = {
   site: string;
   pipelines: PipelineStatus[];
+  cameras: CameraState[];
   /** Another extension patched getUserMedia before us; we run after it. */
   chained: boolean;
 };

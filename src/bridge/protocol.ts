@@ -17,8 +17,16 @@ export type ToMain =
 
 /** MAIN world → isolated world. */
 export type ToIsolated =
-  | { ns: 'brushcam'; t: 'status'; pipelines: PipelineStatus[]; chained: boolean }
+  | { ns: 'brushcam'; t: 'status'; pipelines: PipelineStatus[]; cameras: CameraState[]; chained: boolean }
   | { ns: 'brushcam'; t: 'preview'; bitmap: ImageBitmap };
+
+/** A camera track Brushcam wrapped in this frame: 'ended' once the device is released. */
+export interface CameraState {
+  label: string;
+  state: MediaStreamTrackState;
+  /** Processed tracks (clones included) the page still holds. */
+  outputs: number;
+}
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -39,7 +47,7 @@ export function parseToMain(v: unknown): ToMain | null {
 
 export function parseToIsolated(v: unknown): ToIsolated | null {
   if (!isObj(v) || v.ns !== 'brushcam') return null;
-  if (v.t === 'status' && Array.isArray(v.pipelines) && typeof v.chained === 'boolean') return v as ToIsolated;
+  if (v.t === 'status' && Array.isArray(v.pipelines) && Array.isArray(v.cameras) && typeof v.chained === 'boolean') return v as ToIsolated;
   if (v.t === 'preview' && v.bitmap instanceof ImageBitmap) return v as ToIsolated;
   return null;
 }

@@ -31,7 +31,7 @@ connect('isolated', (p) => {
     const msg = parseToIsolated(e.data);
     if (!msg) return;
     if (msg.t === 'status') {
-      lastStatus = { site, pipelines: msg.pipelines, chained: msg.chained };
+      lastStatus = { site, pipelines: msg.pipelines, cameras: msg.cameras, chained: msg.chained };
     } else {
       lastPreview?.bitmap.close();
       lastPreview = { bitmap: msg.bitmap, at: performance.now() };
@@ -69,7 +69,7 @@ async function previewReply(): Promise<PreviewReply> {
 chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   if (sender.id !== chrome.runtime.id || !isPopupRequest(msg)) return false;
   // Only frames that run a camera pipeline answer.
-  if (!lastStatus || lastStatus.pipelines.length === 0) return false;
+  if (!lastStatus || lastStatus.cameras.length === 0) return false;
   const req = msg as PopupRequest;
   if (req.t === 'status') {
     sendResponse(lastStatus);

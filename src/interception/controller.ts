@@ -89,7 +89,12 @@ export class PageController {
   private sendStatus(): void {
     if (!this.port) return;
     const pipelines = this.pipelines.map((p) => p.status()).filter((s) => s !== null);
-    const msg: ToIsolated = { ns: 'brushcam', t: 'status', pipelines, chained: this.chained };
+    const cameras = this.registry.recent.map((g) => ({
+      label: g.camera.label,
+      state: g.camera.readyState,
+      outputs: g.members.size,
+    }));
+    const msg: ToIsolated = { ns: 'brushcam', t: 'status', pipelines, cameras, chained: this.chained };
     this.port.postMessage(msg);
   }
 
@@ -113,6 +118,7 @@ export class PageController {
     if (!this.statusTimer) {
       this.statusTimer = setInterval(() => {
         if (this.registry.live.size === 0 && this.statusTimer) {
+          // Keep reporting the released cameras once more, then go quiet.
           clearInterval(this.statusTimer);
           this.statusTimer = null;
         }

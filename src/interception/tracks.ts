@@ -79,6 +79,8 @@ interface NativeTrackMethods {
 export class TrackRegistry {
   readonly groups = new WeakMap<MediaStreamTrack, TrackGroup>();
   readonly live = new Set<TrackGroup>();
+  /** The newest groups, live or shut down, for the popup's camera state (at most 16). */
+  readonly recent: TrackGroup[] = [];
   readonly native: NativeTrackMethods;
 
   constructor(private readonly disguise: Disguise, readonly onShutdownHook: (g: TrackGroup) => void = () => {}) {
@@ -104,6 +106,8 @@ export class TrackRegistry {
     const g = new TrackGroup(camera, pipeline, this);
     g.add(pipeline.track);
     this.live.add(g);
+    this.recent.push(g);
+    if (this.recent.length > 16) this.recent.shift();
     return g;
   }
 

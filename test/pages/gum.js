@@ -1,0 +1,112 @@
+// Test page helpers, exposed as window.gumTest (the test page's own API, not Brushcam's).
+const streams = [];
+
+function frameRgba(frame) {
+  const c = new OffscreenCanvas(frame.displayWidth, frame.displayHeight);
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(frame, 0, 0);
+  return ctx.getImageData(0, 0, c.width, c.height).data;
+}
+
+async function imageRgba(url, w, h) {
+  const bmp = await createImageBitmap(await (await fetch(url)).blob());
+  const c = new OffscreenCanvas(w, h);
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bmp, 0, 0, w, h);
+  bmp.close();
+  return ctx.getImageData(0, 0, w, h).data;
+}
+
+const posterize = (v, levels = 4) => Math.round(255 * Math.min(1, Math.floor((v / 255) * levels) / (levels - 1)));
+
+/** Reads frames of a track with the page's own MediaStreamTrackProcessor. */
+async function readFrames(track, n, onFrame, timeoutMs = 10000) {
+  const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  const deadline = performance.now() + timeoutMs;
+  let got = 0;
+  try {
+    while (got < n && performance.now() < deadline) {
+      const r = await Promise.race([reader.read(), new Promise((res) => setTimeout(() => res({ timeout: true }), Math.max(1, deadline - performance.now())))]);
+      if (r.timeout || r.done) break;
+      try {
+        await onFrame(r.value, got);
+      } finally {
+        r.value.close();
+      }
+      got++;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return got;
+}
+
+window.gumTest = {
+  async open(constraints = { video: { width: 640, height: 360 } }) {
+    const s = await navigator.mediaDevices.getUserMedia(constraints);
+    streams.push(s);
+    if (streams.length === 1) document.getElementById('v').srcObject = s;
+    return streams.length - 1;
+  },
+  info(i) {
+    const s = streams[i];
+    return s.getTracks().map((t) => ({ kind: t.kind, readyState: t.readyState, label: t.label, muted: t.muted, enabled: t.enabled, settings: t.getSettings() }));
+  },
+  async applyConstraints(i, c) {
+    await streams[i].getVideoTracks()[0].applyConstraints(c);
+    return streams[i].getVideoTracks()[0].getSettings();
+  },
+  stop(i) {
+    for (const t of streams[i].getTracks()) t.stop();
+  },
+  clone(i) {
+    const t = streams[i].getVideoTracks()[0].clone();
+    streams.push(new MediaStream([t]));
+    return streams.length - 1;
+  },
+  setEnabled(i, on) {
+    streams[i].getVideoTracks()[0].enabled = on;
+  },
+  /** Compares one output frame with a reference picture: raw, and posterized. */
+  async compare(i, refUrl, skip = 5) {
+    const track = streams[i].getVideoTracks()[0];
+    let result = null;
+    await readFrames(track, skip + 1, async (frame, k) => {
+      if (k < skip) return;
+      const w = frame.displayWidth, h = frame.displayHeight;
+      const out = frameRgba(frame);
+      const ref = await imageRgba(refUrl, w, h);
+      let dRaw = 0, dPost = 0, n = 0;
+      for (let p = 0; p < out.length; p += 4) {
+        for (let c = 0; c < 3; c++) {
+          dRaw += Math.abs(out[p + c] - ref[p + c]);
+          dPost += Math.abs(out[p + c] - posterize(ref[p + c]));
+          n++;
+        }
+      }
+      result = { width: w, height: h, timestamp: frame.timestamp, diffRaw: dRaw / n, diffPosterized: dPost / n };
+    });
+    if (!result) throw new Error('no frame arrived');
+    return result;
+  },
+  /** Frames and their timestamps over `ms` milliseconds. */
+  async count(i, ms = 2000) {
+    const track = streams[i].getVideoTracks()[0];
+    const stamps = [];
+    const sizes = new Set();
+    let mean = 0;
+    const t0 = performance.now();
+    await readFrames(track, 1e9, (frame) => {
+      stamps.push(frame.timestamp);
+      sizes.add(`${frame.displayWidth}x${frame.displayHeight}`);
+      if (stamps.length === 1) {
+        const d = frameRgba(frame);
+        let s = 0;
+        for (let p = 0; p < d.length; p += 4) s += d[p] + d[p + 1] + d[p + 2];
+        mean = s / (3 * d.length / 4);
+      }
+    }, ms);
+    return { frames: stamps.length, seconds: (performance.now() - t0) / 1000, monotonic: stamps.every((t, k) => k === 0 || t > stamps[k - 1]), sizes: [...sizes], firstMean: mean };
+  },
+  visibility: () => document.visibilityState,
+};

@@ -1,0 +1,56 @@
+// Launches Debian's Chromium with the built extension loaded and a fake camera, driven by
+// playwright-core. Returns the context, the extension id and helpers to change settings
+// the way the popup does.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { root } from './fixtures.mjs';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SETTINGS_KEY = 'brushcam.settings';
+
+export async function launch({ camera = null, headless = true, extension = join(root, 'dist/chrome'), args = [] } = {}) {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'brushcam-profile-'));
+  const flags = [
+    '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-swiftshader',
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+    ...(camera ? [`--use-file-for-fake-video-capture=${camera}`] : []),
+    ...(extension ? [`--disable-extensions-except=${extension}`, `--load-extension=${extension}`] : []),
+    ...args,
+  ];
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless,
+    args: flags,
+    ignoreDefaultArgs: ['--disable-extensions', '--disable-component-extensions-with-background-pages'],
+    viewport: { width: 1000, height: 700 },
+  });
+  let extensionId = null;
+  if (extension) {
+    let [sw] = context.serviceWorkers();
+    if (!sw) sw = await context.waitForEvent('serviceworker', { timeout: 15000 });
+    extensionId = new URL(sw.url()).host;
+  }
+  const close = async () => {
+    await context.close().catch(() => {});
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return { context, extensionId, close };
+}
+
+/** Writes settings as the popup would (from an extension page). */
+export async function setSettings(context, extensionId, patch) {
+  const page = await context.newPage();
+  try {
+    await page.goto(`chrome-extension://${extensionId}/popup.html`);
+    await page.evaluate(async ({ key, patch }) => {
+      const cur = (await chrome.storage.local.get(key))[key] ?? {};
+      await chrome.storage.local.set({ [key]: { version: 2, enabled: true, mode: 'off', style: 'posterize', avatar: 'anime', presentation: 'face-swap', disabledSites: [], mirrorPreview: false, ...cur, ...patch } });
+    }, { key: SETTINGS_KEY, patch });
+  } finally {
+    await page.close();
+  }
+}
