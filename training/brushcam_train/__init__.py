@@ -1,0 +1,1 @@
+"""Brushcam style training: ReCoNet-family stylizers trained with a SqueezeNet loss network."""

@@ -1,0 +1,170 @@
+"""Train a ReCoNet-family stylizer (one or several styles with conditional instance norm).
+
+  /usr/bin/python3 -m brushcam_train.train_style --config configs/paintings5.toml
+  ... --out /work/runs/style/<id>   (default; outside the repo)  --steps N  --device cuda  --smoke
+
+Checkpoints (`<out>/ckpt.pt`, written atomically every `ckpt_every` steps) carry the config, the
+step, the model and optimiser state; rerunning the same command resumes. Milestone copies
+`<out>/ckpt_<step>.pt` are kept at the steps listed in `train.milestones`.
+Log: `<out>/train.log`, one line per `log_every` steps with every loss term and s/step.
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+
+import numpy as np
+import torch
+
+from .data import PairSampler, load_rgb, to_tensor
+from .loss_net import DATA
+from .losses import PerceptualLoss, total_variation, temporal_output_loss, temporal_feature_loss
+from .nets import ReCoNetLite, ReCoNetRef, flops
+
+TRAINING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config(path):
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    cfg.setdefault("arch", "lite")
+    d = cfg.setdefault("data", {})
+    d.setdefault("crop", 256); d.setdefault("batch", 2); d.setdefault("real_fraction", 0.2)
+    d.setdefault("style_size", 512)
+    l = cfg.setdefault("loss", {})
+    l.setdefault("content", 1.0); l.setdefault("style", 10.0); l.setdefault("tv", 0.0)
+    l.setdefault("temporal", True); l.setdefault("temporal_output", 100.0); l.setdefault("temporal_feature", 1.0)
+    t = cfg.setdefault("train", {})
+    t.setdefault("steps", 4000); t.setdefault("lr", 1e-3); t.setdefault("lr_final", 2e-4)
+    t.setdefault("decay_from", 0.7); t.setdefault("log_every", 20); t.setdefault("ckpt_every", 200)
+    t.setdefault("seed", 0); t.setdefault("milestones", [])
+    assert cfg["styles"], "config needs at least one [[styles]] entry"
+    return cfg
+
+
+def make_model(cfg):
+    n = len(cfg["styles"])
+    return {"lite": ReCoNetLite, "ref": ReCoNetRef}[cfg["arch"]](num_styles=n)
+
+
+def style_tensor(entry, size):
+    return to_tensor(load_rgb(os.path.join(DATA, entry["image"]), max_side=size))
+
+
+def lr_at(t, step):
+    """Constant, then linear decay to lr_final over the last (1 - decay_from) of training."""
+    start = t["decay_from"] * t["steps"]
+    if step < start:
+        return t["lr"]
+    f = min(1.0, (step - start) / max(1.0, t["steps"] - start))
+    return t["lr"] + f * (t["lr_final"] - t["lr"])
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(cfg, out, device="cpu", threads=1, max_seconds=None):
+    torch.set_num_threads(threads)
+    os.makedirs(out, exist_ok=True)
+    t, L, d = cfg["train"], cfg["loss"], cfg["data"]
+    model = make_model(cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), t["lr"])
+    step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=device)
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); step = ck["step"]
+        print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    torch.manual_seed(t["seed"] + step)
+    styles = [style_tensor(s, d["style_size"]) for s in cfg["styles"]]
+    crit = PerceptualLoss(styles).to(device)
+    sampler = PairSampler(d["crop"], d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"],
+                          real_pairs=d.get("real_pairs", 60))
+    log = open(os.path.join(out, "train.log"), "a")
+    if step == 0:
+        log.write(f"# {cfg['id']} arch={cfg['arch']} styles={[s['id'] for s in cfg['styles']]} "
+                  f"GFLOP@640x360={flops(model, 360, 640) / 1e9:.2f} threads={threads} device={device}\n")
+    S, B = len(styles), d["batch"]
+    style_w = torch.tensor([s.get("weight", 1.0) for s in cfg["styles"]], device=device)
+    temporal = L["temporal"]
+    model.train()
+    t0, t_start, acc = time.time(), time.time(), {}
+    while step < t["steps"]:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(t, step)
+        x1, x2, flow, mask = [a.to(device) for a in sampler.next()]
+        sidx = torch.tensor([(step * B + i) % S for i in range(B)], device=device)
+        x = torch.cat([x1, x2])
+        s2 = torch.cat([sidx, sidx])
+        y, f = model(x, s2, return_features=True)       # synergic: both frames, one pass
+        content, style = crit(y, x, s2)
+        sw = style_w[sidx].mean()
+        terms = {"content": content, "style": style, "tv": total_variation(y)}
+        loss = L["content"] * content + L["style"] * sw * style + L["tv"] * terms["tv"]
+        y1, y2 = y.chunk(2)
+        f1, f2 = f.chunk(2)
+        if temporal:
+            terms["t_out"] = temporal_output_loss(y1, y2, x1, x2, flow, mask)
+            terms["t_feat"] = temporal_feature_loss(f1, f2, flow, mask)
+            loss = loss + L["temporal_output"] * terms["t_out"] + L["temporal_feature"] * terms["t_feat"]
+        else:  # still measured, for the baseline comparison, but not trained on
+            with torch.no_grad():
+                terms["t_out"] = temporal_output_loss(y1, y2, x1, x2, flow, mask)
+                terms["t_feat"] = temporal_feature_loss(f1, f2, flow, mask)
+        terms["total"] = loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        for k, v in terms.items():
+            acc[k] = acc.get(k, 0.0) + float(v)
+        if step % t["log_every"] == 0 or step == t["steps"]:
+            n = t["log_every"] if step % t["log_every"] == 0 else step % t["log_every"]
+            dt = (time.time() - t0) / n
+            line = f"step {step} " + " ".join(f"{k} {v / n:.5g}" for k, v in acc.items()) + f" lr {lr_at(t, step):.2e} s/step {dt:.3f}"
+            print(line, flush=True); log.write(line + "\n"); log.flush()
+            acc, t0 = {}, time.time()
+        done = step == t["steps"] or (max_seconds and time.time() - t_start > max_seconds)
+        if step % t["ckpt_every"] == 0 or done or step in t["milestones"]:
+            ck = {"config": cfg, "step": step, "model": model.state_dict(), "opt": opt.state_dict(),
+                  "arch": model.arch, "num_styles": S}
+            save_atomic(ck, ckpt_path)
+            if step in t["milestones"]:
+                shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
+        if done:
+            break
+    log.close()
+    return model, step
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--out", default=None, help="run dir (default /work/runs/style/<id>)")
+    ap.add_argument("--steps", type=int, default=None, help="override train.steps (total, not additional)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--smoke", action="store_true", help="one step on tiny crops into a temp dir")
+    a = ap.parse_args(argv)
+    cfg = load_config(a.config)
+    if a.steps is not None:
+        cfg["train"]["steps"] = a.steps
+    if a.smoke:
+        cfg["data"].update(crop=64, batch=1, real_fraction=0.0, style_size=128)
+        cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
+        with tempfile.TemporaryDirectory() as tmp:
+            _, step = train(cfg, a.out or tmp, a.device, a.threads)
+            assert step == 1 and os.path.exists(os.path.join(a.out or tmp, "ckpt.pt"))
+        print("smoke ok")
+        return
+    out = a.out or os.path.join("/work/runs/style", cfg["id"])
+    train(cfg, out, a.device, a.threads)
+
+
+if __name__ == "__main__":
+    main()
