@@ -156,3 +156,44 @@ if __name__ == "__main__":
         n = sum(p.numel() for p in net.parameters())
         print(f"{name}: {n} params, "
               f"{flops(net, 360, 640) / 1e9:.2f} GFLOP @640x360, {flops(net, 720, 1280) / 1e9:.2f} GFLOP @1280x720")
+
+
+def op_graph(model):
+    """The forward pass as a flat list of ops on named weights: the contract the TypeScript
+    implementation follows (written into model.json as "ops"). Weight names are state_dict keys.
+    Tensors are NCHW here; conv weights are OIHW (depthwise: [C,1,k,k])."""
+    ops = []
+
+    def conv(prefix, m):
+        if isinstance(m, SepConv):
+            conv(prefix + ".dw", m.dw)
+            conv(prefix + ".pw", m.pw)
+            return
+        op = {"op": "depthwise_conv2d" if m.groups > 1 else "conv2d", "weight": prefix + ".weight",
+              "bias": prefix + ".bias" if m.bias is not None else None,
+              "kernel": m.kernel_size[0], "stride": m.stride[0], "pad": m.padding[0],
+              "in": m.in_channels, "out": m.out_channels}
+        ops.append(op)
+
+    def norm(prefix):
+        ops.append({"op": "instance_norm", "weight": prefix + ".weight", "bias": prefix + ".bias", "eps": EPS})
+
+    for name in ("enc1", "enc2", "enc3"):
+        conv(name + ".conv", getattr(model, name).conv)
+        norm(name + ".norm")
+        ops.append({"op": "relu"})
+    for i, _ in enumerate(model.res):
+        p = f"res.{i}"
+        ops.append({"op": "save", "name": "skip"})
+        conv(p + ".conv1", model.res[i].conv1); norm(p + ".norm1"); ops.append({"op": "relu"})
+        conv(p + ".conv2", model.res[i].conv2); norm(p + ".norm2")
+        ops.append({"op": "add", "name": "skip"})
+    ops.append({"op": "features", "note": "encoder output (used only by the training losses)"})
+    for name in ("dec1", "dec2"):
+        ops.append({"op": "upsample_nearest", "scale": 2})
+        conv(name + ".conv", getattr(model, name).conv)
+        norm(name + ".norm")
+        ops.append({"op": "relu"})
+    conv("out", model.out)
+    ops.append({"op": "sigmoid"})
+    return ops

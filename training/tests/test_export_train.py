@@ -1,0 +1,86 @@
+"""Export round trip, op-list interpreter parity, and the one-step smoke training run."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+from brushcam_train import export
+from brushcam_train.loss_net import DATA
+from brushcam_train.nets import ReCoNetLite, CondInstanceNorm
+from brushcam_train.train_style import main as train_main, load_config
+
+TRAINING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(TRAINING)
+
+
+def random_two_style_model():
+    torch.manual_seed(0)
+    net = ReCoNetLite(num_styles=2)
+    for m in net.modules():
+        if isinstance(m, CondInstanceNorm):
+            torch.nn.init.normal_(m.weight, 1, 0.2); torch.nn.init.normal_(m.bias, 0, 0.2)
+    return net.eval()
+
+
+def test_export_round_trip(tmp_path):
+    net = random_two_style_model()
+    sd = export.style_state_dict(net, 1)
+    model = export.write_model(str(tmp_path), "t", net.arch, sd, {})
+    meta, weights = export.read_model(str(tmp_path))
+    assert meta["format"] == "brushcam-style" and meta["layout"] == "OIHW"
+    assert [e["name"] for e in meta["weightsManifest"][0]["weights"]] == list(sd)
+    for k, v in sd.items():
+        assert weights[k].shape == tuple(v.shape) and np.array_equal(weights[k], v.numpy()), k
+    # style 1 of the joint net == the exported single-style net
+    x = torch.rand(1, 3, 32, 48)
+    with torch.no_grad():
+        assert torch.allclose(net(x, torch.tensor([1])), model(x), atol=1e-6)
+    assert os.path.getsize(tmp_path / "weights.bin") < 400_000
+
+
+def test_op_list_interpreter_matches_torch_and_parity_fixture(tmp_path):
+    net = random_two_style_model()
+    export.write_model(str(tmp_path), "t", net.arch, export.style_state_dict(net, 0), {})
+    meta, weights = export.read_model(str(tmp_path))
+    with open(tmp_path / "parity.json") as f:
+        parity = json.load(f)
+    assert os.path.getsize(tmp_path / "parity.json") < 100_000
+    x = torch.tensor(parity["x"], dtype=torch.float32).reshape(parity["shape"])
+    y = torch.tensor(parity["y"]).reshape(parity["shape"])
+    assert torch.allclose(x, export.parity_input(), atol=1e-6)
+    y_ops = export.run_ops(meta["ops"], weights, x)
+    assert (y_ops - y).abs().max() <= 1e-5, float((y_ops - y).abs().max())
+    every_weight = {op[k] for op in meta["ops"] for k in ("weight", "bias") if op.get(k)}
+    assert every_weight == set(weights)
+
+
+def test_shipped_models_parity():
+    root = os.path.join(REPO, "models", "style")
+    folders = [d for d in sorted(os.listdir(root)) if os.path.exists(os.path.join(root, d, "model.json"))] if os.path.isdir(root) else []
+    for d in folders:
+        meta, weights = export.read_model(os.path.join(root, d))
+        with open(os.path.join(root, d, "parity.json")) as f:
+            p = json.load(f)
+        y = export.run_ops(meta["ops"], weights, torch.tensor(p["x"]).reshape(p["shape"]))
+        assert (y - torch.tensor(p["y"]).reshape(p["shape"])).abs().max() <= 1e-4, d
+        assert meta["arch"]["gflop_640x360"] <= 5.0
+
+
+def test_smoke_train_step():
+    train_main(["--config", os.path.join(TRAINING, "configs", "paintings5.toml"), "--smoke"])
+
+
+def test_configs_load():
+    cdir = os.path.join(TRAINING, "configs")
+    names = [f for f in os.listdir(cdir) if f.endswith(".toml")]
+    assert len([n for n in names if "notemporal" not in n and n != "paintings5.toml"]) >= 5
+    assert any("notemporal" in n for n in names)
+    for n in names:
+        cfg = load_config(os.path.join(cdir, n))
+        assert cfg["id"] == n[:-5]
+        assert cfg["loss"]["temporal"] == ("notemporal" not in n)
+        for s in cfg["styles"]:
+            assert os.path.exists(os.path.join(DATA, s["image"])), s["image"]
