@@ -11,7 +11,7 @@ Log: `<out>/train.log`, one line per `log_every` steps with every loss term and 
 import argparse
 import os
 import shutil
-import sys
+import signal
 import tempfile
 import time
 import tomllib
@@ -92,6 +92,9 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
     S, B = len(styles), d["batch"]
     style_w = torch.tensor([s.get("weight", 1.0) for s in cfg["styles"]], device=device)
     temporal = L["temporal"]
+    stop = []  # SIGTERM/SIGINT: finish the current step, checkpoint, exit
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(1))
     model.train()
     t0, t_start, acc = time.time(), time.time(), {}
     while step < t["steps"]:
@@ -129,7 +132,7 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
             line = f"step {step} " + " ".join(f"{k} {v / n:.5g}" for k, v in acc.items()) + f" lr {lr_at(t, step):.2e} s/step {dt:.3f}"
             print(line, flush=True); log.write(line + "\n"); log.flush()
             acc, t0 = {}, time.time()
-        done = step == t["steps"] or (max_seconds and time.time() - t_start > max_seconds)
+        done = step == t["steps"] or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
         if step % t["ckpt_every"] == 0 or done or step in t["milestones"]:
             ck = {"config": cfg, "step": step, "model": model.state_dict(), "opt": opt.state_dict(),
                   "arch": model.arch, "num_styles": S}

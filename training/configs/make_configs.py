@@ -52,15 +52,15 @@ def write(name, header, styles, temporal, steps, milestones):
 
 
 if __name__ == "__main__":
-    JOINT_STEPS = 5000
+    JOINT_STEPS = 3400
     write("paintings5.toml",
           '# SHIPPED RUN: the five painting styles in one network with conditional instance norm\n'
           '# (shared convs, per-style norm affine); export.py writes each style as its own model.\n'
-          'id = "paintings5"', STYLES, "true", JOINT_STEPS, [1200, 2500])
+          'id = "paintings5"', STYLES, "true", JOINT_STEPS, [800, 1700])
     write("paintings5_notemporal.toml",
           '# Baseline for the temporal losses: identical to paintings5 but trained without them\n'
-          '# (they are still logged). Compare against paintings5/ckpt_1200.pt at equal steps.\n'
-          'id = "paintings5_notemporal"', STYLES, "false", 1200, [])
+          '# (they are still logged). Compare against paintings5/ckpt_800.pt at equal steps.\n'
+          'id = "paintings5_notemporal"', STYLES, "false", 800, [])
     for s in STYLES:
         write(f"{s[0]}.toml",
               f'# Single-style config for {s[2]} ({s[3]}). The shipped {s[0]} model comes from the\n'
