@@ -7,6 +7,8 @@ export type PopupRequest = { ns: 'brushcam'; t: 'status' } | { ns: 'brushcam'; t
 /** Content script → popup. Frames without a running pipeline do not answer. */
 export type StatusReply = {
   site: string;
+  /** The frame's own address (an iframe's, for a call inside one). */
+  url: string;
   pipelines: PipelineStatus[];
   cameras: CameraState[];
   /** Another extension patched getUserMedia before us; we run after it. */

@@ -31,7 +31,7 @@ connect('isolated', (p) => {
     const msg = parseToIsolated(e.data);
     if (!msg) return;
     if (msg.t === 'status') {
-      lastStatus = { site, pipelines: msg.pipelines, cameras: msg.cameras, chained: msg.chained };
+      lastStatus = { site, url: location.href, pipelines: msg.pipelines, cameras: msg.cameras, chained: msg.chained };
     } else {
       lastPreview?.bitmap.close();
       lastPreview = { bitmap: msg.bitmap, at: performance.now() };

@@ -56,6 +56,8 @@ export class FramePump {
   private loading: Promise<void> | null = null;
   private loadToken = 0;
   private failure: string | null = null;
+  /** The current filter's last process() call threw: output is fail-closed. */
+  private processFailing = false;
   private pending: VideoFrame | null = null;
   private busy: Promise<void> | null = null;
   private lastGood: VideoFrame | null = null;
@@ -89,6 +91,7 @@ export class FramePump {
     if (this.spec && sameFilter(this.spec, spec) && !this.failure) return;
     this.spec = spec;
     this.failure = null;
+    this.processFailing = false;
     const token = ++this.loadToken;
     if (spec.kind === 'off') {
       this.replaceFilter(null);
@@ -125,7 +128,7 @@ export class FramePump {
     let state: PumpStatus['state'] = 'ok';
     if (!spec) state = 'waiting';
     else if (spec.kind === 'off') state = 'off';
-    else if (this.failure) state = 'failed';
+    else if (this.failure || this.processFailing) state = 'failed';
     else if (this.loading && !this.filter) state = 'loading';
     return {
       filter: spec,
@@ -225,6 +228,7 @@ export class FramePump {
         const t0 = performance.now();
         try {
           out = await filter.process(frame);
+          this.processFailing = false;
           this.timings.push(performance.now() - t0);
           if (this.timings.length > 60) this.timings.shift();
           this.lastGood?.close();
@@ -232,6 +236,7 @@ export class FramePump {
           this.lastGoodAt = performance.now();
         } catch (e) {
           this.lastError = `${spec.kind} filter: ${errorText(e)}`;
+          this.processFailing = true;
           out = this.fallback(frame);
         }
       } else {

@@ -88,7 +88,7 @@ export class PageController {
 
   private sendStatus(): void {
     if (!this.port) return;
-    const pipelines = this.pipelines.map((p) => p.status()).filter((s) => s !== null);
+    const pipelines = this.pipelines.map((p) => p.status());
     const cameras = this.registry.recent.map((g) => ({
       label: g.camera.label,
       state: g.camera.readyState,

@@ -57,7 +57,7 @@ export class Pipeline {
 
   constructor(readonly camera: MediaStreamTrack, private readonly o: PipelineOptions) {
     const frameRate = camera.getSettings().frameRate ?? 30;
-    this.source = createSource(camera, { apis: o.apis, forcePolyfill: o.forcePolyfill, frameRate });
+    this.source = createSource(camera, { apis: o.apis, forcePolyfill: o.forcePolyfill, frameRate, tick: (cb, ms) => this.tick(cb, ms) });
     this.sink = createSink({ apis: o.apis, forcePolyfill: o.forcePolyfill });
     this.track = this.sink.track;
     this.frames = this.source.kind === 'native' && this.sink.kind === 'native' ? 'native' : 'polyfill';
@@ -77,15 +77,23 @@ export class Pipeline {
     this.pump?.setPreview(everyMs);
   }
 
-  status(): PipelineStatus | null {
+  status(): PipelineStatus {
     if (this.pump) return this.withPlacement(this.pump.status());
-    return this.lastStatus;
+    if (this.lastStatus) return this.lastStatus;
+    const s = this.camera.getSettings();
+    return this.withPlacement({
+      filter: this.spec, state: this.spec ? (this.spec.kind === 'off' ? 'off' : 'loading') : 'waiting', backend: null,
+      framesIn: 0, framesOut: 0, dropped: 0, fallbackFrames: 0, fpsIn: 0, fpsOut: 0, filterMs: null,
+      lastError: null, width: s.width ?? 0, height: s.height ?? 0,
+    });
   }
 
   /** Ends the frame loop and frees the filter. Does not stop the camera (the owner does). */
   async dispose(): Promise<void> {
     if (this.disposed) return this.stopped;
     this.disposed = true;
+    this.timerWorker?.terminate();
+    this.timerWorker = null;
     await this.ready;
     if (this.worker) this.post({ type: 'stop' });
     else if (this.pump) await this.pump.stop();
@@ -148,6 +156,53 @@ export class Pipeline {
       this.resolveStopped();
     }
   }
+
+  private timerWorker: Worker | null | undefined;
+
+  /**
+   * A timer for the polyfill's hidden-tab frame clock. Timers of hidden pages are throttled
+   * (to once a second, then once a minute); a worker's are not, so use one when allowed.
+   */
+  private tick(cb: () => void, ms: number): () => void {
+    if (this.timerWorker === undefined) {
+      this.timerWorker = null;
+      const i = this.o.intrinsics;
+      if (i) {
+        try {
+          const url = i.createObjectURL(new i.Blob(['onmessage=(e)=>setTimeout(()=>postMessage(e.data),e.data.ms)'], { type: 'text/javascript' }));
+          this.timerWorker = new i.Worker(url, { name: 'brushcam-clock' });
+          i.revokeObjectURL(url);
+          this.timerWorker.onerror = (e) => {
+            e.preventDefault();
+            this.timerWorker?.terminate();
+            this.timerWorker = null;
+          };
+        } catch {
+          this.timerWorker = null;
+        }
+      }
+    }
+    const w = this.timerWorker;
+    if (!w || this.disposed) {
+      const id = setTimeout(cb, ms);
+      return () => clearTimeout(id);
+    }
+    const id = ++this.tickId;
+    let live = true;
+    const onMessage = (e: MessageEvent<{ id: number }>): void => {
+      if (e.data?.id !== id) return;
+      w.removeEventListener('message', onMessage);
+      if (live) cb();
+    };
+    w.addEventListener('message', onMessage);
+    w.postMessage({ id, ms });
+    return () => {
+      live = false;
+      w.removeEventListener('message', onMessage);
+    };
+  }
+
+  private tickId = 0;
 
   private post(msg: ToWorker, transfer: Transferable[] = []): void {
     this.worker?.postMessage(msg, transfer);

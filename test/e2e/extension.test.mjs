@@ -1,12 +1,14 @@
 // End-to-end: the built extension (dist/chrome) in Debian's Chromium with a fake camera that
-// plays a still picture, on unmodified local pages.
+// plays a still picture, on unmodified local pages: a plain page, a strict-CSP page like a
+// real call site's, a page whose call runs in an iframe, and the demo WebRTC call.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { launch, setSettings } from '../support/browser.mjs';
-import { stillCamera } from '../support/fixtures.mjs';
+import { MARKER, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
 const cam = stillCamera(640, 360);
+const REF = '/fixtures/still2-640x360.png';
 let server, browser;
 
 before(async () => {
@@ -18,8 +20,18 @@ after(async () => {
   await server?.close();
 });
 
-/** Asks the extension (as the popup does) for the status of every tab that has a camera. */
-async function extensionStatus() {
+const settings = (patch) => setSettings(browser.context, browser.extensionId, patch);
+
+/** Asks the extension, as the popup does, for the status of the frame showing `page`. */
+async function extensionStatus(page) {
+  const url = page.url();
+  const all = await allStatus();
+  const mine = all.filter((s) => s.url === url);
+  assert.equal(mine.length, 1, `one status reply for ${url}, got ${JSON.stringify(all.map((s) => s.url))}`);
+  return mine[0];
+}
+
+async function allStatus() {
   const page = await browser.context.newPage();
   try {
     await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
@@ -33,33 +45,274 @@ async function extensionStatus() {
   }
 }
 
+const opened = new Set();
+afterEach(async () => {
+  for (const p of opened) await p.close().catch(() => {});
+  opened.clear();
+});
+
 async function openPage(path = '/index.html') {
   const page = await browser.context.newPage();
+  opened.add(page);
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${server.url}${path}`);
   await page.waitForFunction(() => window.gumTest);
   return page;
 }
 
-const REF = '/fixtures/still2-640x360.png';
+/** Polls fn until it returns truthy (or throws the last assertion after timeoutMs). */
+async function eventually(fn, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== false) return v;
+    } catch (e) {
+      if (Date.now() > end) throw e;
+    }
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
-describe('extension on a plain page', () => {
-  it('passes the camera through untouched when off, and posterizes when a style is on', async () => {
-    await setSettings(browser.context, browser.extensionId, { mode: 'off' });
+function assertPosterized(r, what) {
+  assert.ok(r.diffRaw > 10, `${what}: output should differ from the camera (mean |diff| ${r.diffRaw.toFixed(2)})`);
+  assert.ok(r.diffPosterized < 4, `${what}: output should be posterize(camera) (mean |diff| ${r.diffPosterized.toFixed(2)})`);
+}
+function assertRaw(r, what) {
+  assert.ok(r.diffRaw < 4, `${what}: output should equal the camera (mean |diff| ${r.diffRaw.toFixed(2)})`);
+}
+
+describe('plain page', () => {
+  it('is a pure passthrough when off and posterizes when the style is on, live on the same track', async () => {
+    await settings({ mode: 'off' });
     const page = await openPage();
     const i = await page.evaluate(() => gumTest.open());
     const off = await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]);
-    assert.equal(off.width, 640);
-    assert.equal(off.height, 360);
-    assert.ok(off.diffRaw < 4, `off should equal the camera, mean |diff| ${off.diffRaw}`);
+    assert.deepEqual([off.width, off.height], [640, 360]);
+    assertRaw(off, 'off');
 
-    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: 'posterize' });
-    await page.waitForTimeout(500);
-    const on = await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]);
-    assert.ok(on.diffRaw > 10, `posterized output should differ from the camera, mean |diff| ${on.diffRaw}`);
-    assert.ok(on.diffPosterized < on.diffRaw / 3, `output should match posterize(camera): ${JSON.stringify(on)}`);
-    const status = await extensionStatus();
-    console.log(JSON.stringify(status, null, 1));
+    await settings({ mode: 'style', style: 'posterize' });
+    const on = await eventually(async () => {
+      const r = await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]);
+      assertPosterized(r, 'style on');
+      return r;
+    });
+    assert.ok(on.timestamp > off.timestamp);
+    await eventually(async () => {
+      const st = await extensionStatus(page);
+      assert.equal(st.pipelines.length, 1, 'one getUserMedia call, one pipeline: no new camera request');
+      assert.equal(st.cameras.length, 1);
+      assert.equal(st.pipelines[0].placement, 'worker');
+      assert.equal(st.pipelines[0].state, 'ok');
+      assert.equal(st.pipelines[0].backend, 'webgl2');
+    });
+
+    await settings({ enabled: false });
+    await eventually(async () => assertRaw(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'master off'));
+    await settings({ enabled: true, disabledSites: ['127.0.0.1'] });
+    await eventually(async () => assertRaw(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'site off'));
+    await settings({ disabledSites: [] });
+    await page.close();
+  });
+
+  it('reports the camera settings at once, follows applyConstraints, and stops the camera with the last clone', async () => {
+    await settings({ mode: 'style', style: 'posterize' });
+    const page = await openPage();
+    const first = await page.evaluate(async () => {
+      const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 } });
+      const t = s.getVideoTracks()[0];
+      const r = { settings: t.getSettings(), caps: t.getCapabilities(), constraints: t.getConstraints(), label: t.label };
+      for (const x of s.getTracks()) x.stop();
+      return r;
+    });
+    assert.equal(first.settings.width, 640);
+    assert.equal(first.settings.height, 360);
+    assert.ok(first.settings.frameRate > 0);
+    assert.ok(first.settings.deviceId, 'deviceId of the camera');
+    assert.ok(first.caps.width?.max >= 640, 'capabilities come from the camera');
+    assert.deepEqual(first.constraints, { width: 640, height: 360 });
+    assert.match(first.label, /still2-640x360/);
+
+    const i = await page.evaluate(() => gumTest.open());
+    const s = await page.evaluate((i) => gumTest.applyConstraints(i, { width: 320, height: 180 }), i);
+    assert.deepEqual([s.width, s.height], [320, 180]);
+    await eventually(async () => {
+      const c = await page.evaluate((i) => gumTest.count(i, 600), i);
+      assert.deepEqual(c.sizes, ['320x180']);
+    });
+
+    const j = await page.evaluate((i) => gumTest.clone(i), i);
+    await page.evaluate((i) => gumTest.stop(i), i);
+    const c = await page.evaluate((j) => gumTest.count(j, 1000), j);
+    assert.ok(c.frames >= 15, `the clone keeps receiving frames after the original stopped (${c.frames})`);
+    let st = await eventually(async () => {
+      const x = await extensionStatus(page);
+      assert.equal(x.cameras.at(-1).state, 'live');
+      return x;
+    });
+    await page.evaluate((j) => gumTest.stop(j), j);
+    st = await eventually(async () => {
+      const x = await extensionStatus(page);
+      assert.ok(x.cameras.every((cam) => cam.state === 'ended'), `all cameras released: ${JSON.stringify(x.cameras)}`);
+      return x;
+    });
+    assert.equal(st.pipelines.length, 0);
+    await page.close();
+  });
+
+  it('gives five calls five independent tracks; stopping them in random order never kills the others', async () => {
+    // Passthrough keeps five pipelines cheap on two cores; independence does not depend on the filter.
+    await settings({ mode: 'off' });
+    const page = await openPage();
+    const ids = [];
+    for (let k = 0; k < 5; k++) ids.push(await page.evaluate(() => gumTest.open()));
+    const order = [3, 0, 4, 1, 2];
+    for (const [n, k] of order.entries()) {
+      await page.evaluate((i) => gumTest.stop(i), ids[k]);
+      for (const other of order.slice(n + 1)) {
+        const c = await page.evaluate((i) => gumTest.count(i, 1000), ids[other]);
+        assert.ok(c.frames >= 3, `track ${other} still delivers frames after stopping ${k} (${c.frames})`);
+      }
+      const info = await page.evaluate((i) => gumTest.info(i), ids[k]);
+      assert.equal(info[0].readyState, 'ended');
+    }
+    await eventually(async () => {
+      const x = await extensionStatus(page);
+      assert.equal(x.cameras.length, 5);
+      assert.ok(x.cameras.every((cam) => cam.state === 'ended'), JSON.stringify(x.cameras));
+    });
+    await page.close();
+  });
+
+  it('passes audio through untouched and leaves audio-only requests alone; the patch looks native', async () => {
+    const page = await openPage();
+    const r = await page.evaluate(async () => {
+      const gum = navigator.mediaDevices.getUserMedia;
+      const av = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      const a = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const out = {
+        toString: String(gum),
+        fnToString: Function.prototype.toString.call(gum),
+        name: gum.name,
+        length: gum.length,
+        sameOnPrototype: gum === MediaDevices.prototype.getUserMedia,
+        kinds: av.getTracks().map((t) => t.kind).sort(),
+        audioLabel: av.getAudioTracks()[0].label,
+        audioOnlyLabel: a.getAudioTracks()[0].label,
+        audioOnlyCount: a.getTracks().length,
+        ownKeys: Object.getOwnPropertyNames(window).filter((k) => /brushcam/i.test(k)),
+      };
+      for (const t of [...av.getTracks(), ...a.getTracks()]) t.stop();
+      return out;
+    });
+    assert.equal(r.toString, 'function getUserMedia() { [native code] }');
+    assert.equal(r.fnToString, r.toString);
+    assert.equal(r.name, 'getUserMedia');
+    assert.equal(r.length, 0);
+    assert.ok(r.sameOnPrototype);
+    assert.deepEqual(r.kinds, ['audio', 'video']);
+    assert.ok(r.audioLabel.length > 0);
+    assert.equal(r.audioOnlyCount, 1);
+    assert.deepEqual(r.ownKeys, []);
+    await page.close();
+  });
+
+  it('fails closed: an unknown style never shows the raw camera, and the status says why', async () => {
+    await settings({ mode: 'style', style: 'no-such-style' });
+    const page = await openPage();
+    const i = await page.evaluate(() => gumTest.open());
+    const r = await page.evaluate(([i, ref, m]) => gumTest.compare(i, ref, 10, m), [i, REF, MARKER]);
+    assert.ok(r.diffRaw > 10, `not the camera (mean |diff| ${r.diffRaw})`);
+    assert.ok(r.markerContrast < 5, `the raw-only marker must be gone, contrast ${r.markerContrast}`);
+    await eventually(async () => {
+      const st = await extensionStatus(page);
+      assert.equal(st.pipelines[0].state, 'failed');
+      assert.match(st.pipelines[0].lastError, /style model 'no-such-style' not found; known: posterize/);
+    });
+    await settings({ style: 'posterize' });
+    await eventually(async () => assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'recovered'));
+    await page.close();
+  });
+
+  it('ignores page messages that imitate the bridge', async () => {
+    await settings({ mode: 'style', style: 'posterize' });
+    const page = await openPage();
+    const i = await page.evaluate(() => gumTest.open());
+    await page.evaluate(() => {
+      const forged = { ns: 'brushcam', t: 'config', filter: { kind: 'off' }, assetBase: 'chrome-extension://abc/' };
+      window.postMessage(forged, '*');
+      for (const type of ['brushcam:hello-from-isolated', 'brushcam:hello-from-main']) {
+        const ch = new MessageChannel();
+        document.dispatchEvent(new MessageEvent(type, { ports: [ch.port2], cancelable: true }));
+        ch.port1.postMessage(forged);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'after forged messages');
+    await page.close();
+  });
+});
+
+describe('strict-CSP page (no blob: workers, no wasm)', () => {
+  it('filters on the main thread and still honours off/on live', async () => {
+    await settings({ mode: 'style', style: 'posterize' });
+    const page = await openPage('/strict/index.html');
+    const i = await page.evaluate(() => gumTest.open());
+    assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'strict CSP');
+    await eventually(async () => assert.equal((await extensionStatus(page)).pipelines[0].placement, 'main-thread'));
+    await settings({ mode: 'off' });
+    await eventually(async () => assertRaw(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'strict CSP off'));
+    await page.close();
+  });
+});
+
+describe('call inside an iframe', () => {
+  it('filters the camera of a page in an iframe', async () => {
+    await settings({ mode: 'style', style: 'posterize' });
+    const page = await browser.context.newPage();
+    opened.add(page);
+    await page.goto(`${server.url}/frame.html`);
+    const frame = await eventually(() => page.frames().find((f) => f.url().endsWith('/index.html')) ?? false);
+    await frame.waitForFunction(() => window.gumTest);
+    const i = await frame.evaluate(() => gumTest.open());
+    assertPosterized(await frame.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'iframe');
+    await page.close();
+  });
+});
+
+describe('background tab', () => {
+  it('keeps frames flowing at the camera rate while the page is hidden', async () => {
+    await settings({ mode: 'style', style: 'posterize' });
+    const page = await openPage();
+    const i = await page.evaluate(() => gumTest.open());
+    const visible = await page.evaluate((i) => gumTest.count(i, 2000), i);
+    // Headless pages are always "visible"; emulate the page-side state a hidden tab has.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { get: () => 'hidden', configurable: true });
+      Object.defineProperty(document, 'hidden', { get: () => true, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const hidden = await page.evaluate((i) => gumTest.count(i, 2000), i);
+    assert.ok(hidden.frames >= 0.9 * visible.frames, `hidden ${hidden.frames} vs visible ${visible.frames} frames`);
+    assert.ok(hidden.monotonic);
+    await page.close();
+  });
+});
+
+describe('demo call', () => {
+  it('sends the filtered camera through a WebRTC loopback', async () => {
+    await settings({ mode: 'style', style: 'posterize' });
+    const page = await browser.context.newPage();
+    opened.add(page);
+    await page.goto(`${server.url}/demo/index.html?autostart`);
+    await page.waitForFunction(() => window.demoCall?.remoteTrack, null, { timeout: 20000 });
+    const stats = await eventually(async () => {
+      const s = await page.evaluate(() => document.getElementById('stats').textContent);
+      assert.match(s, /received 640×360/);
+      return s;
+    }, 15000);
+    assert.match(stats, /frames decoded/);
     await page.close();
   });
 });

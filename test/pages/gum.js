@@ -68,7 +68,7 @@ window.gumTest = {
     streams[i].getVideoTracks()[0].enabled = on;
   },
   /** Compares one output frame with a reference picture: raw, and posterized. */
-  async compare(i, refUrl, skip = 5) {
+  async compare(i, refUrl, skip = 5, marker = null) {
     const track = streams[i].getVideoTracks()[0];
     let result = null;
     await readFrames(track, skip + 1, async (frame, k) => {
@@ -84,7 +84,20 @@ window.gumTest = {
           n++;
         }
       }
-      result = { width: w, height: h, timestamp: frame.timestamp, diffRaw: dRaw / n, diffPosterized: dPost / n };
+      // Contrast of the raw-only checker marker: mean |difference| between horizontal neighbours.
+      let markerContrast = null;
+      if (marker) {
+        let s = 0, m = 0;
+        for (let y = marker.y + 2; y < marker.y + marker.size - 2; y++) {
+          for (let x = marker.x + 2; x < marker.x + marker.size - 4; x += 2) {
+            const p = (y * w + x) * 4, q = (y * w + x + 2) * 4;
+            s += Math.abs(out[p] - out[q]);
+            m++;
+          }
+        }
+        markerContrast = s / m;
+      }
+      result = { width: w, height: h, timestamp: frame.timestamp, diffRaw: dRaw / n, diffPosterized: dPost / n, markerContrast };
     });
     if (!result) throw new Error('no frame arrived');
     return result;

@@ -16,7 +16,6 @@ export async function launch({ camera = null, headless = true, extension = join(
     '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-swiftshader',
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
     ...(camera ? [`--use-file-for-fake-video-capture=${camera}`] : []),
     ...(extension ? [`--disable-extensions-except=${extension}`, `--load-extension=${extension}`] : []),
     ...args,
@@ -52,5 +51,16 @@ export async function setSettings(context, extensionId, patch) {
     }, { key: SETTINGS_KEY, patch });
   } finally {
     await page.close();
+  }
+}
+
+/** Hides a page the way minimising its window does (document.visibilityState 'hidden'). */
+export async function setHidden(context, page, hidden) {
+  const cdp = await context.newCDPSession(page);
+  try {
+    const { windowId } = await cdp.send('Browser.getWindowForTarget');
+    await cdp.send('Browser.setWindowBounds', { windowId, bounds: { windowState: hidden ? 'minimized' : 'normal' } });
+  } finally {
+    await cdp.detach().catch(() => {});
   }
 }
