@@ -35,4 +35,6 @@ export default [
   entry('content'),
   entry('background'),
   entry('popup'),
+  // Bench pages drive the pipeline without the extension; never shipped.
+  { input: 'src/entries/bench.ts', output: { file: 'build/bench.js', format: 'iife' }, plugins: [workerSource(), ...plugins()] },
 ];

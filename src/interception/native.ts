@@ -11,6 +11,7 @@ export interface Disguise {
 export function installDisguise(): Disguise {
   const disguised = new WeakMap<object, string>();
   const origToString = Function.prototype.toString;
+  const apply = Reflect.apply;
   const toString = {
     toString(this: unknown): string {
       const name = typeof this === 'function' ? disguised.get(this) : undefined;
@@ -27,8 +28,16 @@ export function installDisguise(): Disguise {
   Object.defineProperty(Function.prototype, 'toString', { value: toString, writable: true, configurable: true, enumerable: false });
   return {
     native(fn, name, length) {
-      define(fn, name, length);
-      return fn;
+      // Built-in methods have no `prototype`, are not constructors and inherit straight from
+      // Function.prototype; a `function` or an `async function` gives itself away on each.
+      // A method definition has that shape, so the replacement is one that forwards to `fn`.
+      const method = {
+        [name](this: unknown, ...args: unknown[]): unknown {
+          return apply(fn as unknown as (...a: unknown[]) => unknown, this, args);
+        },
+      }[name]!;
+      define(method, name, length);
+      return method as unknown as typeof fn;
     },
   };
 }

@@ -48,8 +48,11 @@ function fillSelect(select: HTMLSelectElement, models: ModelEntry[], value: stri
 
 async function main(): Promise<void> {
   const store = new SettingsStore();
-  const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
-  const site = hostnameOf(tab?.url);
+  // popup.html?tab=N shows another tab (a popped-out window); otherwise the active tab.
+  const tabParam = Number(new URLSearchParams(location.search).get('tab'));
+  const tab = Number.isInteger(tabParam) && tabParam > 0
+    ? await chrome.tabs.get(tabParam).catch(() => undefined)
+    : (await chrome.tabs.query({ active: true, currentWindow: true }))[0];
   const manifestUrl = chrome.runtime.getURL('models/manifest.json');
   let models: ModelEntry[] = [];
   try {
@@ -65,6 +68,17 @@ async function main(): Promise<void> {
   const siteEnabled = $('site-enabled') as HTMLInputElement;
   const mirror = $('mirror') as HTMLInputElement;
   const preview = $('preview') as HTMLImageElement;
+  const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
+    if (tab?.id === undefined) return undefined;
+    try {
+      return (await chrome.tabs.sendMessage(tab.id, { ns: 'brushcam', t })) as T | undefined;
+    } catch {
+      return undefined; // no content script in this tab (e.g. a browser page)
+    }
+  };
+  // The tab's address is readable when the user opened the popup on it (activeTab);
+  // otherwise the tab's content script says which site it is.
+  const site = hostnameOf(tab?.url) ?? (await ask<StatusReply>('status'))?.site ?? null;
   $('site').textContent = site ?? 'this page';
   siteEnabled.disabled = !site;
 
@@ -105,15 +119,6 @@ async function main(): Promise<void> {
     s.disabledSites = s.disabledSites.filter((x) => x !== site);
     if (!siteEnabled.checked) s.disabledSites.push(site);
   });
-
-  const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
-    if (tab?.id === undefined) return undefined;
-    try {
-      return (await chrome.tabs.sendMessage(tab.id, { ns: 'brushcam', t })) as T | undefined;
-    } catch {
-      return undefined; // no content script in this tab (e.g. a browser page)
-    }
-  };
 
   const poll = async (): Promise<void> => {
     const st = await ask<StatusReply>('status');

@@ -316,3 +316,50 @@ describe('demo call', () => {
     await page.close();
   });
 });
+
+describe('popup', () => {
+  it('changes the filter of a running call, shows what others see, and the status', async () => {
+    await settings({ mode: 'off', mirrorPreview: false });
+    const page = await openPage();
+    const i = await page.evaluate(() => gumTest.open());
+    await eventually(async () => (await extensionStatus(page)).pipelines.length === 1);
+    const tabId = await (async () => {
+      const p = await browser.context.newPage();
+      try {
+        await p.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+        return await p.evaluate(async (url) => {
+          for (const t of await chrome.tabs.query({})) {
+            const r = await chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined);
+            if (r?.url === url) return t.id;
+          }
+          return null;
+        }, page.url());
+      } finally {
+        await p.close();
+      }
+    })();
+    assert.ok(tabId, 'found the call tab');
+    const popup = await browser.context.newPage();
+    opened.add(popup);
+    await popup.goto(`chrome-extension://${browser.extensionId}/popup.html?tab=${tabId}`);
+    await popup.waitForFunction(() => document.getElementById('site').textContent === '127.0.0.1');
+    const styles = await popup.$$eval('#style option', (os) => os.map((o) => o.value));
+    assert.ok(styles.includes('posterize'), `style list comes from models/manifest.json: ${styles}`);
+
+    await popup.check('input[name=mode][value=style]');
+    await eventually(async () => assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'after the popup click'));
+    await popup.waitForFunction(() => /fps of/.test(document.getElementById('fps').textContent), null, { timeout: 10000 });
+    await popup.waitForFunction(() => document.getElementById('backend').textContent === 'webgl2', null, { timeout: 10000 });
+    assert.match(await popup.textContent('#placement'), /worker/);
+    const src = await popup.waitForFunction(() => {
+      const img = document.getElementById('preview');
+      return !img.hidden && img.src.startsWith('data:image/jpeg') && img.naturalWidth > 0 ? img.src : false;
+    }, null, { timeout: 10000 });
+    assert.ok((await src.jsonValue()).length > 500);
+    assert.equal(await popup.$eval('#preview', (img) => img.classList.contains('mirrored')), false, 'not mirrored by default');
+
+    await popup.uncheck('#site-enabled');
+    await eventually(async () => assertRaw(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'site switched off in the popup'));
+    await popup.check('#site-enabled');
+  });
+});

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what Brushcam needs from Debian when it is missing: Chromium (tests and demo),
+# ffmpeg (fake-camera clips), Xvfb, and Python + PyTorch for training and its tests.
+# Usage: scripts/install-system-deps.sh [--browser-only]
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+if [ "${1:-}" != "--browser-only" ]; then
+  /usr/bin/python3 -c 'import torch, torchvision, cv2, scipy, numpy, PIL, pytest' >/dev/null 2>&1 ||
+    need+=(python3-torch python3-torchvision python3-opencv python3-scipy python3-numpy python3-pil python3-pytest)
+fi
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+echo "Installing from Debian: ${need[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
