@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import esbuild from 'rollup-plugin-esbuild';
 
 const production = process.env.NODE_ENV !== 'development';
+/** Node built-ins named by tfjs's emscripten glue but never used in browsers: empty modules. */
+const NODE_BUILTINS = new Set(['fs', 'path', 'perf_hooks', 'os', 'worker_threads', 'crypto', 'util']);
+const emptyNodeBuiltins = () => ({
+  name: 'empty-node-builtins',
+  resolveId: (id) => (NODE_BUILTINS.has(id) ? `\0empty:${id}` : null),
+  load: (id) => (id.startsWith('\0empty:') ? 'export default {};' : null),
+});
+
 const plugins = () => [
+  emptyNodeBuiltins(),
   nodeResolve({ browser: true }),
   commonjs(),
   esbuild({ target: 'es2022', minify: production, sourceMap: false }),
@@ -35,6 +44,10 @@ export default [
   entry('content'),
   entry('background'),
   entry('popup'),
+  entry('engine'),
+  entry('engine-worker'),
+  // The tfjs runtime as an ES module for the browser unit tests; never shipped.
+  { input: 'src/entries/ml-testkit.ts', output: { file: 'build/ml-testkit.js', format: 'es' }, plugins: plugins() },
   // Bench pages drive the pipeline without the extension; never shipped.
   { input: 'src/entries/bench.ts', output: { file: 'build/bench.js', format: 'iife' }, plugins: [workerSource(), ...plugins()] },
 ];

@@ -40,6 +40,10 @@ for (const [name, manifest] of Object.entries(targets)) {
     // Training-side files (parity fixtures) stay out of the extension.
     filter: (src) => !src.endsWith('parity.json'),
   });
+  // tfjs's WASM backend binaries, loaded by the engine worker from the extension itself.
+  mkdirSync(join(dir, 'wasm'), { recursive: true });
+  const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join(dir, 'wasm', f));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 }
 console.log('dist/chrome and dist/firefox written');

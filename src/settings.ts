@@ -8,6 +8,9 @@ export const SETTINGS_KEY = 'brushcam.settings';
 export const SETTINGS_VERSION = 2;
 
 export type Mode = 'off' | 'anime' | 'style';
+/** Which tfjs backend runs neural filters; 'auto' tries WebGPU, then WebGL, then WASM. */
+export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm';
+export const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'webgl', 'wasm'];
 export type AvatarPresentation = 'face-swap' | 'full-avatar';
 
 export interface Settings {
@@ -24,6 +27,7 @@ export interface Settings {
   disabledSites: string[];
   /** Mirror the popup preview (never the outgoing video). */
   mirrorPreview: boolean;
+  backend: BackendPreference;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -35,6 +39,7 @@ export const DEFAULT_SETTINGS: Settings = {
   presentation: 'face-swap',
   disabledSites: [],
   mirrorPreview: false,
+  backend: 'auto',
 };
 
 const MODES: readonly Mode[] = ['off', 'anime', 'style'];
@@ -72,19 +77,20 @@ export function parseSettings(raw: unknown): Settings {
     out.disabledSites = [...new Set(raw.disabledSites.filter((s): s is string => typeof s === 'string' && s.length > 0 && s.length < 256))];
   }
   if (typeof raw.mirrorPreview === 'boolean') out.mirrorPreview = raw.mirrorPreview;
+  if (typeof raw.backend === 'string' && (BACKENDS as readonly string[]).includes(raw.backend)) out.backend = raw.backend as BackendPreference;
   return out;
 }
 
 /** What a filter host needs to know: the filter for one site, with the switches resolved. */
 export type FilterSpec =
   | { kind: 'off' }
-  | { kind: 'style'; id: string }
-  | { kind: 'anime'; id: string; presentation: AvatarPresentation };
+  | { kind: 'style'; id: string; backend?: BackendPreference }
+  | { kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference };
 
 export function filterFor(settings: Settings, site: string): FilterSpec {
   if (!settings.enabled || settings.mode === 'off' || settings.disabledSites.includes(site)) return { kind: 'off' };
-  if (settings.mode === 'style') return { kind: 'style', id: settings.style };
-  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation };
+  if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend };
+  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend };
 }
 
 export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
@@ -95,12 +101,15 @@ export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
 export function parseFilterSpec(raw: unknown): FilterSpec | null {
   if (!isRecord(raw)) return null;
   if (raw.kind === 'off') return { kind: 'off' };
-  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id };
+  const backend = raw.backend === undefined ? 'auto' : raw.backend;
+  if (typeof backend !== 'string' || !(BACKENDS as readonly string[]).includes(backend)) return null;
+  const b = backend as BackendPreference;
+  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id, backend: b };
   if (
     raw.kind === 'anime' && typeof raw.id === 'string' && ID.test(raw.id) &&
     typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)
   ) {
-    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation };
+    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b };
   }
   return null;
 }

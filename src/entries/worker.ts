@@ -13,6 +13,17 @@ const scope = self as unknown as {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
 };
 let pump: FramePump | null = null;
+const enginePorts = new Map<number, { resolve: (p: MessagePort) => void; reject: (e: Error) => void }>();
+let nextPortId = 1;
+
+/** Engine sessions come from the page (only a document can host the engine frame). */
+function openEngine(): Promise<MessagePort> {
+  const id = nextPortId++;
+  return new Promise((resolve, reject) => {
+    enginePorts.set(id, { resolve, reject });
+    post({ type: 'engine-port?', id });
+  });
+}
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
@@ -28,7 +39,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
           readable: msg.readable,
           writable: msg.writable,
           createFilter,
-          env: { assetBase: msg.assetBase },
+          env: { assetBase: msg.assetBase, openEngine },
           onStatus: (status) => post({ type: 'status', status }),
           onPreview: (bitmap) => post({ type: 'preview', bitmap }, [bitmap]),
         });
@@ -45,6 +56,13 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       case 'preview':
         pump?.setPreview(msg.everyMs);
         break;
+      case 'engine-port': {
+        const waiter = enginePorts.get(msg.id);
+        enginePorts.delete(msg.id);
+        if (msg.port) waiter?.resolve(msg.port);
+        else waiter?.reject(new Error(msg.error ?? 'no filter engine'));
+        break;
+      }
       case 'stop':
         if (pump) void pump.stop();
         else post({ type: 'stopped' });

@@ -20,6 +20,8 @@ export interface Filter {
 export interface FilterEnv {
   /** Base URL of the extension's files, ending in '/', or null when unknown. */
   assetBase: string | null;
+  /** Opens a session with the extension's filter engine (neural filters), when available. */
+  openEngine?: () => Promise<MessagePort>;
 }
 
 export type FilterFactory = (spec: FilterSpec, env: FilterEnv) => Promise<Filter>;

@@ -1,6 +1,7 @@
 import type { FilterSpec } from '../settings';
 import { FilterError, type Filter, type FilterEnv } from './filter';
 import { PosterizeFilter } from './posterize';
+import { RemoteFilter } from './remote';
 
 /** Filters that need no model file. Neural filters register beside them. */
 const BUILTIN_STYLES: Record<string, () => Promise<Filter>> = {
@@ -11,14 +12,13 @@ const BUILTIN_STYLES: Record<string, () => Promise<Filter>> = {
  * Makes the filter for a spec. Throws a FilterError naming what was asked for and what
  * exists when the spec cannot be served.
  */
-export async function createFilter(spec: FilterSpec, _env: FilterEnv): Promise<Filter> {
+export async function createFilter(spec: FilterSpec, env: FilterEnv): Promise<Filter> {
   if (spec.kind === 'off') throw new FilterError('createFilter: "off" is handled by the pump, not a filter');
-  if (spec.kind === 'style') {
-    const make = BUILTIN_STYLES[spec.id];
-    if (!make) {
-      throw new FilterError(`style model '${spec.id}' not found; known: ${Object.keys(BUILTIN_STYLES).join(', ')}`);
-    }
-    return make();
+  const builtin = spec.kind === 'style' ? BUILTIN_STYLES[spec.id] : undefined;
+  if (builtin) return builtin();
+  // Everything else is a neural filter, served by the extension's engine.
+  if (!env.openEngine) {
+    throw new FilterError(`${spec.kind === 'style' ? 'style' : 'avatar'} model '${spec.id}' needs the filter engine, which is not available here; built in: ${Object.keys(BUILTIN_STYLES).join(', ')}`);
   }
-  throw new FilterError(`avatar model '${spec.id}' is not installed in this build`);
+  return RemoteFilter.create(await env.openEngine(), spec);
 }

@@ -1,6 +1,7 @@
 import { connect, parseToMain, type ToIsolated } from '../bridge/protocol';
 import type { FilterFactory } from '../filters/filter';
 import { captureNativeFrameApis } from '../frames/source-sink';
+import { EngineHost } from '../pipeline/engine-host';
 import { Pipeline, type WorkerIntrinsics } from '../pipeline/pipeline';
 import type { FilterSpec } from '../settings';
 import { installDisguise, replaceMethod, type Disguise } from './native';
@@ -35,6 +36,7 @@ export class PageController {
   private assetBase: string | null = null;
   private port: MessagePort | null = null;
   private previewEveryMs = 0;
+  private readonly engine = new EngineHost(() => this.assetBase);
   private statusTimer: ReturnType<typeof setInterval> | null = null;
   /** Another extension had already replaced getUserMedia before us. */
   readonly chained: boolean;
@@ -107,6 +109,7 @@ export class PageController {
       createFilter: this.o.createFilter,
       env: { assetBase: this.assetBase },
       forcePolyfill: this.o.forcePolyfill,
+      openEngine: () => this.engine.open(),
       onPreview: (bitmap) => {
         if (this.port) this.port.postMessage({ ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
         else bitmap.close();

@@ -27,6 +27,8 @@ export interface PipelineOptions {
   createFilter: FilterFactory;
   env: FilterEnv;
   forcePolyfill?: boolean;
+  /** Opens a session with the extension's filter engine (neural filters). */
+  openEngine?: () => Promise<MessagePort>;
   /** How long the worker may take to say it is alive before the main thread takes over. */
   workerTimeoutMs?: number;
   onStatus?: (s: PipelineStatus) => void;
@@ -131,7 +133,7 @@ export class Pipeline {
       readable: this.source.readable,
       writable: this.sink.writable,
       createFilter: this.o.createFilter,
-      env: this.o.env,
+      env: { ...this.o.env, openEngine: this.o.openEngine },
       onStatus: (s) => {
         this.lastStatus = this.withPlacement(s);
         this.o.onStatus?.(this.lastStatus);
@@ -150,6 +152,11 @@ export class Pipeline {
     } else if (msg.type === 'preview') {
       if (this.o.onPreview) this.o.onPreview(msg.bitmap);
       else msg.bitmap.close();
+    } else if (msg.type === 'engine-port?') {
+      const reply = (port: MessagePort | null, error: string | null): void =>
+        this.post({ type: 'engine-port', id: msg.id, port, error }, port ? [port] : []);
+      if (!this.o.openEngine) reply(null, 'no filter engine in this context');
+      else this.o.openEngine().then((p) => reply(p, null), (e: unknown) => reply(null, e instanceof Error ? e.message : String(e)));
     } else if (msg.type === 'stopped') {
       this.worker?.terminate();
       this.worker = null;

@@ -1,0 +1,19 @@
+import type { FilterSpec } from '../settings';
+
+/**
+ * Messages on one engine session port (page pump ↔ extension engine worker). The engine
+ * runs neural filters in the extension's own origin, where WASM, workers and the model files
+ * are always allowed whatever the page's CSP. Frames cross as ImageBitmaps (transferred).
+ */
+export type ToEngine =
+  | { t: 'create'; spec: FilterSpec }
+  | { t: 'frame'; id: number; bitmap: ImageBitmap }
+  | { t: 'dispose' };
+
+export type FromEngine =
+  | { t: 'ready'; backend: string }
+  | { t: 'error'; message: string; id?: number }
+  | { t: 'out'; id: number; bitmap: ImageBitmap; ms: number };
+
+/** The engine frame (engine.html) accepts a session port with this message. */
+export const ENGINE_CONNECT = 'brushcam:engine-connect';

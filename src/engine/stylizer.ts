@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { StyleModel } from '../ml/style-model';
+
+/** Largest internal size the stylizer runs at by default (long side), before upscaling. */
+export const DEFAULT_MAX_SIDE = 640;
+
+/** Rounds an output size down to the internal size: long side ≤ maxSide, both multiples of 4. */
+export function internalSize(w: number, h: number, maxSide = DEFAULT_MAX_SIDE): [number, number] {
+  const s = Math.min(1, maxSide / Math.max(w, h));
+  return [Math.max(4, Math.round((w * s) / 4) * 4), Math.max(4, Math.round((h * s) / 4) * 4)];
+}
+
+/**
+ * Paints ImageBitmaps with a style model: bitmap → [1,h,w,3] in [0,1] at the internal size →
+ * network → pixels → bitmap at the input's size. Owns its canvases and the model.
+ */
+export class Stylizer {
+  private canvas = new OffscreenCanvas(4, 4);
+  private ctx = this.canvas.getContext('2d')!;
+
+  constructor(readonly model: StyleModel, public maxSide = DEFAULT_MAX_SIDE) {}
+
+  async paint(input: ImageBitmap): Promise<ImageBitmap> {
+    const W = input.width;
+    const H = input.height;
+    const [w, h] = internalSize(W, H, this.maxSide);
+    const y = tf.tidy(() => {
+      const px = tf.browser.fromPixels(input);
+      const x = tf.expandDims(tf.div(tf.image.resizeBilinear(px, [h, w], false, true), 255), 0) as tf.Tensor4D;
+      return tf.clipByValue(tf.squeeze(this.model.run(x), [0]), 0, 1) as tf.Tensor3D;
+    });
+    let pixels: Uint8ClampedArray;
+    try {
+      pixels = await tf.browser.toPixels(y);
+    } finally {
+      y.dispose();
+    }
+    if (this.canvas.width !== w || this.canvas.height !== h) {
+      this.canvas.width = w;
+      this.canvas.height = h;
+    }
+    this.ctx.putImageData(new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, w, h), 0, 0);
+    if (w === W && h === H) return this.canvas.transferToImageBitmap();
+    return createImageBitmap(this.canvas, { resizeWidth: W, resizeHeight: H, resizeQuality: 'medium' });
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.canvas.width = 1;
+    this.canvas.height = 1;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The engine worker (extension origin): runs neural filters for page pipelines. Each session
+ * arrives as a MessagePort from engine.html; a session creates one filter and then paints
+ * the frames sent to it, in order.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FromEngine, ToEngine } from '../engine/protocol';
+import { Stylizer } from '../engine/stylizer';
+import { useBackend } from '../ml/backend';
+import { StyleModel } from '../ml/style-model';
+import { parseModelsManifest, type ModelsManifest } from '../models';
+import { parseFilterSpec, type FilterSpec } from '../settings';
+
+const root = new URL('./', self.location.href).href;
+let manifest: Promise<ModelsManifest> | null = null;
+const loadManifest = (): Promise<ModelsManifest> =>
+  (manifest ??= fetch(`${root}models/manifest.json`).then((r) => r.json()).then((j) => parseModelsManifest(j)));
+
+async function createPainter(spec: FilterSpec): Promise<{ backend: string; paint: (b: ImageBitmap) => Promise<ImageBitmap>; dispose: () => void }> {
+  if (spec.kind !== 'style') throw new Error(`the engine has no '${spec.kind}' filter in this build`);
+  const m = await loadManifest();
+  const styles = m.models.filter((x) => x.kind === 'style' && x.folder);
+  const entry = styles.find((x) => x.id === spec.id);
+  if (!entry) throw new Error(`style model '${spec.id}' not found; known: ${m.models.filter((x) => x.kind === 'style').map((x) => x.id).join(', ')}`);
+  const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
+  const model = await StyleModel.load(`${root}models/${entry.folder}`);
+  const s = new Stylizer(model);
+  return { backend: `tfjs-${backend}`, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+}
+
+function serve(port: MessagePort): void {
+  let painter: Awaited<ReturnType<typeof createPainter>> | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  let closed = false;
+  const post = (m: FromEngine, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
+  port.onmessage = (e: MessageEvent<ToEngine>) => {
+    const msg = e.data;
+    if (msg?.t === 'create') {
+      const spec = parseFilterSpec(msg.spec);
+      queue = queue.then(async () => {
+        try {
+          if (!spec) throw new Error(`invalid filter ${JSON.stringify(msg.spec)}`);
+          painter = await createPainter(spec);
+          if (closed) painter.dispose();
+          else post({ t: 'ready', backend: painter.backend });
+        } catch (err) {
+          post({ t: 'error', message: err instanceof Error ? err.message : String(err) });
+        }
+      });
+    } else if (msg?.t === 'frame') {
+      queue = queue.then(async () => {
+        const t0 = performance.now();
+        try {
+          if (!painter) throw new Error('no filter in this session');
+          const out = await painter.paint(msg.bitmap);
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0 }, [out]);
+        } catch (err) {
+          post({ t: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+        } finally {
+          msg.bitmap.close();
+        }
+      });
+    } else if (msg?.t === 'dispose') {
+      closed = true;
+      queue = queue.then(() => {
+        painter?.dispose();
+        painter = null;
+        port.close();
+      });
+    }
+  };
+}
+
+self.onmessage = (e: MessageEvent) => {
+  const port = e.ports[0];
+  if (e.data?.t === 'session' && port) serve(port);
+  else if (e.data?.t === 'memory') (self as unknown as Worker).postMessage({ t: 'memory', numTensors: tf.memory().numTensors });
+};

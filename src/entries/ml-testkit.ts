@@ -1,0 +1,10 @@
+/**
+ * The tfjs runtime pieces as one ES module for the browser unit tests (tfjs's packages carry
+ * CommonJS parts that only the bundler resolves). Not part of the extension.
+ */
+export * as tf from '@tensorflow/tfjs-core';
+export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { useBackend } from '../ml/backend';
+export { ModelFormatError, StyleModel } from '../ml/style-model';
+export { Stylizer, internalSize } from '../engine/stylizer';
+export { parseModelsManifest } from '../models';

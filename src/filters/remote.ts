@@ -1,0 +1,97 @@
+import type { FromEngine, ToEngine } from '../engine/protocol';
+import type { FilterSpec } from '../settings';
+import type { Filter } from './filter';
+
+/**
+ * A filter that runs in the extension's engine (see src/entries/engine-worker.ts) over a
+ * session port. Each frame is copied once into an ImageBitmap and back.
+ */
+export class RemoteFilter implements Filter {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (b: ImageBitmap) => void; reject: (e: Error) => void }>();
+  private disposed = false;
+  private lastEngineMs = 0;
+
+  private constructor(private readonly port: MessagePort, readonly backend: string, private readonly frameTimeoutMs: number) {
+    port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
+  }
+
+  /** Opens the session and waits for the engine to load the model. */
+  static create(port: MessagePort, spec: FilterSpec, o: { loadTimeoutMs?: number; frameTimeoutMs?: number } = {}): Promise<RemoteFilter> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        port.close();
+        reject(new Error(`the filter engine did not load '${'id' in spec ? spec.id : spec.kind}' within ${(o.loadTimeoutMs ?? 20000) / 1000} s`));
+      }, o.loadTimeoutMs ?? 20000);
+      port.onmessage = (e: MessageEvent<FromEngine>) => {
+        clearTimeout(timer);
+        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000));
+        else {
+          port.close();
+          reject(new Error(e.data?.t === 'error' ? e.data.message : 'unexpected reply from the filter engine'));
+        }
+      };
+      port.postMessage({ t: 'create', spec } satisfies ToEngine);
+    });
+  }
+
+  /** Engine-side time of the last frame, ms. */
+  get engineMs(): number {
+    return this.lastEngineMs;
+  }
+
+  async process(frame: VideoFrame): Promise<VideoFrame> {
+    if (this.disposed) throw new Error('remote filter used after dispose()');
+    const bitmap = await createImageBitmap(frame);
+    const id = this.nextId++;
+    const out = await new Promise<ImageBitmap>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`the filter engine did not answer within ${this.frameTimeoutMs} ms`));
+      }, this.frameTimeoutMs);
+      this.waiting.set(id, {
+        resolve: (b) => {
+          clearTimeout(timer);
+          resolve(b);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.port.postMessage({ t: 'frame', id, bitmap } satisfies ToEngine, [bitmap]);
+    });
+    try {
+      return new VideoFrame(out, {
+        timestamp: frame.timestamp,
+        ...(frame.duration != null ? { duration: frame.duration } : {}),
+        alpha: 'discard',
+      });
+    } finally {
+      out.close();
+    }
+  }
+
+  private onMessage(m: FromEngine): void {
+    if (m?.t === 'out') {
+      this.lastEngineMs = m.ms;
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (w) w.resolve(m.bitmap);
+      else m.bitmap.close();
+    } else if (m?.t === 'error' && m.id !== undefined) {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      w?.reject(new Error(m.message));
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const w of this.waiting.values()) w.reject(new Error('remote filter disposed'));
+    this.waiting.clear();
+    this.port.postMessage({ t: 'dispose' } satisfies ToEngine);
+    this.port.close();
+  }
+}

@@ -1,0 +1,253 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * A style network exported by training/brushcam_train/export.py ("brushcam-style" format):
+ * model.json lists the weights (PyTorch state_dict names, OIHW layout, float32 shards) and the
+ * complete forward pass as a flat op list. This file loads it, checks everything it relies on,
+ * and runs the ops in tfjs. Input and output are NHWC RGB in [0, 1]; H and W multiples of 4.
+ */
+
+export type StyleOp =
+  | { op: 'conv2d' | 'depthwise_conv2d'; weight: string; bias: string | null; kernel: number; stride: number; pad: number; in?: number; out?: number }
+  | { op: 'instance_norm'; weight: string; bias: string; eps: number }
+  | { op: 'relu' | 'sigmoid' | 'upsample_nearest' | 'features' }
+  | { op: 'save' | 'add'; name: string };
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'float16';
+}
+
+export interface StyleModelJson {
+  format: 'brushcam-style';
+  version: 1;
+  id: string;
+  arch: { name: string; gflop_640x360?: number; gflop_1280x720?: number; [k: string]: unknown };
+  layout: 'OIHW';
+  ops: StyleOp[];
+  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  title?: string;
+  artist?: string;
+}
+
+export class ModelFormatError extends Error {
+  override name = 'ModelFormatError';
+}
+
+const OPS = new Set(['conv2d', 'depthwise_conv2d', 'instance_norm', 'relu', 'sigmoid', 'upsample_nearest', 'features', 'save', 'add']);
+
+/** Validates model.json; every error names the file and what was expected. */
+export function parseStyleModelJson(raw: unknown, file: string): StyleModelJson {
+  const fail = (why: string): never => {
+    throw new ModelFormatError(`${file}: ${why}`);
+  };
+  if (typeof raw !== 'object' || raw === null) fail('expected a JSON object');
+  const m = raw as Record<string, unknown>;
+  if (m.format !== 'brushcam-style') fail(`expected "format": "brushcam-style", got ${JSON.stringify(m.format)}`);
+  if (m.version !== 1) fail(`expected "version": 1, got ${JSON.stringify(m.version)}`);
+  if (m.layout !== 'OIHW') fail(`expected "layout": "OIHW", got ${JSON.stringify(m.layout)}`);
+  if (!Array.isArray(m.ops) || m.ops.length === 0) fail('expected a non-empty "ops" array');
+  if (!Array.isArray(m.weightsManifest) || m.weightsManifest.length === 0) fail('expected a non-empty "weightsManifest" array');
+  const names = new Set<string>();
+  for (const [g, group] of (m.weightsManifest as unknown[]).entries()) {
+    const gr = group as Record<string, unknown>;
+    if (!Array.isArray(gr?.paths) || gr.paths.length !== 1 || typeof gr.paths[0] !== 'string' || !/^[\w.-]+$/.test(gr.paths[0])) {
+      fail(`weightsManifest[${g}].paths must be one file name in the model folder`);
+    }
+    if (!Array.isArray(gr.weights)) fail(`weightsManifest[${g}].weights must be an array`);
+    for (const w of gr.weights as unknown[]) {
+      const ws = w as Record<string, unknown>;
+      if (typeof ws?.name !== 'string') fail(`weightsManifest[${g}]: a weight without a name`);
+      const wn = ws.name as string;
+      if (!Array.isArray(ws.shape) || !ws.shape.every((d) => Number.isInteger(d) && (d as number) > 0)) fail(`weight '${wn}': shape must be positive integers`);
+      if (ws.dtype !== 'float32' && ws.dtype !== 'float16') fail(`weight '${wn}': dtype must be float32 or float16, got ${JSON.stringify(ws.dtype)}`);
+      names.add(wn);
+    }
+  }
+  for (const [i, o] of (m.ops as unknown[]).entries()) {
+    const op = o as Record<string, unknown>;
+    if (!OPS.has(op?.op as string)) fail(`ops[${i}]: unknown op ${JSON.stringify(op?.op)}; known: ${[...OPS].join(', ')}`);
+    for (const k of ['weight', 'bias'] as const) {
+      const ref = op[k];
+      if (typeof ref === 'string' && !names.has(ref)) fail(`ops[${i}] (${String(op.op)}) uses weight '${ref}', which the weights manifest does not list`);
+    }
+    if ((op.op === 'conv2d' || op.op === 'depthwise_conv2d') && !(Number.isInteger(op.stride) && Number.isInteger(op.pad))) {
+      fail(`ops[${i}]: ${String(op.op)} needs integer "stride" and "pad"`);
+    }
+  }
+  return m as unknown as StyleModelJson;
+}
+
+function float16ToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i]!;
+    const s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 0x1f;
+    const f = h & 0x3ff;
+    out[i] = e === 0 ? s * 2 ** -14 * (f / 1024) : e === 31 ? (f ? NaN : s * Infinity) : s * 2 ** (e - 15) * (1 + f / 1024);
+  }
+  return out;
+}
+
+/** Decodes the weight shards into named Float32Arrays, checking every byte is accounted for. */
+export function decodeWeights(json: StyleModelJson, shards: ArrayBuffer[], file: string): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  json.weightsManifest.forEach((group, g) => {
+    const buf = shards[g];
+    const path = group.paths[0];
+    if (!buf) throw new ModelFormatError(`${file}: weight file '${path}' is missing`);
+    let offset = 0;
+    for (const w of group.weights) {
+      const count = w.shape.reduce((a, b) => a * b, 1);
+      const bytes = count * (w.dtype === 'float16' ? 2 : 4);
+      if (offset + bytes > buf.byteLength) {
+        throw new ModelFormatError(`${path}: too short: weight '${w.name}' ${JSON.stringify(w.shape)} needs bytes ${offset}..${offset + bytes}, the file has ${buf.byteLength}`);
+      }
+      const data = w.dtype === 'float16'
+        ? float16ToFloat32(new Uint16Array(buf.slice(offset, offset + bytes)))
+        : new Float32Array(buf.slice(offset, offset + bytes));
+      out.set(w.name, { shape: w.shape, data });
+      offset += bytes;
+    }
+    if (offset !== buf.byteLength) {
+      throw new ModelFormatError(`${path}: ${buf.byteLength} bytes, but the manifest describes ${offset}: wrong weights manifest for this file`);
+    }
+  });
+  return out;
+}
+
+type Fetcher = (url: string) => Promise<Response>;
+
+export class StyleModel {
+  private readonly weights = new Map<string, tf.Tensor>();
+  private disposed = false;
+
+  private constructor(readonly json: StyleModelJson) {}
+
+  /** Loads `<folderUrl>/model.json` and its shards. Throws a ModelFormatError naming the file. */
+  static async load(folderUrl: string, fetcher: Fetcher = (u) => fetch(u)): Promise<StyleModel> {
+    const base = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
+    const file = `${base}model.json`;
+    let res: Response;
+    try {
+      res = await fetcher(file);
+    } catch (e) {
+      throw new ModelFormatError(`${file}: could not be read (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (!res.ok) throw new ModelFormatError(`${file}: not found (HTTP ${res.status})`);
+    let raw: unknown;
+    try {
+      raw = await res.json();
+    } catch {
+      throw new ModelFormatError(`${file}: not valid JSON (truncated or corrupt?)`);
+    }
+    const json = parseStyleModelJson(raw, file);
+    const shards = await Promise.all(
+      json.weightsManifest.map(async (g) => {
+        const url = `${base}${g.paths[0]}`;
+        const r = await fetcher(url).catch(() => null);
+        if (!r?.ok) throw new ModelFormatError(`${url}: weight file not found`);
+        return r.arrayBuffer();
+      }),
+    );
+    return StyleModel.fromParts(json, shards, file);
+  }
+
+  static fromParts(json: StyleModelJson, shards: ArrayBuffer[], file = 'model.json'): StyleModel {
+    const decoded = decodeWeights(json, shards, file);
+    const m = new StyleModel(json);
+    try {
+      // Convert each weight to the layout tfjs wants, once.
+      const kinds = new Map<string, 'conv' | 'dw' | 'vec'>();
+      for (const op of json.ops) {
+        if (op.op === 'conv2d') kinds.set(op.weight, 'conv');
+        if (op.op === 'depthwise_conv2d') kinds.set(op.weight, 'dw');
+      }
+      for (const [name, w] of decoded) {
+        const kind = kinds.get(name) ?? 'vec';
+        if (kind === 'vec') {
+          m.weights.set(name, tf.tensor1d(w.data));
+          continue;
+        }
+        if (w.shape.length !== 4) throw new ModelFormatError(`${file}: weight '${name}' must be 4-D OIHW, got ${JSON.stringify(w.shape)}`);
+        const oihw = tf.tensor4d(w.data, w.shape as [number, number, number, number]);
+        // conv2d: OIHW → HWIO; depthwise: [C,1,kh,kw] → [kh,kw,C,1].
+        m.weights.set(name, tf.transpose(oihw, kind === 'conv' ? [2, 3, 1, 0] : [2, 3, 0, 1]));
+        oihw.dispose();
+      }
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m;
+  }
+
+  /** Runs the forward pass. `x`: [1, H, W, 3] float32 in [0, 1], H and W multiples of 4. */
+  run(x: tf.Tensor4D): tf.Tensor4D {
+    if (this.disposed) throw new Error(`style model '${this.json.id}' used after dispose()`);
+    const [, h, w] = x.shape;
+    if (h % 4 !== 0 || w % 4 !== 0) throw new RangeError(`style model input must be a multiple of 4 in height and width, got ${h}×${w}`);
+    return tf.tidy(() => {
+      let t: tf.Tensor4D = x;
+      const saved = new Map<string, tf.Tensor4D>();
+      for (const op of this.json.ops) {
+        switch (op.op) {
+          case 'conv2d':
+          case 'depthwise_conv2d': {
+            const k = this.weights.get(op.weight) as tf.Tensor4D;
+            // A number is symmetric explicit padding in tfjs (unlike 'same', which pads
+            // bottom/right only for stride 2): exactly PyTorch's padding=k//2.
+            t = op.op === 'conv2d'
+              ? tf.conv2d(t, k, op.stride, op.pad)
+              : tf.depthwiseConv2d(t, k, op.stride, op.pad);
+            if (op.bias) t = tf.add(t, this.weights.get(op.bias)!);
+            break;
+          }
+          case 'instance_norm': {
+            // Per-channel mean and E[x²] over H×W as global average pools: one pass each, far
+            // cheaper than a two-axis reduction on every backend (WASM in particular).
+            const [, h, w, c] = t.shape;
+            const mean = tf.avgPool(t, [h, w], 1, 'valid');
+            const meanSq = tf.avgPool(tf.square(t), [h, w], 1, 'valid');
+            const variance = tf.relu(tf.sub(meanSq, tf.square(mean)));
+            const scale = tf.mul(tf.rsqrt(tf.add(variance, op.eps)), this.weights.get(op.weight)!);
+            const shift = tf.sub(this.weights.get(op.bias)!, tf.mul(mean, scale));
+            t = tf.add(tf.mul(t, scale), shift);
+            void c;
+            break;
+          }
+          case 'relu':
+            t = tf.relu(t);
+            break;
+          case 'sigmoid':
+            t = tf.sigmoid(t);
+            break;
+          case 'upsample_nearest':
+            t = tf.image.resizeNearestNeighbor(t, [t.shape[1] * 2, t.shape[2] * 2], false, false);
+            break;
+          case 'save':
+            saved.set(op.name, t);
+            break;
+          case 'add': {
+            const s = saved.get(op.name);
+            if (!s) throw new ModelFormatError(`op 'add ${op.name}' comes before 'save ${op.name}'`);
+            t = tf.add(t, s);
+            break;
+          }
+          case 'features':
+            break;
+        }
+      }
+      return t;
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const w of this.weights.values()) w.dispose();
+    this.weights.clear();
+  }
+}

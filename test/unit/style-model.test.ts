@@ -1,0 +1,162 @@
+import { expect } from '@esm-bundle/chai';
+import type { StyleModelJson } from '../../src/ml/style-model';
+
+// tfjs as bundled by `npm run build` (its packages carry CommonJS parts only rollup resolves).
+type Kit = typeof import('../../src/entries/ml-testkit');
+const kitUrl = '/build/ml-testkit.js';
+const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, parseModelsManifest } = (await import(kitUrl)) as Kit;
+type tfTypes = typeof import('@tensorflow/tfjs-core');
+declare namespace tf {
+  type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
+}
+void (0 as unknown as tfTypes);
+
+setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+
+interface Parity { shape: [number, number, number, number]; tolerance: number; x: number[]; y: number[] }
+
+/** NCHW (PyTorch) → NHWC (tfjs). */
+function toNhwc(data: number[], [n, c, h, w]: number[]): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.tensor4d(data, [n!, c!, h!, w!]), [0, 2, 3, 1]) as tf.Tensor4D);
+}
+
+async function styleFolders(): Promise<{ id: string; url: string }[]> {
+  const m = parseModelsManifest(await (await fetch('/models/manifest.json')).json());
+  return m.models.filter((e) => e.kind === 'style' && e.folder).map((e) => ({ id: e.id, url: `/models/${e.folder}/` }));
+}
+
+/** A small network in the exported format with seeded weights: every op kind once. */
+function tinyModel(): { json: StyleModelJson; bin: ArrayBuffer } {
+  const weights: { name: string; shape: number[] }[] = [
+    { name: 'c1.w', shape: [4, 3, 3, 3] }, { name: 'n1.w', shape: [4] }, { name: 'n1.b', shape: [4] },
+    { name: 'd2.w', shape: [4, 1, 3, 3] }, { name: 'p2.w', shape: [6, 4, 1, 1] }, { name: 'p2.b', shape: [6] },
+    { name: 'c3.w', shape: [6, 6, 3, 3] }, { name: 'c4.w', shape: [3, 6, 3, 3] }, { name: 'c4.b', shape: [3] },
+  ];
+  const total = weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+  const data = new Float32Array(total);
+  let s = 7;
+  for (let i = 0; i < total; i++) {
+    s = (s * 16807) % 2147483647;
+    data[i] = (s / 2147483647 - 0.5) * 0.8;
+  }
+  const json: StyleModelJson = {
+    format: 'brushcam-style', version: 1, id: 'tiny', arch: { name: 'tiny' }, layout: 'OIHW',
+    ops: [
+      { op: 'conv2d', weight: 'c1.w', bias: null, kernel: 3, stride: 1, pad: 1 },
+      { op: 'instance_norm', weight: 'n1.w', bias: 'n1.b', eps: 1e-5 },
+      { op: 'relu' },
+      { op: 'depthwise_conv2d', weight: 'd2.w', bias: null, kernel: 3, stride: 2, pad: 1 },
+      { op: 'conv2d', weight: 'p2.w', bias: 'p2.b', kernel: 1, stride: 1, pad: 0 },
+      { op: 'save', name: 'r' },
+      { op: 'conv2d', weight: 'c3.w', bias: null, kernel: 3, stride: 1, pad: 1 },
+      { op: 'add', name: 'r' },
+      { op: 'upsample_nearest' },
+      { op: 'conv2d', weight: 'c4.w', bias: 'c4.b', kernel: 3, stride: 1, pad: 1 },
+      { op: 'sigmoid' },
+    ],
+    weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ ...w, dtype: 'float32' as const })) }],
+  };
+  return { json, bin: data.buffer };
+}
+
+const fakeFetch = (files: Record<string, unknown>) => async (url: string): Promise<Response> => {
+  const name = url.split('/').pop()!;
+  if (!(name in files)) return new Response('', { status: 404 });
+  const body = files[name];
+  return new Response(body instanceof ArrayBuffer ? body : typeof body === 'string' ? body : JSON.stringify(body));
+};
+
+describe('StyleModel (tfjs runtime of the exported style networks)', () => {
+  for (const backend of ['wasm', 'webgl'] as const) {
+    it(`matches the PyTorch output of every shipped style within tolerance on ${backend}`, async function () {
+      this.timeout(120_000);
+      expect(await tf.setBackend(backend)).to.equal(true);
+      const styles = await styleFolders();
+      expect(styles.length, 'models/manifest.json lists trained style models').to.be.greaterThan(0);
+      for (const s of styles) {
+        const parity = (await (await fetch(`${s.url}parity.json`)).json()) as Parity;
+        const model = await StyleModel.load(s.url);
+        const x = toNhwc(parity.x, parity.shape);
+        const y = model.run(x);
+        const want = toNhwc(parity.y, parity.shape);
+        const diff = (await tf.max(tf.abs(tf.sub(y, want))).data())[0]!;
+        tf.dispose([x, y, want]);
+        model.dispose();
+        expect(diff, `${s.id} on ${backend}: max |tfjs - pytorch|`).to.be.at.most(Math.min(parity.tolerance, 1e-3));
+      }
+    });
+  }
+
+  it('gives the same output on wasm, webgl and cpu for every op kind', async () => {
+    const { json, bin } = tinyModel();
+    const outs: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm', 'webgl']) {
+      await tf.setBackend(backend);
+      const m = StyleModel.fromParts(json, [bin.slice(0)]);
+      const x = tf.tidy(() => tf.reshape(tf.div(tf.add(tf.range(0, 1 * 8 * 12 * 3), 1), 300), [1, 8, 12, 3]) as tf.Tensor4D);
+      const y = m.run(x);
+      expect(y.shape).to.deep.equal([1, 8, 12, 3]);
+      outs.push((await y.data()) as Float32Array);
+      tf.dispose([x, y]);
+      m.dispose();
+    }
+    for (const o of outs.slice(1)) {
+      let d = 0;
+      o.forEach((v, i) => (d = Math.max(d, Math.abs(v - outs[0]![i]!))));
+      expect(d).to.be.below(1e-4);
+    }
+  });
+
+  it('leaks no tensors across runs and frees all weights on dispose', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const { json, bin } = tinyModel();
+    const m = StyleModel.fromParts(json, [bin]);
+    const afterLoad = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) {
+      const x = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+      m.run(x).dispose();
+      x.dispose();
+    }
+    expect(tf.memory().numTensors).to.equal(afterLoad);
+    m.dispose();
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(() => m.run(tf.zeros([1, 8, 8, 3]) as tf.Tensor4D)).to.throw(/after dispose/);
+  });
+
+  it('rejects bad model files with errors that name the file and what was expected', async () => {
+    const { json, bin } = tinyModel();
+    const load = (files: Record<string, unknown>) => StyleModel.load('/m/x/', fakeFetch(files)).then(() => null, (e: Error) => e);
+    let e = await load({ 'weights.bin': bin });
+    expect(e).to.be.instanceOf(ModelFormatError);
+    expect(e!.message).to.match(/\/m\/x\/model\.json: not found/);
+    e = await load({ 'model.json': '{"format": "brushcam-st', 'weights.bin': bin });
+    expect(e!.message).to.match(/model\.json: not valid JSON/);
+    e = await load({ 'model.json': { ...json, format: 'tfjs-graph-model' }, 'weights.bin': bin });
+    expect(e!.message).to.match(/expected "format": "brushcam-style"/);
+    e = await load({ 'model.json': json, 'weights.bin': bin.slice(0, 100) });
+    expect(e!.message).to.match(/weights\.bin: too short: weight 'c1\.w' \[4,3,3,3\] needs bytes 0\.\.432, the file has 100/);
+    e = await load({ 'model.json': json, 'weights.bin': new ArrayBuffer(bin.byteLength + 8) });
+    expect(e!.message).to.match(/wrong weights manifest/);
+    e = await load({ 'model.json': json });
+    expect(e!.message).to.match(/weights\.bin: weight file not found/);
+    const badOp = { ...json, ops: [...json.ops, { op: 'conv2d', weight: 'nope', bias: null, kernel: 3, stride: 1, pad: 1 }] };
+    e = await load({ 'model.json': badOp, 'weights.bin': bin });
+    expect(e!.message).to.match(/uses weight 'nope', which the weights manifest does not list/);
+    const before = tf.memory().numTensors;
+    const m = StyleModel.fromParts(json, [bin]);
+    expect(() => m.run(tf.zeros([1, 6, 8, 3]) as tf.Tensor4D)).to.throw(/multiple of 4/);
+    m.dispose();
+    expect(tf.memory().numTensors).to.equal(before + 1); // the zeros above
+  });
+
+  it('picks internal sizes that are multiples of 4 and never above the frame', () => {
+    expect(internalSize(640, 360)).to.deep.equal([640, 360]);
+    expect(internalSize(1280, 720)).to.deep.equal([640, 360]);
+    expect(internalSize(360, 640)).to.deep.equal([360, 640]);
+    const [w, h] = internalSize(641, 479);
+    expect(w % 4).to.equal(0);
+    expect(h % 4).to.equal(0);
+    expect(w).to.be.at.most(644);
+  });
+});
