@@ -13,7 +13,7 @@ export type ToEngine =
 export type FromEngine =
   | { t: 'ready'; backend: string }
   | { t: 'error'; message: string; id?: number }
-  | { t: 'out'; id: number; bitmap: ImageBitmap; ms: number };
+  | { t: 'out'; id: number; bitmap: ImageBitmap; ms: number; /** Internal resolution (long side) used. */ side: number };
 
 /** The engine frame (engine.html) accepts a session port with this message. */
 export const ENGINE_CONNECT = 'brushcam:engine-connect';

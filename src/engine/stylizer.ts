@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { StyleModel } from '../ml/style-model';
+import { ResolutionGovernor } from './governor';
 
 /** Largest internal size the stylizer runs at by default (long side), before upscaling. */
 export const DEFAULT_MAX_SIDE = 640;
@@ -18,12 +19,28 @@ export class Stylizer {
   private canvas = new OffscreenCanvas(4, 4);
   private ctx = this.canvas.getContext('2d')!;
 
-  constructor(readonly model: StyleModel, public maxSide = DEFAULT_MAX_SIDE) {}
+  /** Lowers the internal resolution while painting is slower than the camera. */
+  readonly governor: ResolutionGovernor;
+
+  constructor(readonly model: StyleModel, o: { budgetMs?: number; fixedMaxSide?: number } = {}) {
+    this.governor = o.fixedMaxSide
+      ? new ResolutionGovernor(Infinity, [o.fixedMaxSide])
+      : new ResolutionGovernor(o.budgetMs ?? 1000 / 30);
+  }
 
   async paint(input: ImageBitmap): Promise<ImageBitmap> {
+    const t0 = performance.now();
+    try {
+      return await this.paintAt(input, this.governor.maxSide);
+    } finally {
+      this.governor.record(performance.now() - t0);
+    }
+  }
+
+  private async paintAt(input: ImageBitmap, maxSide: number): Promise<ImageBitmap> {
     const W = input.width;
     const H = input.height;
-    const [w, h] = internalSize(W, H, this.maxSide);
+    const [w, h] = internalSize(W, H, maxSide);
     const y = tf.tidy(() => {
       const px = tf.browser.fromPixels(input);
       const x = tf.expandDims(tf.div(tf.image.resizeBilinear(px, [h, w], false, true), 255), 0) as tf.Tensor4D;

@@ -16,7 +16,7 @@ let manifest: Promise<ModelsManifest> | null = null;
 const loadManifest = (): Promise<ModelsManifest> =>
   (manifest ??= fetch(`${root}models/manifest.json`).then((r) => r.json()).then((j) => parseModelsManifest(j)));
 
-async function createPainter(spec: FilterSpec): Promise<{ backend: string; paint: (b: ImageBitmap) => Promise<ImageBitmap>; dispose: () => void }> {
+async function createPainter(spec: FilterSpec): Promise<{ backend: string; side: () => number; paint: (b: ImageBitmap) => Promise<ImageBitmap>; dispose: () => void }> {
   if (spec.kind !== 'style') throw new Error(`the engine has no '${spec.kind}' filter in this build`);
   const m = await loadManifest();
   const styles = m.models.filter((x) => x.kind === 'style' && x.folder);
@@ -25,7 +25,7 @@ async function createPainter(spec: FilterSpec): Promise<{ backend: string; paint
   const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
   const model = await StyleModel.load(`${root}models/${entry.folder}`);
   const s = new Stylizer(model);
-  return { backend: `tfjs-${backend}`, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+  return { backend: `tfjs-${backend}`, side: () => s.governor.maxSide, paint: (b) => s.paint(b), dispose: () => s.dispose() };
 }
 
 function serve(port: MessagePort): void {
@@ -52,8 +52,9 @@ function serve(port: MessagePort): void {
         const t0 = performance.now();
         try {
           if (!painter) throw new Error('no filter in this session');
+          const side = painter.side();
           const out = await painter.paint(msg.bitmap);
-          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0 }, [out]);
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side }, [out]);
         } catch (err) {
           post({ t: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
         } finally {

@@ -8,3 +8,5 @@ export { useBackend } from '../ml/backend';
 export { ModelFormatError, StyleModel } from '../ml/style-model';
 export { Stylizer, internalSize } from '../engine/stylizer';
 export { parseModelsManifest } from '../models';
+export { styleFlops } from '../ml/flops';
+export { referenceReCoNet } from '../ml/reference';

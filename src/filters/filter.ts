@@ -3,10 +3,12 @@ import type { FilterSpec } from '../settings';
 /**
  * One stage that turns a camera frame into an output frame.
  *
- * Ownership: `process` BORROWS `frame`. It must not close it and must not keep a reference
- * after the returned promise settles; the caller closes it on every path. The returned
- * frame is NEW and owned by the caller, has `frame.timestamp`, the frame's display size,
- * and no alpha. When `process` rejects, it has returned nothing and leaked nothing.
+ * Ownership: `process` TAKES `frame`. It closes it exactly once, on every path (errors
+ * included), and as early as it can: cameras have only a few buffers, and a frame held for
+ * the whole of a slow filter stalls capture. The caller must not touch `frame` after the
+ * call. The returned frame is NEW and owned by the caller, has the input's timestamp and
+ * display size, and no alpha. When `process` rejects, it has returned nothing and leaked
+ * nothing.
  */
 export interface Filter {
   /** What runs it, for the popup: e.g. "webgl2", "canvas2d", "tfjs-wasm". */

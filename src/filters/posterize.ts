@@ -90,6 +90,14 @@ export class PosterizeFilter implements Filter {
   }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
+    try {
+      return this.draw(frame);
+    } finally {
+      frame.close();
+    }
+  }
+
+  private draw(frame: VideoFrame): VideoFrame {
     if (this.disposed) throw new Error('posterize filter used after dispose()');
     const w = frame.displayWidth;
     const h = frame.displayHeight;

@@ -20,5 +20,11 @@ export async function createFilter(spec: FilterSpec, env: FilterEnv): Promise<Fi
   if (!env.openEngine) {
     throw new FilterError(`${spec.kind === 'style' ? 'style' : 'avatar'} model '${spec.id}' needs the filter engine, which is not available here; built in: ${Object.keys(BUILTIN_STYLES).join(', ')}`);
   }
-  return RemoteFilter.create(await env.openEngine(), spec);
+  try {
+    return await RemoteFilter.create(await env.openEngine(), spec);
+  } catch (e) {
+    // Engine errors ("the frame did not load", ...) must still say which model was asked for.
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new FilterError(msg.includes(`'${spec.id}'`) ? msg : `${spec.kind === 'style' ? 'style' : 'avatar'} model '${spec.id}': ${msg}`);
+  }
 }

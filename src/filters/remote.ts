@@ -11,8 +11,9 @@ export class RemoteFilter implements Filter {
   private readonly waiting = new Map<number, { resolve: (b: ImageBitmap) => void; reject: (e: Error) => void }>();
   private disposed = false;
   private lastEngineMs = 0;
+  private side = 0;
 
-  private constructor(private readonly port: MessagePort, readonly backend: string, private readonly frameTimeoutMs: number) {
+  private constructor(private readonly port: MessagePort, private readonly engineBackend: string, private readonly frameTimeoutMs: number) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
   }
 
@@ -35,14 +36,26 @@ export class RemoteFilter implements Filter {
     });
   }
 
+  /** The engine's backend and the internal resolution it settled on. */
+  get backend(): string {
+    return this.side ? `${this.engineBackend} @ ${this.side}px` : this.engineBackend;
+  }
+
   /** Engine-side time of the last frame, ms. */
   get engineMs(): number {
     return this.lastEngineMs;
   }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
-    if (this.disposed) throw new Error('remote filter used after dispose()');
-    const bitmap = await createImageBitmap(frame);
+    const timestamp = frame.timestamp;
+    const duration = frame.duration;
+    let bitmap: ImageBitmap;
+    try {
+      if (this.disposed) throw new Error('remote filter used after dispose()');
+      bitmap = await createImageBitmap(frame);
+    } finally {
+      frame.close(); // the camera buffer goes back now, not after the engine's round trip
+    }
     const id = this.nextId++;
     const out = await new Promise<ImageBitmap>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -62,11 +75,7 @@ export class RemoteFilter implements Filter {
       this.port.postMessage({ t: 'frame', id, bitmap } satisfies ToEngine, [bitmap]);
     });
     try {
-      return new VideoFrame(out, {
-        timestamp: frame.timestamp,
-        ...(frame.duration != null ? { duration: frame.duration } : {}),
-        alpha: 'discard',
-      });
+      return new VideoFrame(out, { timestamp, ...(duration != null ? { duration } : {}), alpha: 'discard' });
     } finally {
       out.close();
     }
@@ -75,6 +84,7 @@ export class RemoteFilter implements Filter {
   private onMessage(m: FromEngine): void {
     if (m?.t === 'out') {
       this.lastEngineMs = m.ms;
+      this.side = m.side;
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (w) w.resolve(m.bitmap);

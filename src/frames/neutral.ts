@@ -8,10 +8,13 @@ export class NeutralFrames {
   private small: OffscreenCanvas | null = null;
   private big: OffscreenCanvas | null = null;
 
-  /** A new frame the size of `like`, with its timestamp. `like` is only read. */
-  make(like: VideoFrame, source: CanvasImageSource | VideoFrame = like): VideoFrame {
-    const w = like.displayWidth;
-    const h = like.displayHeight;
+  /**
+   * A new frame of the given size and timestamp showing only the average colours of
+   * `source` (only read), or mid-grey without a source.
+   */
+  make(like: { timestamp: number; width: number; height: number }, source: CanvasImageSource | VideoFrame | null): VideoFrame {
+    const w = like.width;
+    const h = like.height;
     const sw = 8;
     const sh = Math.max(1, Math.round((8 * h) / Math.max(1, w)));
     if (!this.small) this.small = new OffscreenCanvas(sw, sh);
@@ -27,7 +30,11 @@ export class NeutralFrames {
     const s = this.small.getContext('2d', { alpha: false })!;
     s.imageSmoothingEnabled = true;
     s.imageSmoothingQuality = 'low';
-    s.drawImage(source as CanvasImageSource, 0, 0, sw, sh);
+    if (source) s.drawImage(source as CanvasImageSource, 0, 0, sw, sh);
+    else {
+      s.fillStyle = '#808080';
+      s.fillRect(0, 0, sw, sh);
+    }
     const b = this.big.getContext('2d', { alpha: false })!;
     b.imageSmoothingEnabled = true;
     b.imageSmoothingQuality = 'high';

@@ -210,15 +210,17 @@ export class FramePump {
   }
 
   private async handle(input: VideoFrame): Promise<void> {
+    // `frame` is ours until handed on (to the sink, or to the filter, which closes it).
     let frame: VideoFrame | null = input;
+    const like = { timestamp: input.timestamp, width: input.displayWidth, height: input.displayHeight };
     let out: VideoFrame | null = null;
     try {
-      this.size = { width: frame.displayWidth, height: frame.displayHeight };
+      this.size = { width: like.width, height: like.height };
       const spec = this.spec;
       if (!spec) {
         // No settings yet: never guess "off". Hold frames briefly, then send neutral ones.
         if (performance.now() - this.startedAt > (this.opts.settingsTimeoutMs ?? 2000)) {
-          out = this.fallback(frame);
+          out = this.fallback(like, frame);
         }
       } else if (spec.kind === 'off') {
         out = frame;
@@ -226,9 +228,10 @@ export class FramePump {
       } else if (this.filter && !this.failure) {
         const filter = this.filter;
         const t0 = performance.now();
+        const taken = frame;
+        frame = null;
         try {
-          out = await filter.process(frame);
-          this.processFailing = false;
+          out = await filter.process(taken);
           this.timings.push(performance.now() - t0);
           if (this.timings.length > 60) this.timings.shift();
           this.lastGood?.close();
@@ -236,11 +239,10 @@ export class FramePump {
           this.lastGoodAt = performance.now();
         } catch (e) {
           this.lastError = `${spec.kind} filter: ${errorText(e)}`;
-          this.processFailing = true;
-          out = this.fallback(frame);
+          out = this.fallback(like, null);
         }
       } else {
-        out = this.fallback(frame);
+        out = this.fallback(like, frame);
       }
     } catch (e) {
       this.lastError = errorText(e);
@@ -267,16 +269,19 @@ export class FramePump {
     }
   }
 
-  /** Last good output (re-stamped) for a while, then a neutral frame. Never the input. */
-  private fallback(frame: VideoFrame): VideoFrame {
+  /**
+   * Last good output (re-stamped) for a while, then a neutral frame made from the last good
+   * output, or from the camera frame when there never was one. Never the input itself.
+   */
+  private fallback(like: { timestamp: number; width: number; height: number }, frame: VideoFrame | null): VideoFrame {
     this.counts.fallbackFrames++;
     const good = this.lastGood;
-    const sameSize = good && good.displayWidth === frame.displayWidth && good.displayHeight === frame.displayHeight;
+    const sameSize = good && good.displayWidth === like.width && good.displayHeight === like.height;
     const holdMs = this.opts.holdMs ?? 1000;
     if (good && sameSize && performance.now() - this.lastGoodAt < holdMs) {
-      return new VideoFrame(good, { timestamp: frame.timestamp, alpha: 'discard' });
+      return new VideoFrame(good, { timestamp: like.timestamp, alpha: 'discard' });
     }
-    return this.neutral.make(frame, good && sameSize ? good : frame);
+    return this.neutral.make(like, good && sameSize ? good : frame);
   }
 
   private maybePreview(out: VideoFrame): void {

@@ -4,7 +4,7 @@ import type { StyleModelJson } from '../../src/ml/style-model';
 // tfjs as bundled by `npm run build` (its packages carry CommonJS parts only rollup resolves).
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, parseModelsManifest } = (await import(kitUrl)) as Kit;
+const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, parseModelsManifest, styleFlops, referenceReCoNet } = (await import(kitUrl)) as Kit;
 type tfTypes = typeof import('@tensorflow/tfjs-core');
 declare namespace tf {
   type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
@@ -148,6 +148,20 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     expect(() => m.run(tf.zeros([1, 6, 8, 3]) as tf.Tensor4D)).to.throw(/multiple of 4/);
     m.dispose();
     expect(tf.memory().numTensors).to.equal(before + 1); // the zeros above
+  });
+
+  it('counts FLOPs like training/ does: the reference ReCoNet ~135 GFLOP at 640x360, each shipped style as its card says', async () => {
+    const ref = referenceReCoNet();
+    const gf = styleFlops(ref.json, 360, 640) / 1e9;
+    expect(gf).to.be.closeTo(134.97, 0.05);
+    expect(styleFlops(ref.json, 720, 1280) / 1e9).to.be.closeTo(539.87, 0.2);
+    for (const s of await styleFolders()) {
+      const json = await (await fetch(`${s.url}model.json`)).json();
+      const lite = styleFlops(json, 360, 640) / 1e9;
+      expect(lite, s.id).to.be.closeTo(json.arch.gflop_640x360, 0.02);
+      expect(lite, `${s.id} within the 5 GFLOP budget`).to.be.at.most(5);
+      expect(gf / lite, `${s.id} is at least 8x cheaper than the reference`).to.be.at.least(8);
+    }
   });
 
   it('picks internal sizes that are multiples of 4 and never above the frame', () => {

@@ -1,0 +1,49 @@
+/**
+ * Picks the internal resolution of a neural filter so that it keeps up with the camera:
+ * when the smoothed frame time is over budget it steps the resolution down; when it is well
+ * under budget it steps back up. The thresholds are far apart (1.2× and 0.5× the budget) and
+ * a step changes the cost by less than their ratio, so it settles instead of oscillating.
+ */
+export class ResolutionGovernor {
+  private ema: number | null = null;
+  private sinceChange = 0;
+  private index: number;
+
+  constructor(
+    readonly budgetMs = 1000 / 30,
+    readonly sides: readonly number[] = [640, 544, 448, 384, 320, 256, 224, 192, 160],
+    start = 0,
+    readonly settleFrames = 3,
+  ) {
+    this.index = Math.max(0, Math.min(sides.length - 1, start));
+  }
+
+  /** The long side the filter should run at now. */
+  get maxSide(): number {
+    return this.sides[this.index]!;
+  }
+
+  get tier(): number {
+    return this.index;
+  }
+
+  /** Records one frame's filter time (ms); returns true when the resolution changed. */
+  record(ms: number): boolean {
+    this.ema = this.ema === null ? ms : 0.7 * this.ema + 0.3 * ms;
+    if (++this.sinceChange < this.settleFrames) return false;
+    let next = this.index;
+    if (this.ema > 1.2 * this.budgetMs && this.index < this.sides.length - 1) {
+      // Cost grows with the pixel count: jump straight to the side that should fit the budget.
+      const target = this.maxSide * Math.sqrt(this.budgetMs / this.ema);
+      next = this.index + 1;
+      while (next < this.sides.length - 1 && this.sides[next]! > target) next++;
+    } else if (this.ema < 0.5 * this.budgetMs && this.index > 0) {
+      next--;
+    }
+    if (next === this.index) return false;
+    this.index = next;
+    this.ema = null;
+    this.sinceChange = 0;
+    return true;
+  }
+}
