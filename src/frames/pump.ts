@@ -232,6 +232,7 @@ export class FramePump {
         frame = null;
         try {
           out = await filter.process(taken);
+          this.processFailing = false;
           this.timings.push(performance.now() - t0);
           if (this.timings.length > 60) this.timings.shift();
           this.lastGood?.close();
@@ -239,6 +240,7 @@ export class FramePump {
           this.lastGoodAt = performance.now();
         } catch (e) {
           this.lastError = `${spec.kind} filter: ${errorText(e)}`;
+          this.processFailing = true;
           out = this.fallback(like, null);
         }
       } else {

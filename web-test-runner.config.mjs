@@ -1,0 +1,64 @@
+// Browser unit tests: `npm run test:unit` (after `npm run build`, which writes build/worker.js).
+// They run in Debian's Chromium, headless, with the fake camera (a moving test pattern + a beep).
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+
+const workerFile = fileURLToPath(new URL('./build/worker.js', import.meta.url));
+
+/** `import workerSource from 'virtual:worker-source'`: the built filter worker as source text. */
+function workerSourcePlugin() {
+  const id = '/__virtual/worker-source.js';
+  return {
+    name: 'worker-source',
+    resolveImport({ source }) {
+      return source === 'virtual:worker-source' ? id : undefined;
+    },
+    serve(context) {
+      if (context.path !== id) return undefined;
+      if (!existsSync(workerFile)) {
+        throw new Error(`virtual:worker-source: ${workerFile} does not exist; run \`npm run build\` before the unit tests`);
+      }
+      return { body: `export default ${JSON.stringify(readFileSync(workerFile, 'utf8'))};`, type: 'js' };
+    },
+  };
+}
+
+if (!existsSync(workerFile)) {
+  console.error(`\n  ${workerFile} is missing: run \`npm run build\` first (the pipeline tests load the built filter worker).\n`);
+  process.exit(1);
+}
+
+export default {
+  files: ['test/unit/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  // WebGL is SwiftShader here (no GPU, 2 cores): be generous.
+  testsStartTimeout: 60_000,
+  testsFinishTimeout: 240_000,
+  browserStartTimeout: 60_000,
+  testFramework: { config: { timeout: 20_000, ui: 'bdd' } },
+  plugins: [
+    workerSourcePlugin(),
+    esbuildPlugin({ ts: true, target: 'es2022' }),
+  ],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          '--enable-unsafe-swiftshader',
+          '--autoplay-policy=no-user-gesture-required',
+          '--disable-background-timer-throttling',
+          '--disable-renderer-backgrounding',
+        ],
+      },
+    }),
+  ],
+};
