@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const presentation = $('presentation') as HTMLSelectElement;
   const siteEnabled = $('site-enabled') as HTMLInputElement;
   const mirror = $('mirror') as HTMLInputElement;
+  const backendPref = $('backend-pref') as HTMLSelectElement;
   const preview = $('preview') as HTMLImageElement;
   const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
     if (tab?.id === undefined) return undefined;
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     presentation.value = s.presentation;
     siteEnabled.checked = !site || !s.disabledSites.includes(site);
     mirror.checked = s.mirrorPreview;
+    backendPref.value = s.backend;
     preview.classList.toggle('mirrored', s.mirrorPreview);
     $('style-row').classList.toggle('disabled', s.mode !== 'style');
     $('avatar-row').classList.toggle('disabled', s.mode !== 'anime');
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
   });
   on(presentation, (s) => (s.presentation = presentation.value as Settings['presentation']));
   on(mirror, (s) => (s.mirrorPreview = mirror.checked));
+  on(backendPref, (s) => (s.backend = backendPref.value as Settings['backend']));
   on(siteEnabled, (s) => {
     if (!site) return;
     s.disabledSites = s.disabledSites.filter((x) => x !== site);

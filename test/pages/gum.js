@@ -102,6 +102,20 @@ window.gumTest = {
     if (!result) throw new Error('no frame arrived');
     return result;
   },
+  /** A coarse picture of one output frame (after `skip` frames): 16×9 cells of mean RGB. */
+  async signature(i, skip = 2) {
+    const track = streams[i].getVideoTracks()[0];
+    let sig = null;
+    await readFrames(track, skip + 1, (frame, k) => {
+      if (k < skip) return;
+      const c = new OffscreenCanvas(16, 9);
+      const ctx = c.getContext('2d', { willReadFrequently: true });
+      ctx.drawImage(frame, 0, 0, 16, 9);
+      sig = Array.from(ctx.getImageData(0, 0, 16, 9).data).filter((_, j) => j % 4 !== 3);
+    });
+    if (!sig) throw new Error('no frame arrived');
+    return sig;
+  },
   /** Frames and their timestamps over `ms` milliseconds. */
   async count(i, ms = 2000) {
     const track = streams[i].getVideoTracks()[0];
