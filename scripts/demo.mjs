@@ -10,7 +10,7 @@
 // --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { launch, setSettings } from '../test/support/browser.mjs';
+import { launch, setSettings, waitForFilter } from '../test/support/browser.mjs';
 import { clipCamera, root, stillCamera } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
@@ -69,6 +69,8 @@ if (!o.headless) {
   await new Promise((r) => process.on('SIGINT', r));
 } else {
   const out = resolve(o.out ?? 'demo-out/');
+  const st = await waitForFilter(browser.context, browser.extensionId, page.url());
+  console.log(`filter running: ${st.backend ?? 'passthrough'} in the ${st.placement}, ${st.filterMs?.toFixed(0) ?? 0} ms per frame`);
   await page.waitForTimeout(1500);
   if (out.endsWith('.webm')) {
     mkdirSync(dirname(out), { recursive: true });

@@ -25,6 +25,15 @@ async function createPainter(spec: FilterSpec): Promise<{ backend: string; side:
   const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
   const model = await StyleModel.load(`${root}models/${entry.folder}`);
   const s = new Stylizer(model);
+  try {
+    // Compile the backend's kernels now, while the page still shows the previous output.
+    const warm = await createImageBitmap(new ImageData(640, 360));
+    (await s.paint(warm)).close();
+    warm.close();
+  } catch (e) {
+    s.dispose();
+    throw e;
+  }
   return { backend: `tfjs-${backend}`, side: () => s.governor.maxSide, paint: (b) => s.paint(b), dispose: () => s.dispose() };
 }
 

@@ -8,9 +8,35 @@ import type { BackendPreference } from '../settings';
 export type BackendName = 'webgpu' | 'webgl' | 'wasm';
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm'];
 
+const SOFTWARE = /swiftshader|llvmpipe|software|basic render/i;
+
+/** True when WebGPU is only a CPU emulation (slower than WASM for our networks). */
+async function webgpuIsSoftware(): Promise<boolean> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return true;
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return true;
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+  return !!info && (info.isFallbackAdapter === true || SOFTWARE.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`));
+}
+
+/** True when WebGL runs on a CPU rasteriser. */
+function webglIsSoftware(): boolean {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return true;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return SOFTWARE.test(renderer);
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Selects the tfjs backend: the preferred one, or the first of WebGPU → WebGL → WASM that
- * initialises. `wasmBase` is the URL of the folder holding the tfjs .wasm files (shipped in
+ * initialises ('auto' passes over software-emulated GPUs). `wasmBase` is the URL of the folder holding the tfjs .wasm files (shipped in
  * the extension; nothing is fetched from elsewhere).
  */
 export async function useBackend(pref: BackendPreference, wasmBase: string): Promise<BackendName> {
@@ -22,6 +48,15 @@ export async function useBackend(pref: BackendPreference, wasmBase: string): Pro
   for (const name of order) {
     if (name === 'webgpu' && !(globalThis.navigator as Navigator | undefined)?.gpu) {
       errors.push('webgpu: navigator.gpu is not available');
+      continue;
+    }
+    // 'auto' skips GPUs that are CPU emulations: WASM is faster than those.
+    if (pref === 'auto' && name === 'webgpu' && (await webgpuIsSoftware())) {
+      errors.push('webgpu: software adapter');
+      continue;
+    }
+    if (pref === 'auto' && name === 'webgl' && webglIsSoftware()) {
+      errors.push('webgl: software renderer');
       continue;
     }
     try {

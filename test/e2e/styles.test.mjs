@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launch, setSettings } from '../support/browser.mjs';
+import { extensionStatus, launch, setSettings } from '../support/browser.mjs';
 import { MARKER, root, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
@@ -22,19 +22,7 @@ after(async () => {
   await server?.close();
 });
 
-async function status(page) {
-  const p = await browser.context.newPage();
-  try {
-    await p.goto(`chrome-extension://${browser.extensionId}/popup.html`);
-    const all = await p.evaluate(async () => {
-      const tabs = await chrome.tabs.query({});
-      return (await Promise.all(tabs.map((t) => chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined)))).filter(Boolean);
-    });
-    return all.find((s) => s.url === page.url());
-  } finally {
-    await p.close();
-  }
-}
+const status = (page) => extensionStatus(browser.context, browser.extensionId, page.url());
 
 async function waitForStyle(page, id, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;

@@ -64,3 +64,30 @@ export async function setHidden(context, page, hidden) {
     await cdp.detach().catch(() => {});
   }
 }
+
+/** The extension's status for the frame at `url` (what the popup shows), or undefined. */
+export async function extensionStatus(context, extensionId, url) {
+  const p = await context.newPage();
+  try {
+    await p.goto(`chrome-extension://${extensionId}/popup.html`);
+    const all = await p.evaluate(async () => {
+      const tabs = await chrome.tabs.query({});
+      return (await Promise.all(tabs.map((t) => chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined)))).filter(Boolean);
+    });
+    return all.find((s) => s.url === url);
+  } finally {
+    await p.close();
+  }
+}
+
+/** Waits until the newest pipeline of the frame at `url` runs its filter (or is off). */
+export async function waitForFilter(context, extensionId, url, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const st = (await extensionStatus(context, extensionId, url))?.pipelines?.at(-1);
+    if (st && (st.state === 'off' || (st.state === 'ok' && st.filterMs !== null))) return st;
+    if (st?.state === 'failed' && !/did not answer within/.test(st.lastError ?? '')) throw new Error(`the filter failed: ${st.lastError}`);
+    if (Date.now() > end) throw new Error(`the filter did not start within ${timeoutMs / 1000} s: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
