@@ -15,7 +15,7 @@ export async function launch({ camera = null, headless = true, extension = join(
   const flags = [
     '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-swiftshader',
-    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=2', '--autoplay-policy=no-user-gesture-required',
     ...(camera ? [`--use-file-for-fake-video-capture=${camera}`] : []),
     ...(extension ? [`--disable-extensions-except=${extension}`, `--load-extension=${extension}`] : []),
     ...args,

@@ -4,7 +4,7 @@ import type { StyleModelJson } from '../../src/ml/style-model';
 // tfjs as bundled by `npm run build` (its packages carry CommonJS parts only rollup resolves).
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, parseModelsManifest, styleFlops, referenceReCoNet } = (await import(kitUrl)) as Kit;
+const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, Stylizer, parseModelsManifest, styleFlops, referenceReCoNet } = (await import(kitUrl)) as Kit;
 type tfTypes = typeof import('@tensorflow/tfjs-core');
 declare namespace tf {
   type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
@@ -162,6 +162,34 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
       expect(lite, `${s.id} within the 5 GFLOP budget`).to.be.at.most(5);
       expect(gf / lite, `${s.id} is at least 8x cheaper than the reference`).to.be.at.least(8);
     }
+  });
+
+  it('paints bitmaps at the frame size and leaks nothing across style switches', async function () {
+    this.timeout(120_000);
+    await tf.setBackend('wasm');
+    const styles = await styleFolders();
+    const input = await createImageBitmap(new ImageData(new Uint8ClampedArray(64 * 48 * 4).map((_, i) => (i * 37) % 256), 64, 48));
+    const before = tf.memory().numTensors;
+    const outs: number[][] = [];
+    for (const s of styles) {
+      const st = new Stylizer(await StyleModel.load(s.url), { fixedMaxSide: 64 });
+      for (let k = 0; k < 3; k++) {
+        const out = await st.paint(input);
+        expect([out.width, out.height]).to.deep.equal([64, 48]);
+        if (k === 2) {
+          const c = new OffscreenCanvas(8, 6);
+          c.getContext('2d')!.drawImage(out, 0, 0, 8, 6);
+          outs.push(Array.from(c.getContext('2d')!.getImageData(0, 0, 8, 6).data));
+        }
+        out.close();
+      }
+      st.dispose();
+      expect(tf.memory().numTensors, `tensors after ${s.id}`).to.equal(before);
+    }
+    input.close();
+    // Different styles paint differently.
+    const d = (a: number[], b: number[]) => a.reduce((x, v, i) => x + Math.abs(v - b[i]!), 0) / a.length;
+    for (let i = 1; i < outs.length; i++) expect(d(outs[0]!, outs[i]!)).to.be.above(3);
   });
 
   it('picks internal sizes that are multiples of 4 and never above the frame', () => {

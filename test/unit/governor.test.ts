@@ -1,0 +1,41 @@
+import { expect } from '@esm-bundle/chai';
+import { ResolutionGovernor } from '../../src/engine/governor';
+
+/** Cost model: ms ∝ pixels (side²) at `msAt640` for 640. */
+const cost = (side: number, msAt640: number) => msAt640 * (side / 640) ** 2;
+
+describe('ResolutionGovernor', () => {
+  it('steps down to a resolution that fits the budget and stays there', () => {
+    const g = new ResolutionGovernor(33);
+    const sides: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      g.record(cost(g.maxSide, 120));
+      sides.push(g.maxSide);
+    }
+    expect(cost(g.maxSide, 120)).to.be.at.most(1.2 * 33);
+    // Settled: the last 30 frames never changed tier (no oscillation).
+    expect(new Set(sides.slice(30)).size).to.equal(1);
+    expect(g.maxSide).to.be.at.least(256); // not lower than needed
+  });
+
+  it('climbs back when there is room, with hysteresis', () => {
+    const g = new ResolutionGovernor(33);
+    for (let i = 0; i < 20; i++) g.record(500); // a slow spell
+    expect(g.maxSide).to.equal(160);
+    const seen: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      g.record(cost(g.maxSide, 40)); // the machine is fast again: 640 costs 40 ms
+      seen.push(g.maxSide);
+    }
+    const last = seen.slice(-30);
+    expect(new Set(last).size, 'settled').to.equal(1);
+    expect(cost(last[0]!, 40)).to.be.at.most(1.2 * 33);
+    expect(last[0]).to.be.at.least(448);
+  });
+
+  it('holds a fixed size when told to', () => {
+    const g = new ResolutionGovernor(Infinity, [320]);
+    for (let i = 0; i < 10; i++) g.record(1e6);
+    expect(g.maxSide).to.equal(320);
+  });
+});
