@@ -17,10 +17,44 @@ function workerSourcePlugin() {
     },
     serve(context) {
       if (context.path !== id) return undefined;
-      if (!existsSync(workerFile)) {
+      /** `/__shared/<path>`: read-only files of ../shared/data (test inputs that never enter the repo). */
+function sharedDataPlugin() {
+  const dir = fileURLToPath(new URL('../shared/data/', import.meta.url));
+  const types = { jpg: 'image/jpeg', png: 'image/png', tflite: 'application/octet-stream', json: 'application/json' };
+  return {
+    name: 'shared-data',
+    serve(context) {
+      if (!context.path.startsWith('/__shared/')) return undefined;
+      const rel = decodeURIComponent(context.path.slice('/__shared/'.length));
+      if (rel.split('/').includes('..')) return { status: 403, body: 'forbidden' };
+      const file = dir + rel;
+      if (!existsSync(file)) return { status: 404, body: `${file} not found` };
+      return { body: readFileSync(file), type: types[rel.split('.').pop()] ?? 'application/octet-stream' };
+    },
+  };
+}
+
+if (!existsSync(workerFile)) {
         throw new Error(`virtual:worker-source: ${workerFile} does not exist; run \`npm run build\` before the unit tests`);
       }
       return { body: `export default ${JSON.stringify(readFileSync(workerFile, 'utf8'))};`, type: 'js' };
+    },
+  };
+}
+
+/** `/__shared/<path>`: read-only files of ../shared/data (test inputs that never enter the repo). */
+function sharedDataPlugin() {
+  const dir = fileURLToPath(new URL('../shared/data/', import.meta.url));
+  const types = { jpg: 'image/jpeg', png: 'image/png', tflite: 'application/octet-stream', json: 'application/json' };
+  return {
+    name: 'shared-data',
+    serve(context) {
+      if (!context.path.startsWith('/__shared/')) return undefined;
+      const rel = decodeURIComponent(context.path.slice('/__shared/'.length));
+      if (rel.split('/').includes('..')) return { status: 403, body: 'forbidden' };
+      const file = dir + rel;
+      if (!existsSync(file)) return { status: 404, body: `${file} not found` };
+      return { body: readFileSync(file), type: types[rel.split('.').pop()] ?? 'application/octet-stream' };
     },
   };
 }
@@ -42,6 +76,7 @@ export default {
   testFramework: { config: { timeout: 20_000, ui: 'bdd' } },
   plugins: [
     workerSourcePlugin(),
+    sharedDataPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022' }),
   ],
   browsers: [
