@@ -1,0 +1,61 @@
+// Privacy: with every mode running, nothing from the extension touches the network, and the
+// page makes no requests it would not make without Brushcam. Least privilege in the manifest.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { launch, setSettings, waitForFilter } from '../support/browser.mjs';
+import { root, stillCamera } from '../support/fixtures.mjs';
+import { serve } from '../support/server.mjs';
+
+const cam = stillCamera(640, 360);
+let server, browser;
+const requests = [];
+
+before(async () => {
+  server = await serve();
+  browser = await launch({ camera: cam.y4m });
+  browser.context.on('request', (r) => requests.push({ url: r.url(), frame: r.frame?.()?.url?.() ?? null }));
+  // Service workers (the extension's background) are covered by CDP on each worker target.
+  for (const sw of browser.context.serviceWorkers()) sw.on?.('request', (r) => requests.push({ url: r.url(), frame: 'sw' }));
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('privacy', () => {
+  it('makes no network request from any extension context in any mode', async () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8'));
+    const neural = manifest.models.find((m) => m.kind === 'style' && m.folder);
+    const modes = [{ mode: 'off' }, { mode: 'style', style: 'posterize' }, ...(neural ? [{ mode: 'style', style: neural.id, backend: 'wasm' }] : []), { mode: 'anime' }];
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/index.html`);
+    await page.waitForFunction(() => window.gumTest);
+    await page.evaluate(() => gumTest.open());
+    const pageOwn = new Set(requests.map((r) => r.url));
+    for (const m of modes) {
+      await setSettings(browser.context, browser.extensionId, m);
+      if (m.mode !== 'anime') await waitForFilter(browser.context, browser.extensionId, page.url());
+      await page.waitForTimeout(1500);
+    }
+    await page.close();
+    const ext = `chrome-extension://${browser.extensionId}/`;
+    const offenders = requests.filter((r) => {
+      if (r.url.startsWith(ext) || r.url.startsWith('data:') || r.url.startsWith('blob:')) return false;
+      // The test page's own files (and what the test itself asked for) are allowed.
+      return !(r.url.startsWith(server.url) && (pageOwn.has(r.url) || /\/(index\.html|gum\.js|favicon\.ico|fixtures\/)/.test(r.url)));
+    });
+    assert.deepEqual(offenders, [], 'no request left the browser for Brushcam');
+  });
+
+  it('asks for the least privilege it needs', () => {
+    const m = JSON.parse(readFileSync(join(root, 'dist/chrome/manifest.json'), 'utf8'));
+    assert.deepEqual([...m.permissions].sort(), ['activeTab', 'storage']);
+    assert.equal(m.host_permissions, undefined, 'no host permissions');
+    assert.ok(!JSON.stringify(m).includes('webRequest'), 'no webRequest');
+    assert.ok(!('declarative_net_request' in m), 'no request rewriting (no CSP stripping)');
+    assert.deepEqual(m.web_accessible_resources.map((w) => w.resources).flat(), ['engine.html'], 'only the engine frame is reachable from pages');
+    assert.match(m.content_security_policy.extension_pages, /^script-src 'self' 'wasm-unsafe-eval'; object-src 'self'$/);
+  });
+});
