@@ -44,6 +44,13 @@ for (const [name, manifest] of Object.entries(targets)) {
   mkdirSync(join(dir, 'wasm'), { recursive: true });
   const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join(dir, 'wasm', f));
+  // @mediapipe/tasks-vision's wasm fileset (face detection), loaded by the engine worker from
+  // the extension itself (FilesetResolver.forVisionTasks(<root>mediapipe)); never from a CDN.
+  mkdirSync(join(dir, 'mediapipe'), { recursive: true });
+  const mpDir = join(root, 'node_modules/@mediapipe/tasks-vision/wasm');
+  for (const f of ['vision_wasm_internal.js', 'vision_wasm_internal.wasm', 'vision_wasm_nosimd_internal.js', 'vision_wasm_nosimd_internal.wasm']) {
+    cpSync(join(mpDir, f), join(dir, 'mediapipe', f));
+  }
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 }
 console.log('dist/chrome and dist/firefox written');

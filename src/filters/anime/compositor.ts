@@ -1,0 +1,200 @@
+import type { CropBox } from './alignment';
+import type { TrackedCrop } from './crop-tracker';
+
+export type Presentation = 'face-swap' | 'full-avatar';
+
+/** Feathered ellipse: full inside `inner` (fraction of the radius), 0 past the crop's edge. */
+const MASK_INNER = 0.72;
+const MASK_RX = 0.42; // of the crop side: a face is narrower than tall
+const MASK_RY = 0.5;
+/** Colour matching uses the ring between these radii (fractions of the ellipse). */
+const RING = [0.8, 1.0] as const;
+/** Background blur: downscale by this factor and back (cheap, strong, the same on every backend). */
+const BLUR_FACTOR = 16;
+
+function canvas(w: number, h: number): OffscreenCanvas {
+  return new OffscreenCanvas(Math.max(1, w), Math.max(1, h));
+}
+
+function ctx2d(c: OffscreenCanvas, read = false): OffscreenCanvasRenderingContext2D {
+  const x = c.getContext('2d', { willReadFrequently: read });
+  if (!x) throw new Error('no 2D canvas context in this worker');
+  return x;
+}
+
+/** Samples the aligned square crop `c` of `frame` into a size×size image (rotation undone). */
+export function extractCrop(frame: CanvasImageSource, c: CropBox, size: number, into?: OffscreenCanvas): ImageData {
+  const cv = into ?? canvas(size, size);
+  if (cv.width !== size || cv.height !== size) {
+    cv.width = size;
+    cv.height = size;
+  }
+  const x = ctx2d(cv, true);
+  x.setTransform(1, 0, 0, 1, 0, 0);
+  x.fillStyle = '#808080';
+  x.fillRect(0, 0, size, size);
+  const s = size / c.size;
+  // crop pixel p ← frame pixel: centre + R(roll) · (p − size/2) / s
+  x.translate(size / 2, size / 2);
+  x.scale(s, s);
+  x.rotate(-c.roll);
+  x.translate(-c.cx, -c.cy);
+  x.imageSmoothingQuality = 'medium';
+  x.drawImage(frame, 0, 0);
+  x.setTransform(1, 0, 0, 1, 0, 0);
+  return x.getImageData(0, 0, size, size);
+}
+
+/** The ellipse coordinate of crop pixel (i, j) of a size×size crop: 1 on the ellipse. */
+function ellipseRadius(i: number, j: number, size: number): number {
+  const u = (i + 0.5) / size - 0.5;
+  const v = (j + 0.5) / size - 0.5;
+  return Math.hypot(u / MASK_RX, v / MASK_RY);
+}
+
+function smoothstep(e0: number, e1: number, x: number): number {
+  const t = Math.min(1, Math.max(0, (x - e0) / (e1 - e0)));
+  return t * t * (3 - 2 * t);
+}
+
+/**
+ * The avatar prepared for pasting: alpha is the feathered ellipse, and towards the rim its
+ * colours are shifted by the difference between the frame's and the avatar's mean colour on the
+ * ring, so the seam takes the skin and light of the frame around it.
+ */
+export function featheredAvatar(avatar: ImageData, source: ImageData | null): ImageData {
+  const n = avatar.width;
+  if (avatar.height !== n || (source && (source.width !== n || source.height !== n))) {
+    throw new Error(`featheredAvatar: expected square images of one size, got ${avatar.width}×${avatar.height} and ${source?.width}×${source?.height}`);
+  }
+  const a = avatar.data;
+  const shift = [0, 0, 0];
+  if (source) {
+    const sum = [0, 0, 0, 0, 0, 0];
+    let count = 0;
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++) {
+        const r = ellipseRadius(i, j, n);
+        if (r < RING[0] || r > RING[1]) continue;
+        const k = 4 * (j * n + i);
+        for (let ch = 0; ch < 3; ch++) {
+          sum[ch]! += source.data[k + ch]!;
+          sum[3 + ch]! += a[k + ch]!;
+        }
+        count++;
+      }
+    }
+    if (count > 0) for (let ch = 0; ch < 3; ch++) shift[ch] = (sum[ch]! - sum[3 + ch]!) / count;
+  }
+  const out = new ImageData(n, n);
+  const o = out.data;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      const r = ellipseRadius(i, j, n);
+      const k = 4 * (j * n + i);
+      const edge = smoothstep(MASK_INNER * 0.6, RING[0], r); // 0 in the middle of the face, 1 on the ring
+      for (let ch = 0; ch < 3; ch++) o[k + ch] = a[k + ch]! + edge * shift[ch]!;
+      o[k + 3] = 255 * (1 - smoothstep(MASK_INNER, 1, r));
+    }
+  }
+  return out;
+}
+
+/**
+ * Puts the avatar into the frame: `face-swap` pastes it over the face at the tracked crop,
+ * `full-avatar` shows the portrait centred over the blurred frame. Without a crop (no face, or
+ * faded out) the frame is only blurred: the raw face is never shown. Output keeps the frame's
+ * size. Owns its canvases; one per pipeline.
+ */
+export class Compositor {
+  private readonly out = canvas(1, 1);
+  private readonly small = canvas(1, 1);
+  private readonly patch = canvas(1, 1);
+  private readonly layer = canvas(1, 1);
+
+  /** `frame`: the camera image; `avatar`: the translated crop (square); `source`: the crop it came from. */
+  compose(
+    frame: ImageBitmap,
+    presentation: Presentation,
+    crop: TrackedCrop | null,
+    avatar: ImageData | null,
+    source: ImageData | null,
+  ): ImageBitmap {
+    const W = frame.width;
+    const H = frame.height;
+    if (this.out.width !== W || this.out.height !== H) {
+      this.out.width = W;
+      this.out.height = H;
+    }
+    const x = ctx2d(this.out);
+    const alpha = crop && avatar ? crop.alpha : 0;
+    if (!crop || !avatar || alpha <= 0) {
+      this.drawBlurred(x, frame);
+    } else if (presentation === 'face-swap') {
+      // The swap at full strength on a layer, then faded over the blurred frame: while fading
+      // the raw face is never more visible than the avatar's own feathered rim lets it be.
+      const layer = alpha < 1 ? this.layer : this.out;
+      if (layer.width !== W || layer.height !== H) {
+        layer.width = W;
+        layer.height = H;
+      }
+      const l = ctx2d(layer);
+      l.drawImage(frame, 0, 0);
+      this.paste(l, featheredAvatar(avatar, source), (c) => {
+        c.translate(crop.cx, crop.cy);
+        c.rotate(crop.roll);
+        c.drawImage(this.patch, -crop.size / 2, -crop.size / 2, crop.size, crop.size);
+      });
+      if (layer !== this.out) {
+        this.drawBlurred(x, frame);
+        x.globalAlpha = alpha;
+        x.drawImage(layer, 0, 0);
+        x.globalAlpha = 1;
+      }
+    } else {
+      this.drawBlurred(x, frame);
+      const side = Math.min(W, H);
+      x.globalAlpha = alpha;
+      this.paste(x, avatar, (c) => c.drawImage(this.patch, (W - side) / 2, (H - side) / 2, side, side));
+      x.globalAlpha = 1;
+    }
+    return this.out.transferToImageBitmap();
+  }
+
+  private paste(x: OffscreenCanvasRenderingContext2D, image: ImageData, draw: (c: OffscreenCanvasRenderingContext2D) => void): void {
+    const p = this.patch;
+    if (p.width !== image.width || p.height !== image.height) {
+      p.width = image.width;
+      p.height = image.height;
+    }
+    ctx2d(p).putImageData(image, 0, 0);
+    x.save();
+    x.imageSmoothingEnabled = true;
+    x.imageSmoothingQuality = 'medium';
+    draw(x);
+    x.restore();
+  }
+
+  private drawBlurred(x: OffscreenCanvasRenderingContext2D, frame: ImageBitmap): void {
+    const w = Math.max(2, Math.round(frame.width / BLUR_FACTOR));
+    const h = Math.max(2, Math.round(frame.height / BLUR_FACTOR));
+    if (this.small.width !== w || this.small.height !== h) {
+      this.small.width = w;
+      this.small.height = h;
+    }
+    const s = ctx2d(this.small);
+    s.imageSmoothingEnabled = true;
+    s.imageSmoothingQuality = 'high';
+    s.drawImage(frame, 0, 0, w, h);
+    x.imageSmoothingEnabled = true;
+    x.imageSmoothingQuality = 'high';
+    x.drawImage(this.small, 0, 0, frame.width, frame.height);
+  }
+
+  dispose(): void {
+    for (const c of [this.out, this.small, this.patch, this.layer]) {
+      c.width = 1;
+      c.height = 1;
+    }
+  }
+}
