@@ -5,9 +5,9 @@
  * to the distance between the eyes. The constants frame a portrait like the selfie2anime sets
  * (forehead to chin, some hair).
  */
-export const CROP_SIDE_PER_EYE_DISTANCE = 3.6;
+export const CROP_SIDE_PER_EYE_DISTANCE = 3.2;
 /** Crop centre below the eyes' midpoint, in eye distances, along the face's own vertical. */
-export const CROP_CENTRE_BELOW_EYES = 0.35;
+export const CROP_CENTRE_BELOW_EYES = 0.2;
 
 export interface Point {
   x: number;

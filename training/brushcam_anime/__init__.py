@@ -1,0 +1,1 @@
+"""Twin-GAN anime avatar translator: training, evaluation and export (see training/README-anime.md)."""

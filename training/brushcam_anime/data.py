@@ -1,0 +1,106 @@
+"""Face sets for the translator: aligned human crops and anime portraits, a fixed held-out split,
+and batches of synthetically moved human crop pairs (for the temporal loss)."""
+import glob
+import os
+
+import cv2
+import numpy as np
+import torch
+
+from brushcam_train.loss_net import DATA
+from brushcam_train import motion
+
+from .align import aligned_crop, crop_from_eyes, read_pupils
+
+cv2.setNumThreads(1)
+
+
+def _load(path):
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FileNotFoundError(path)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def london_faces(size, data=DATA):
+    """(name, aligned crop) for every London image with a .tem file, aligned from its pupils."""
+    out = []
+    for tem in sorted(glob.glob(os.path.join(data, "faces/london/**/*.tem"), recursive=True)):
+        jpg = tem[:-4] + ".jpg"
+        if not os.path.exists(jpg):
+            continue
+        rgb = _load(jpg)
+        eyes = read_pupils(tem, rgb.shape[0])
+        out.append((os.path.relpath(jpg, data), aligned_crop(rgb, crop_from_eyes(*eyes), size)))
+    return out
+
+
+def folder_faces(folder, size, limit=None, data=DATA):
+    """(name, image resized to size^2) for a folder of already framed portraits (selfies, anime)."""
+    files = sorted(glob.glob(os.path.join(data, folder, "*.jpg")) + glob.glob(os.path.join(data, folder, "*.png")))
+    if limit:
+        files = files[:limit]
+    return [(os.path.relpath(f, data), cv2.resize(_load(f), (size, size), interpolation=cv2.INTER_AREA)) for f in files]
+
+
+def split(items, holdout):
+    """First `holdout` (sorted by name) for evaluation, the rest for training."""
+    return items[holdout:], items[:holdout]
+
+
+class FaceSets:
+    """Human (London aligned + selfies) and anime images as uint8 arrays, train and held-out."""
+
+    def __init__(self, size=128, limit=None, holdout=None, data=DATA):
+        holdout = holdout or {"london": 8, "selfies": 100, "anime": 100}
+        london = london_faces(size, data)
+        selfies = folder_faces("faces/selfies", size, limit, data)
+        anime = folder_faces("anime/faces", size, limit, data)
+        if limit:
+            london = london[:limit]
+            holdout = {k: min(v, max(1, limit // 4)) for k, v in holdout.items()}
+        lt, lh = split(london, holdout["london"])
+        st, sh = split(selfies, holdout["selfies"])
+        at, ah = split(anime, holdout["anime"])
+        self.human_train, self.human_held = lt + st, lh + sh
+        self.anime_train, self.anime_held = at, ah
+        # London faces are few beside 3300 selfies: draw them at this rate so ages, genders and
+        # skin tones of the London set are not drowned out.
+        self.london_share = 0.3
+        self.n_london_train = len(lt)
+
+    def counts(self):
+        return {"human_train": len(self.human_train), "human_held": len(self.human_held),
+                "anime_train": len(self.anime_train), "anime_held": len(self.anime_held),
+                "london_train": self.n_london_train}
+
+
+def to_batch(images):
+    return torch.from_numpy(np.stack([im.transpose(2, 0, 1) for im in images]).astype(np.float32) / 255.0)
+
+
+class Sampler:
+    """Batches: human pairs (frame1, frame2, flow, mask) moved like a head in front of a camera,
+    and anime images (random horizontal flip)."""
+
+    def __init__(self, sets, batch, seed=0, motion_strength=0.5):
+        self.sets, self.batch = sets, batch
+        self.rng = np.random.default_rng(seed)
+        self.strength = motion_strength
+
+    def _human(self):
+        s = self.sets
+        if s.n_london_train and self.rng.random() < s.london_share:
+            return s.human_train[self.rng.integers(s.n_london_train)][1]
+        return s.human_train[self.rng.integers(len(s.human_train))][1]
+
+    def next(self):
+        size = self.sets.human_train[0][1].shape[0]
+        pairs = [motion.random_pair(self._human(), size, self.rng, scale_range=(1.0, 1.12),
+                                    strength=self.strength, elastic=0.5) for _ in range(self.batch)]
+        f1, f2, flow, mask = (torch.from_numpy(np.stack(x)) for x in zip(*pairs))
+        anime = []
+        for _ in range(self.batch):
+            im = self.sets.anime_train[self.rng.integers(len(self.sets.anime_train))][1]
+            anime.append(im[:, ::-1] if self.rng.random() < 0.5 else im)
+        return f1, f2, flow, mask, to_batch(anime)

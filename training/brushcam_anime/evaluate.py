@@ -1,0 +1,71 @@
+"""Translation quality on the held-out split: kernel inception distance (KID) on SqueezeNet
+features between translated held-out humans and held-out anime faces, against the same distance
+for the untranslated humans (target: outputs <= 0.5 x inputs); cycle reconstruction error; and
+a contact sheet (inputs, anime, reconstruction)."""
+import cv2
+import numpy as np
+import torch
+
+from brushcam_train.loss_net import SqueezeNetFeatures
+
+from .data import to_batch
+from .nets import ANIME, HUMAN
+
+FIRE9 = 12
+
+
+@torch.no_grad()
+def features(net, images, batch=32):
+    """Global-average-pooled fire9 features (512-d) of [N,3,H,W] images in [0,1], at 224^2."""
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.nn.functional.interpolate(images[i:i + batch], size=(224, 224), mode="bilinear", align_corners=False)
+        out.append(net(x, [FIRE9])[FIRE9].mean((2, 3)))
+    return torch.cat(out).double()
+
+
+def kid(a, b):
+    """Unbiased MMD^2 with the cubic polynomial kernel (Binkowski et al. 2018), x1000."""
+    d = a.shape[1]
+    k = lambda x, y: (x @ y.T / d + 1) ** 3
+    m, n = len(a), len(b)
+    kaa, kbb, kab = k(a, a), k(b, b), k(a, b)
+    mmd = ((kaa.sum() - kaa.diagonal().sum()) / (m * (m - 1)) + (kbb.sum() - kbb.diagonal().sum()) / (n * (n - 1))
+           - 2 * kab.mean())
+    return float(mmd) * 1000
+
+
+@torch.no_grad()
+def translate(G, x, src, dst, batch=32):
+    return torch.cat([G(x[i:i + batch], src, dst) for i in range(0, len(x), batch)])
+
+
+@torch.no_grad()
+def metrics(G, sets, loss_net=None):
+    G.eval()
+    net = loss_net or SqueezeNetFeatures()
+    humans = to_batch([im for _, im in sets.human_held])
+    anime = to_batch([im for _, im in sets.anime_held])
+    fake = translate(G, humans, HUMAN, ANIME)
+    back = translate(G, fake, ANIME, HUMAN)
+    fa = features(net, anime)
+    k_in, k_out = kid(features(net, humans), fa), kid(features(net, fake), fa)
+    return {"kid_inputs_x1000": round(k_in, 3), "kid_outputs_x1000": round(k_out, 3),
+            "kid_ratio": round(k_out / k_in, 3) if k_in > 0 else None,
+            "cycle_l1": round(float((back - humans).abs().mean()), 4),
+            "rec_human_l1": round(float((translate(G, humans, HUMAN, HUMAN) - humans).abs().mean()), 4),
+            "rec_anime_l1": round(float((translate(G, anime, ANIME, ANIME) - anime).abs().mean()), 4),
+            "held_out": {"human": len(humans), "anime": len(anime)}}
+
+
+@torch.no_grad()
+def contact_sheet(G, sets, path, n=8):
+    """Rows: held-out inputs (London first, then selfies), their anime, the cycle back to human."""
+    G.eval()
+    picks = sets.human_held[:n // 2] + sets.human_held[-(n - n // 2):]
+    x = to_batch([im for _, im in picks])
+    y = G(x, HUMAN, ANIME)
+    z = G(y, ANIME, HUMAN)
+    rows = [torch.cat(list(t), 2) for t in (x, y, z)]
+    img = (torch.cat(rows, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))

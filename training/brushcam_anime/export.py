@@ -1,0 +1,141 @@
+"""Export the human -> anime direction of a Twin-GAN checkpoint to models/anime/<id>/.
+
+  /usr/bin/python3 -m brushcam_anime.export --ckpt /work/runs/anime/anime_v1/ckpt.pt \
+      [--id anime] [--models ../models/anime] [--no-eval]
+
+Writes model.json (the brushcam-style op list the extension's StyleModel runs: same format as
+the styles), weights.bin, parity.json (fixed input and the PyTorch output, checked in tfjs to
+1e-3), contact.png and MODEL.md. Then run `node scripts/models-manifest.mjs` from the repo root."""
+import argparse
+import json
+import os
+import time
+
+import torch
+
+from brushcam_train.export import PARITY_H, PARITY_W, parity_input
+
+from .nets import ANIME, HUMAN, TwinGAN, direction_state_dict, gflops, op_graph
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+DATA_LICENCE = ("human: faces/london (CC-BY 4.0), faces/selfies (research only); "
+                "anime: anime/faces (selfie2anime trainB, research only: drawn art)")
+
+
+class Direction(torch.nn.Module):
+    """One direction of the Twin-GAN as a plain network (what the op list computes)."""
+
+    def __init__(self, G, src, dst):
+        super().__init__()
+        self.G, self.src, self.dst = G, src, dst
+
+    def forward(self, x):
+        return self.G(x, self.src, self.dst)
+
+
+def write_model(folder, model_id, G, src=HUMAN, dst=ANIME, extra=None):
+    os.makedirs(folder, exist_ok=True)
+    G.eval()
+    sd = direction_state_dict(G, src, dst)
+    ops = op_graph(G, src, dst)
+    used = {o[k] for o in ops for k in ("weight", "bias") if o.get(k)}
+    sd = {k: v for k, v in sd.items() if k in used}
+    entries, blobs = [], []
+    for k, v in sd.items():
+        entries.append({"name": k, "shape": list(v.shape), "dtype": "float32"})
+        blobs.append(v.numpy().astype("<f4").tobytes())
+    with open(os.path.join(folder, "weights.bin"), "wb") as f:
+        f.write(b"".join(blobs))
+    size = G.arch["size"]
+    meta = {
+        "format": "brushcam-style", "version": 1, "id": model_id,
+        "arch": {**G.arch, "direction": f"{G.arch['domains'][src]} -> {G.arch['domains'][dst]}",
+                 "input": f"aligned face crop, RGB in [0,1], {size}x{size} (H and W multiples of {2 ** G.levels})",
+                 "output": "RGB in [0,1] (sigmoid), same size",
+                 "padding": "zeros, 1 pixel on every side of every 3x3 conv (stride 2 too)",
+                 "norm": "instance norm, biased variance, eps 1e-5, the domain's affine",
+                 "upsample": "nearest neighbour x2",
+                 "gflop_per_face": round(gflops(G), 3),
+                 # models/manifest.json's column is per frame: one face per frame.
+                 "gflop_640x360": round(gflops(G), 3)},
+        "layout": "OIHW",
+        "ops": ops,
+        "weightsManifest": [{"paths": ["weights.bin"], "weights": entries}],
+        "data_licence": DATA_LICENCE,
+        **(extra or {}),
+    }
+    with open(os.path.join(folder, "model.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    x = parity_input()
+    with torch.no_grad():
+        y = G(x, src, dst)
+    r6 = lambda t: [float(f"{v:.6f}") for v in t.flatten().tolist()]
+    parity = {"note": "x: NCHW float32 [1,3,32,48] as in training/brushcam_train/export.py parity_input(); "
+                      "y = the PyTorch translation; check max |y_tfjs - y| <= 1e-3",
+              "shape": [1, 3, PARITY_H, PARITY_W], "tolerance": 1e-3, "x": r6(x), "y": r6(y)}
+    with open(os.path.join(folder, "parity.json"), "w") as f:
+        json.dump(parity, f, separators=(",", ":"))
+    return meta
+
+
+def write_card(folder, model_id, ck, meta, m):
+    L, d = ck["config"]["loss"], ck["config"]["data"]
+    lines = [
+        f"# {meta.get('title', model_id)} (avatar translator `{model_id}`)", "",
+        f"Twin-GAN (encoder symmetric to a PGGAN-style generator, UNet skips at {meta['arch']['skips']}, "
+        f"per-domain instance-norm affine), direction {meta['arch']['direction']}, "
+        f"{meta['arch']['size']}x{meta['arch']['size']} aligned face crops (src/filters/anime/alignment.ts, "
+        f"training/brushcam_anime/align.py). {meta['arch']['gflop_per_face']} GFLOP per face (budget 3).", "",
+        f"Run `{ck['config']['id']}`, {ck['step']} steps, batch {d['batch']}. Losses: "
+        + ", ".join(f"{k} {v}" for k, v in L.items()) + ".", "",
+        "## Data", "",
+        "| set | licence / use |", "|---|---|",
+        "| `faces/london/` (160 with landmarks, aligned by the pupils; first 8 held out) | CC-BY 4.0, consented for research and altered use |",
+        "| `faces/selfies/` (selfie2anime trainA; first 100 held out) | research only |",
+        "| `anime/faces/` (selfie2anime trainB; first 100 held out) | **research only (drawn art)**: this model may not ship outside research use |",
+        "",
+        "## Held-out metrics (training/brushcam_anime/evaluate.py)", "",
+        "```", json.dumps(m, indent=1), "```", "",
+        "KID: kernel inception distance on SqueezeNet fire9 features (x1000), translated held-out humans vs "
+        "held-out anime, against the untranslated humans; target ratio <= 0.5.", "",
+        "`contact.png`: rows = held-out inputs, anime, cycle back to human.",
+    ]
+    with open(os.path.join(folder, "MODEL.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def export(ckpt, models_dir, model_id="anime", do_eval=True):
+    ck = torch.load(ckpt, map_location="cpu")
+    G = TwinGAN(ck["arch"])
+    G.load_state_dict(ck["G"])
+    folder = os.path.join(models_dir, model_id)
+    meta = write_model(folder, model_id, G, extra={"title": "Anime", "trained_steps": ck["step"], "run": ck["config"]["id"]})
+    m = {}
+    if do_eval:
+        from . import evaluate
+        from .data import FaceSets
+        d = ck["config"]["data"]
+        t0 = time.time()
+        sets = FaceSets(G.arch["size"], holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
+                                                 "anime": d["holdout_anime"]})
+        m = evaluate.metrics(G, sets)
+        evaluate.contact_sheet(G, sets, os.path.join(folder, "contact.png"))
+        m["eval_seconds"] = round(time.time() - t0, 1)
+    write_card(folder, model_id, ck, meta, m)
+    print(f"exported {model_id} -> {folder} {json.dumps(m)}", flush=True)
+    return folder
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--id", default="anime")
+    ap.add_argument("--models", default=os.path.join(REPO, "models/anime"))
+    ap.add_argument("--no-eval", action="store_true")
+    a = ap.parse_args(argv)
+    export(a.ckpt, a.models, a.id, do_eval=not a.no_eval)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Twin-GAN translator (after Jerry Li, 2018): an encoder symmetric to a PGGAN-style generator
+(nearest x2 upsampling + 3x3 convs per resolution), UNet skip connections from encoder to
+generator, and domain-specific normalisation parameters: the encoder's norms are chosen by the
+input's domain, the generator's by the output's, so one network does human->human, anime->anime
+and human->anime (and anime->human for the cycle).
+
+Differences from the paper, for the extension's runtime and this machine:
+- instance norm with per-domain affine (conditional instance norm) instead of batch norm: batches
+  of 4 on a CPU give noisy batch statistics, and instance norm is an op the extension already runs;
+- skips are added (not concatenated) and only at the coarse resolutions (`skips`), so the
+  generator cannot copy the human's pixels straight through at full resolution;
+- ReLU and a sigmoid output in [0,1]; every op is one of the brushcam-style op list's.
+"""
+import torch
+import torch.nn as nn
+
+from brushcam_train.nets import CondInstanceNorm, EPS, flops
+
+HUMAN, ANIME = 0, 1
+DOMAINS = ("human", "anime")
+
+DEFAULT_ARCH = {"name": "TwinGAN", "size": 128, "widths": [16, 32, 64, 128, 192], "skips": [16, 32],
+                "domains": list(DOMAINS)}
+
+
+class Block(nn.Module):
+    """conv 3x3 (stride s, no bias) -> domain norm -> ReLU."""
+
+    def __init__(self, cin, cout, domains, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.norm = CondInstanceNorm(cout, domains)
+
+    def forward(self, x, d):
+        return torch.relu(self.norm(self.conv(x), d))
+
+
+class TwinGAN(nn.Module):
+    def __init__(self, arch=None):
+        super().__init__()
+        self.arch = dict(arch or DEFAULT_ARCH)
+        w, nd, size = self.arch["widths"], len(self.arch["domains"]), self.arch["size"]
+        self.levels = len(w) - 1  # stride-2 steps
+        # Encoder: full-resolution stem, then one stride-2 block per level.
+        self.enc = nn.ModuleList([Block(3, w[0], nd)] + [Block(w[i], w[i + 1], nd, stride=2) for i in range(self.levels)])
+        # Generator, mirror image: per level, upsample, conv to the encoder's width there (+ skip),
+        # and a second conv at the coarse levels (PGGAN: two convs per resolution).
+        self.up = nn.ModuleList()
+        self.dec = nn.ModuleList()
+        self.dec2 = nn.ModuleDict()
+        for i in range(self.levels, 0, -1):
+            self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
+            self.dec.append(Block(w[i], w[i - 1], nd))
+            res = size >> (i - 1)
+            if res in self.arch["skips"]:
+                self.dec2[str(i - 1)] = Block(w[i - 1], w[i - 1], nd)
+        self.out = nn.Conv2d(w[0], 3, 3, padding=1, bias=True)
+        # registration order above is not execution order for flops(): see gflops()
+
+    def encode(self, x, src):
+        feats = []
+        for b in self.enc:
+            x = b(x, src)
+            feats.append(x)
+        return x, feats
+
+    def decode(self, z, feats, dst):
+        size = self.arch["size"]
+        x = z
+        for k, i in enumerate(range(self.levels, 0, -1)):
+            x = self.dec[k](self.up[k](x), dst)
+            res = size >> (i - 1)
+            if res in self.arch["skips"]:
+                x = x + feats[i - 1]
+                x = self.dec2[str(i - 1)](x, dst)
+        return torch.sigmoid(self.out(x))
+
+    def forward(self, x, src, dst, return_latent=False):
+        """x: [B,3,H,W] in [0,1]; src, dst: LongTensor [B] of domain indices (or ints)."""
+        if isinstance(src, int):
+            src = torch.full((x.shape[0],), src, dtype=torch.long, device=x.device)
+        if isinstance(dst, int):
+            dst = torch.full((x.shape[0],), dst, dtype=torch.long, device=x.device)
+        z, feats = self.encode(x, src)
+        y = self.decode(z, feats, dst)
+        return (y, z) if return_latent else y
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN (pix2pix): 4x4 convs, LeakyReLU, instance norm; one score per ~34 px patch at 128^2."""
+
+    def __init__(self, width=32):
+        super().__init__()
+        w = width
+        self.net = nn.Sequential(
+            nn.Conv2d(3, w, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.InstanceNorm2d(2 * w, affine=True), nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.InstanceNorm2d(4 * w, affine=True), nn.LeakyReLU(0.2),
+            nn.Conv2d(4 * w, 4 * w, 3, 1, 1), nn.InstanceNorm2d(4 * w, affine=True), nn.LeakyReLU(0.2),
+            nn.Conv2d(4 * w, 1, 3, 1, 1),
+        )
+
+    def forward(self, x):
+        return self.net(x * 2 - 1)
+
+
+def execution_modules(model):
+    """The generator's convs and upsamplings in execution order (for the FLOP count)."""
+    seq = [b.conv for b in model.enc]
+    size = model.arch["size"]
+    for k, i in enumerate(range(model.levels, 0, -1)):
+        seq += [model.up[k], model.dec[k].conv]
+        if str(i - 1) in model.dec2:
+            seq.append(model.dec2[str(i - 1)].conv)
+    seq.append(model.out)
+    return seq
+
+
+def gflops(model, size=None):
+    """Analytic GFLOP of one translation (2 x multiply-adds of every conv) at size^2."""
+    size = size or model.arch["size"]
+    return flops(nn.Sequential(*execution_modules(model)), size, size) / 1e9
+
+
+def op_graph(model, src, dst):
+    """The forward pass src->dst as a brushcam-style op list; the norms are exported per
+    (domain, side) under names `<module>.norm.weight` of the single-direction state dict."""
+    ops = []
+
+    def block(prefix, b):
+        c = b.conv
+        ops.append({"op": "conv2d", "weight": f"{prefix}.conv.weight", "bias": None, "kernel": 3,
+                    "stride": c.stride[0], "pad": 1, "in": c.in_channels, "out": c.out_channels})
+        ops.append({"op": "instance_norm", "weight": f"{prefix}.norm.weight", "bias": f"{prefix}.norm.bias", "eps": EPS})
+        ops.append({"op": "relu"})
+
+    size = model.arch["size"]
+    skip_levels = {i - 1 for i in range(model.levels, 0, -1) if (size >> (i - 1)) in model.arch["skips"]}
+    for i, b in enumerate(model.enc):
+        block(f"enc.{i}", b)
+        if i in skip_levels:
+            ops.append({"op": "save", "name": f"skip{i}"})
+    ops.append({"op": "features", "note": "shared latent (encoder output)"})
+    for k, i in enumerate(range(model.levels, 0, -1)):
+        ops.append({"op": "upsample_nearest", "scale": 2})
+        block(f"dec.{k}", model.dec[k])
+        if i - 1 in skip_levels:
+            ops.append({"op": "add", "name": f"skip{i - 1}"})
+            block(f"dec2.{i - 1}", model.dec2[str(i - 1)])
+    ops.append({"op": "conv2d", "weight": "out.weight", "bias": "out.bias", "kernel": 3, "stride": 1, "pad": 1,
+                "in": model.out.in_channels, "out": 3})
+    ops.append({"op": "sigmoid"})
+    return ops
+
+
+def direction_state_dict(model, src, dst):
+    """Plain weights for one direction: encoder norms of domain `src`, generator norms of `dst`."""
+    out = {}
+    for k, v in model.state_dict().items():
+        if k.endswith(".norm.weight") or k.endswith(".norm.bias"):
+            v = v[src] if k.startswith("enc.") else v[dst]
+        out[k] = v.detach().float().contiguous()
+    return out
+
+
+if __name__ == "__main__":
+    m = TwinGAN()
+    n = sum(p.numel() for p in m.parameters())
+    print(f"TwinGAN {m.arch}: {n} params, {gflops(m):.3f} GFLOP per face at {m.arch['size']}^2")

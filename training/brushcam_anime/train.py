@@ -1,0 +1,163 @@
+"""Train the Twin-GAN translator.
+
+  /usr/bin/python3 -m brushcam_anime.train --config configs_anime/anime_v1.toml \
+      [--out /work/runs/anime/anime_v1] [--steps N] [--threads 1] [--max-seconds S] [--smoke]
+
+Checkpoints (generator, discriminator, both optimisers, step, config) go to <out>/ckpt.pt every
+`ckpt_every` steps and on SIGTERM/SIGINT; running the same command again resumes. --smoke runs one
+step on a few images into a temporary directory (CI)."""
+import argparse
+import os
+import signal
+import tempfile
+import time
+import tomllib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from brushcam_train.losses import temporal_output_loss
+
+from .data import FaceSets, Sampler, to_batch
+from .nets import ANIME, HUMAN, PatchDiscriminator, TwinGAN, gflops
+
+RUNS = "/work/runs/anime"
+
+
+def load_config(path):
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    for section in ("arch", "data", "loss", "train"):
+        if section not in cfg:
+            raise ValueError(f"{path}: missing [{section}]")
+    return cfg
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def losses(G, D, batch, L):
+    """Generator losses for one batch; also returns the translated frames (for the D step)."""
+    h1, h2, flow, mask, a = batch
+    B = h1.shape[0]
+    # One pass for both human frames of the pair (h1, h2) and one for the reconstructions.
+    x = torch.cat([h1, h2, h1, a])
+    src = torch.tensor([HUMAN] * (3 * B) + [ANIME] * B)
+    dst = torch.tensor([ANIME] * (2 * B) + [HUMAN] * B + [ANIME] * B)
+    y = G(x, src, dst)
+    fake1, fake2, rec_h, rec_a = y.split(B)
+    back = G(fake1, ANIME, HUMAN)
+    t = {
+        "rec_h": F.l1_loss(rec_h, h1),
+        "rec_a": F.l1_loss(rec_a, a),
+        "adv": ((D(fake1) - 1) ** 2).mean(),
+        "cycle": F.l1_loss(back, h1),
+        "t_out": temporal_output_loss(fake1, fake2, h1, h2, flow, mask),
+    }
+    t["total"] = (L["rec_human"] * t["rec_h"] + L["rec_anime"] * t["rec_a"] + L["adversarial"] * t["adv"]
+                  + L["cycle"] * t["cycle"] + L["temporal_output"] * t["t_out"])
+    return t, fake1
+
+
+def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None):
+    torch.set_num_threads(threads)
+    os.makedirs(out, exist_ok=True)
+    A, d, L, T = cfg["arch"], cfg["data"], cfg["loss"], cfg["train"]
+    steps = steps or T["steps"]
+    torch.manual_seed(T["seed"])
+    G, D = TwinGAN(A), PatchDiscriminator()
+    opt_g = torch.optim.Adam(G.parameters(), T["lr"], betas=tuple(T["betas"]))
+    opt_d = torch.optim.Adam(D.parameters(), T["lr_d"], betas=tuple(T["betas"]))
+    step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu")
+        G.load_state_dict(ck["G"]); D.load_state_dict(ck["D"])
+        opt_g.load_state_dict(ck["opt_g"]); opt_d.load_state_dict(ck["opt_d"]); step = ck["step"]
+        print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    torch.manual_seed(T["seed"] + step)
+    t0 = time.time()
+    sets = FaceSets(A["size"], limit=limit, holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
+                                                      "anime": d["holdout_anime"]})
+    sampler = Sampler(sets, d["batch"], seed=T["seed"] + step, motion_strength=d["motion_strength"])
+    log = open(os.path.join(out, "train.log"), "a")
+    if step == 0:
+        log.write(f"# {cfg['id']} arch={A} GFLOP/face={gflops(G):.3f} data={sets.counts()} "
+                  f"threads={threads} data_load_s={time.time() - t0:.1f}\n")
+    stop = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(1))
+    G.train(); D.train()
+    t0, t_start, acc = time.time(), time.time(), {}
+    while step < steps:
+        batch = sampler.next()
+        terms, fake = losses(G, D, batch, L)
+        opt_g.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        opt_g.step()
+        real = batch[4]
+        d_loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake.detach()) ** 2).mean())
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        terms["d"] = d_loss
+        step += 1
+        for k, v in terms.items():
+            acc[k] = acc.get(k, 0.0) + float(v)
+        if step % T["log_every"] == 0 or step == steps:
+            n = T["log_every"] if step % T["log_every"] == 0 else step % T["log_every"]
+            line = f"step {step} " + " ".join(f"{k} {v / n:.4g}" for k, v in acc.items()) + f" s/step {(time.time() - t0) / n:.2f}"
+            print(line, flush=True); log.write(line + "\n"); log.flush()
+            acc, t0 = {}, time.time()
+        done = step == steps or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
+        if step % T["ckpt_every"] == 0 or done:
+            save_atomic({"config": cfg, "arch": A, "step": step, "G": G.state_dict(), "D": D.state_dict(),
+                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}, ckpt_path)
+        if step % T.get("sample_every", 10**9) == 0 or done:
+            sample_sheet(G, sets, os.path.join(out, "samples.png"))
+        if done:
+            break
+    log.close()
+    return G, step
+
+
+@torch.no_grad()
+def sample_sheet(G, sets, path, n=6):
+    """Held-out humans: input / anime / back to human, as rows of a PNG."""
+    import cv2
+    was = G.training
+    G.eval()
+    x = to_batch([im for _, im in sets.human_held[:n]])
+    y = G(x, HUMAN, ANIME)
+    z = G(y, ANIME, HUMAN)
+    rows = [torch.cat(list(t), 2) for t in (x, y, z)]
+    img = (torch.cat(rows, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    G.train(was)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-seconds", type=float)
+    ap.add_argument("--smoke", action="store_true", help="one step on a few images into a temporary directory")
+    a = ap.parse_args(argv)
+    cfg = load_config(a.config)
+    if a.smoke:
+        cfg["data"]["batch"] = 2
+        with tempfile.TemporaryDirectory() as tmp:
+            _, step = train(cfg, tmp, threads=a.threads, steps=1, limit=8)
+            print(f"smoke ok: {step} step, files {sorted(os.listdir(tmp))}")
+        return
+    out = a.out or os.path.join(RUNS, cfg["id"])
+    train(cfg, out, threads=a.threads, steps=a.steps, max_seconds=a.max_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+import torch
+
+from brushcam_anime.nets import ANIME, DEFAULT_ARCH, HUMAN, TwinGAN, direction_state_dict, gflops, op_graph
+from brushcam_train.export import parity_input, run_ops
+
+
+def hand_count(widths, size=128, skips=(16, 32)):
+    """2 x MACs of every 3x3 conv, written out level by level."""
+    conv = lambda res, cin, cout: 2 * res * res * cout * cin * 9
+    total = conv(size, 3, widths[0])
+    for i in range(1, len(widths)):
+        total += conv(size >> i, widths[i - 1], widths[i])                # encoder, stride 2
+    for i in range(len(widths) - 1, 0, -1):
+        res = size >> (i - 1)
+        total += conv(res, widths[i], widths[i - 1])                      # generator conv after x2
+        if res in skips:
+            total += conv(res, widths[i - 1], widths[i - 1])              # second conv at skip levels
+    return (total + conv(size, widths[0], 3)) / 1e9
+
+
+def test_budget_and_flop_count():
+    m = TwinGAN()
+    assert abs(gflops(m) - hand_count(DEFAULT_ARCH["widths"])) < 1e-9
+    assert gflops(m) <= 3.0
+    assert 0.8 < gflops(m) < 1.0
+
+
+def test_domains_switch_the_output_and_share_the_convs():
+    torch.manual_seed(0)
+    m = TwinGAN().eval()
+    for k, v in m.state_dict().items():
+        if ".norm." in k:
+            v.add_(0.3 * torch.randn_like(v))
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        hh, aa, ha = m(x, HUMAN, HUMAN), m(x, ANIME, ANIME), m(x, HUMAN, ANIME)
+    assert hh.shape == x.shape and 0 <= float(hh.min()) and float(hh.max()) <= 1
+    assert (hh - ha).abs().max() > 1e-3 and (aa - ha).abs().max() > 1e-3
+    convs = [k for k in m.state_dict() if ".conv." in k or k.startswith("out.")]
+    norms = [k for k in m.state_dict() if ".norm." in k]
+    assert all(m.state_dict()[k].shape[0] == 2 for k in norms)  # one affine row per domain
+    assert convs
+
+
+def test_no_skip_at_full_resolution():
+    ops = op_graph(TwinGAN(), HUMAN, ANIME)
+    saves = [o["name"] for o in ops if o["op"] == "save"]
+    assert saves == ["skip2", "skip3"]  # encoder levels at 32^2 and 16^2 only, none at 128^2 or 64^2
+
+
+def test_op_list_reproduces_pytorch_every_direction():
+    torch.manual_seed(1)
+    m = TwinGAN().eval()
+    for p in m.parameters():
+        p.data += 0.1 * torch.randn_like(p)
+    x = parity_input()
+    for src, dst in ((HUMAN, HUMAN), (ANIME, ANIME), (HUMAN, ANIME), (ANIME, HUMAN)):
+        with torch.no_grad():
+            y = m(x, src, dst)
+        w = {k: v.numpy() for k, v in direction_state_dict(m, src, dst).items()}
+        assert float((run_ops(op_graph(m, src, dst), w, x) - y).abs().max()) < 1e-5

@@ -1,0 +1,60 @@
+import json
+import os
+
+import numpy as np
+import torch
+
+from brushcam_anime import train as T
+from brushcam_anime.evaluate import kid
+from brushcam_anime.export import export
+from brushcam_anime.nets import TwinGAN
+from brushcam_train.export import read_model, run_ops
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG = os.path.join(HERE, "..", "configs_anime", "anime_v1.toml")
+
+
+def test_smoke(capsys):
+    T.main(["--config", CONFIG, "--smoke"])
+    assert "smoke ok: 1 step" in capsys.readouterr().out
+
+
+def test_resumes_and_losses_are_finite(tmp_path):
+    cfg = T.load_config(CONFIG)
+    cfg["data"]["batch"] = 2
+    T.train(cfg, str(tmp_path), steps=1, limit=8)
+    ck = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
+    assert ck["step"] == 1 and set(ck) >= {"G", "D", "opt_g", "opt_d", "config", "arch"}
+    _, step = T.train(cfg, str(tmp_path), steps=2, limit=8)
+    assert step == 2
+    log = (tmp_path / "train.log").read_text()
+    nums = [float(v) for line in log.splitlines() if line.startswith("step") for v in line.split()[3::2][:-1]]
+    assert nums and all(np.isfinite(nums))
+    assert log.count("\nstep ") + log.startswith("step ") == 2
+
+
+def test_export_round_trip_and_parity(tmp_path):
+    torch.manual_seed(2)
+    G = TwinGAN()
+    for p in G.parameters():
+        p.data += 0.05 * torch.randn_like(p)
+    cfg = T.load_config(CONFIG)
+    torch.save({"config": cfg, "arch": G.arch, "step": 7, "G": G.state_dict()}, tmp_path / "ckpt.pt")
+    folder = export(str(tmp_path / "ckpt.pt"), str(tmp_path / "models"), "anime", do_eval=False)
+    meta, weights = read_model(folder)
+    assert meta["format"] == "brushcam-style" and meta["arch"]["gflop_per_face"] <= 3
+    parity = json.load(open(os.path.join(folder, "parity.json")))
+    x = torch.tensor(parity["x"]).reshape(parity["shape"])
+    y = run_ops(meta["ops"], weights, x)
+    assert float((y.flatten() - torch.tensor(parity["y"])).abs().max()) <= 1e-3
+    assert os.path.exists(os.path.join(folder, "MODEL.md"))
+    # only the weights the op list uses are exported
+    assert set(weights) == {o[k] for o in meta["ops"] for k in ("weight", "bias") if o.get(k)}
+
+
+def test_kid():
+    rng = torch.Generator().manual_seed(0)
+    a = torch.randn(200, 16, generator=rng, dtype=torch.float64)
+    b = torch.randn(200, 16, generator=rng, dtype=torch.float64)
+    c = torch.randn(200, 16, generator=rng, dtype=torch.float64) + 1.0
+    assert abs(kid(a, b)) < 0.2 * kid(a, c)
