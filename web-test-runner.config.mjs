@@ -89,6 +89,7 @@ export default {
           '--use-fake-ui-for-media-stream',
           '--use-fake-device-for-media-stream',
           '--enable-unsafe-swiftshader',
+          '--enable-unsafe-webgpu',
           '--autoplay-policy=no-user-gesture-required',
           '--disable-background-timer-throttling',
           '--disable-renderer-backgrounding',

@@ -67,7 +67,7 @@ const fakeFetch = (files: Record<string, unknown>) => async (url: string): Promi
 };
 
 describe('StyleModel (tfjs runtime of the exported style networks)', () => {
-  for (const backend of ['wasm', 'webgl'] as const) {
+  for (const backend of ['wasm', 'webgl', 'webgpu'] as const) {
     it(`matches the PyTorch output of every shipped style within tolerance on ${backend}`, async function () {
       this.timeout(120_000);
       expect(await tf.setBackend(backend)).to.equal(true);
@@ -190,6 +190,37 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     // Different styles paint differently.
     const d = (a: number[], b: number[]) => a.reduce((x, v, i) => x + Math.abs(v - b[i]!), 0) / a.length;
     for (let i = 1; i < outs.length; i++) expect(d(outs[0]!, outs[i]!)).to.be.above(3);
+  });
+
+  it('paints on WebGPU (SwiftShader here) like on WASM', async function () {
+    this.timeout(120_000);
+    const [style] = await styleFolders();
+    const data = new Uint8ClampedArray(32 * 24 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 53) % 256));
+    const input = await createImageBitmap(new ImageData(data, 32, 24));
+    const pixelsOf = (b: ImageBitmap): Uint8ClampedArray => {
+      const c = new OffscreenCanvas(b.width, b.height);
+      c.getContext('2d')!.drawImage(b, 0, 0);
+      return c.getContext('2d')!.getImageData(0, 0, b.width, b.height).data;
+    };
+    const paintOn = async (backend: string): Promise<Uint8ClampedArray> => {
+      expect(await tf.setBackend(backend), backend).to.equal(true);
+      const st = new Stylizer(await StyleModel.load(style!.url), { fixedMaxSide: 32 });
+      try {
+        const out = await st.paint(input);
+        const px = pixelsOf(out);
+        out.close();
+        return px;
+      } finally {
+        st.dispose();
+      }
+    };
+    const want = await paintOn('wasm');
+    const got = await paintOn('webgpu');
+    await tf.setBackend('wasm');
+    input.close();
+    let d = 0;
+    for (let i = 0; i < got.length; i += 4) for (let c = 0; c < 3; c++) d += Math.abs(got[i + c]! - want[i + c]!);
+    expect(d / (got.length * 0.75)).to.be.below(2);
   });
 
   it('picks internal sizes that are multiples of 4 and never above the frame', () => {
