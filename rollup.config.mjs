@@ -12,8 +12,25 @@ const emptyNodeBuiltins = () => ({
   load: (id) => (id.startsWith('\0empty:') ? 'export default {};' : null),
 });
 
+/**
+ * @mediapipe/tasks-vision loads its wasm glue with importScripts() in classic workers (ours) and
+ * falls back to a dynamic import() of the same URL in module workers. That fallback is dead code
+ * here, and addons.mozilla.org's linter rejects import() of a computed URL: drop it. The build
+ * fails if the pattern changes, so a tasks-vision update cannot bring it back unnoticed.
+ */
+const tasksVisionNoDynamicImport = () => ({
+  name: 'tasks-vision-no-dynamic-import',
+  transform(code, id) {
+    if (!id.includes('@mediapipe/tasks-vision/')) return null;
+    const pattern = 'await import(t.toString())';
+    if (!code.includes(pattern)) this.error(`${id}: expected '${pattern}' (the module-worker fallback) to remove`);
+    return { code: code.replace(pattern, 'await Promise.reject(Error("tasks-vision: module workers are not used by Brushcam"))'), map: null };
+  },
+});
+
 const plugins = () => [
   emptyNodeBuiltins(),
+  tasksVisionNoDynamicImport(),
   nodeResolve({ browser: true }),
   commonjs(),
   esbuild({ target: 'es2022', minify: production, sourceMap: false }),

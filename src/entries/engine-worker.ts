@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromEngine, ToEngine } from '../engine/protocol';
+import { AvatarPainter, DEFAULT_CROP_SIDE } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
+import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
 import { useBackend } from '../ml/backend';
 import { StyleModel } from '../ml/style-model';
 import { parseModelsManifest, type ModelsManifest } from '../models';
@@ -16,7 +18,53 @@ let manifest: Promise<ModelsManifest> | null = null;
 const loadManifest = (): Promise<ModelsManifest> =>
   (manifest ??= fetch(`${root}models/manifest.json`).then((r) => r.json()).then((j) => parseModelsManifest(j)));
 
-async function createPainter(spec: FilterSpec): Promise<{ backend: string; side: () => number; paint: (b: ImageBitmap) => Promise<ImageBitmap>; dispose: () => void }> {
+type Painter = { backend: string; side: () => number; paint: (b: ImageBitmap) => Promise<ImageBitmap>; dispose: () => void };
+
+/** Paints one blank frame so the backend compiles its kernels before the session reports ready. */
+async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<void> {
+  const warm = await createImageBitmap(new ImageData(640, 360));
+  try {
+    (await paint(warm)).close();
+  } finally {
+    warm.close();
+  }
+}
+
+/**
+ * The anime avatar: BlazeFace (tasks-vision, wasm from <root>mediapipe) → crop tracker → the
+ * avatar model's human→anime op list → compositor. Fails (the pump then sends neutral frames)
+ * when no trained avatar model ships.
+ */
+async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>): Promise<Painter> {
+  const m = await loadManifest();
+  const avatars = m.models.filter((x) => x.kind === 'avatar' && x.folder);
+  const entry = avatars.find((x) => x.id === spec.id);
+  if (!entry) {
+    throw new Error(avatars.length
+      ? `avatar model '${spec.id}' not found; known: ${avatars.map((x) => x.id).join(', ')}`
+      : `avatar model '${spec.id}' is not trained yet: this build ships no avatar model (train and export it with training/brushcam_anime)`);
+  }
+  const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
+  const model = await StyleModel.load(`${root}models/${entry.folder}`);
+  let finder: FaceFinder;
+  try {
+    finder = await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
+  } catch (e) {
+    model.dispose();
+    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const p = new AvatarPainter(model, finder, spec.presentation);
+  try {
+    await warmUp((b) => p.paint(b));
+  } catch (e) {
+    p.dispose();
+    throw e;
+  }
+  return { backend: `tfjs-${backend} + mediapipe`, side: () => DEFAULT_CROP_SIDE, paint: (b) => p.paint(b), dispose: () => p.dispose() };
+}
+
+async function createPainter(spec: FilterSpec): Promise<Painter> {
+  if (spec.kind === 'anime') return createAvatarPainter(spec);
   if (spec.kind !== 'style') throw new Error(`the engine has no '${spec.kind}' filter in this build`);
   const m = await loadManifest();
   const styles = m.models.filter((x) => x.kind === 'style' && x.folder);

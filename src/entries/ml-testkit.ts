@@ -10,3 +10,5 @@ export { Stylizer, internalSize } from '../engine/stylizer';
 export { parseModelsManifest } from '../models';
 export { styleFlops } from '../ml/flops';
 export { referenceReCoNet } from '../ml/reference';
+export { AvatarPainter } from '../engine/avatar';
+export { FaceFinder } from '../filters/anime/face-detector';

@@ -103,15 +103,18 @@ describe('anime crop alignment and tracker', () => {
     expect(back.cx).to.be.closeTo(cropFromEyes(face(200, 200).eyes[0], face(200, 200).eyes[1]).cx, 1e-6);
   });
 
-  it('keeps the crop inside the frame at the edges, and no larger than the frame', () => {
+  it('at the frame edges: stays centred on the face, centre inside the frame, side capped', () => {
     for (const [x, y] of [[630, 180], [5, 5], [320, 355]] as const) {
-      const c = new CropTracker(640, 360).update([face(x, y, 60)], 0)!;
-      expect(c.cx - c.size / 2).to.be.at.least(0);
-      expect(c.cy - c.size / 2).to.be.at.least(0);
-      expect(c.cx + c.size / 2).to.be.at.most(640);
-      expect(c.cy + c.size / 2).to.be.at.most(360);
+      const f = face(x, y, 60);
+      const want = cropFromEyes(f.eyes[0], f.eyes[1]);
+      const c = new CropTracker(640, 360).update([f], 0)!;
+      expect(c.cx).to.be.within(0, 640);
+      expect(c.cy).to.be.within(0, 360);
+      expect(Math.hypot(c.cx - Math.min(640, Math.max(0, want.cx)), c.cy - Math.min(360, Math.max(0, want.cy)))).to.be.lessThan(1e-6);
     }
-    const huge = new CropTracker(640, 360).update([face(320, 180, 300)], 0)!;
-    expect(huge.size).to.equal(360);
+    // A face right against the camera: the crop is at most twice the frame's short side.
+    const huge = new CropTracker(640, 360).update([face(320, 180, 400)], 0)!;
+    expect(huge.size).to.equal(720);
+    expect([huge.cx, huge.cy]).to.deep.equal([cropFromEyes(face(320, 180, 400).eyes[0], face(320, 180, 400).eyes[1]).cx, Math.min(360, cropFromEyes(face(320, 180, 400).eyes[0], face(320, 180, 400).eyes[1]).cy)]);
   });
 });

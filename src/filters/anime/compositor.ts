@@ -10,7 +10,7 @@ const MASK_RY = 0.5;
 /** Colour matching uses the ring between these radii (fractions of the ellipse). */
 const RING = [0.8, 1.0] as const;
 /** Background blur: downscale by this factor and back (cheap, strong, the same on every backend). */
-const BLUR_FACTOR = 16;
+const BLUR_FACTOR = 32;
 
 function canvas(w: number, h: number): OffscreenCanvas {
   return new OffscreenCanvas(Math.max(1, w), Math.max(1, h));
@@ -31,8 +31,6 @@ export function extractCrop(frame: CanvasImageSource, c: CropBox, size: number, 
   }
   const x = ctx2d(cv, true);
   x.setTransform(1, 0, 0, 1, 0, 0);
-  x.fillStyle = '#808080';
-  x.fillRect(0, 0, size, size);
   const s = size / c.size;
   // crop pixel p ← frame pixel: centre + R(roll) · (p − size/2) / s
   x.translate(size / 2, size / 2);
@@ -40,6 +38,11 @@ export function extractCrop(frame: CanvasImageSource, c: CropBox, size: number, 
   x.rotate(-c.roll);
   x.translate(-c.cx, -c.cy);
   x.imageSmoothingQuality = 'medium';
+  // Where the crop leaves the frame (a face at its edge): the frame enlarged 3× around itself
+  // underneath, a smooth continuation of its edges, instead of a flat colour.
+  const fw = (frame as { width: number }).width;
+  const fh = (frame as { height: number }).height;
+  x.drawImage(frame, -fw, -fh, 3 * fw, 3 * fh);
   x.drawImage(frame, 0, 0);
   x.setTransform(1, 0, 0, 1, 0, 0);
   return x.getImageData(0, 0, size, size);

@@ -1,6 +1,9 @@
 import { cropFromEyes, type CropBox, type Point } from './alignment';
 import { OneEuroFilter } from './one-euro';
 
+/** Largest crop side, in short sides of the frame (a face filling the frame, seen close up). */
+export const MAX_SIDE_PER_SHORT_SIDE = 2;
+
 /** One detected face, in frame pixels. */
 export interface FaceDetection {
   /** Bounding box. */
@@ -36,7 +39,7 @@ export interface CropTrackerOptions {
 /**
  * Turns per-frame detections (or none, between detector runs) into a stable crop: picks one
  * face (the one being tracked when it is still there, else the largest and most central),
- * smooths centre, size and roll with One Euro filters, keeps the crop inside the frame, holds
+ * smooths centre, size and roll with One Euro filters, keeps the crop's centre in the frame, holds
  * it when the face is lost and then fades it out.
  */
 export class CropTracker {
@@ -117,14 +120,17 @@ export class CropTracker {
     return { ...this.last, alpha, state: 'fading' };
   }
 
-  /** Keeps the crop's square inside the frame: side at most the frame's short side, centre moved in. */
+  /**
+   * At the frame's edges the crop stays centred on the face (the avatar must cover it; the part
+   * of the square outside the frame is filled from the frame's edge when extracted and clipped
+   * when composited): only its centre is kept inside the frame and its side at most
+   * {@link MAX_SIDE_PER_SHORT_SIDE} × the frame's short side.
+   */
   clamp(c: CropBox): CropBox {
-    const size = Math.min(c.size, this.frameWidth, this.frameHeight);
-    const h = size / 2;
     return {
-      cx: Math.min(Math.max(c.cx, h), this.frameWidth - h),
-      cy: Math.min(Math.max(c.cy, h), this.frameHeight - h),
-      size,
+      cx: Math.min(Math.max(c.cx, 0), this.frameWidth),
+      cy: Math.min(Math.max(c.cy, 0), this.frameHeight),
+      size: Math.min(c.size, MAX_SIDE_PER_SHORT_SIDE * Math.min(this.frameWidth, this.frameHeight)),
       roll: c.roll,
     };
   }

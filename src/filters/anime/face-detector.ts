@@ -58,6 +58,7 @@ export class FaceFinder {
 export class DetectorStride {
   private ema: number | null = null;
   private n = 0;
+  private samples = 0;
 
   constructor(readonly budgetMs = 1000 / 30, readonly maxStride = 6, readonly share = 0.25) {}
 
@@ -71,7 +72,9 @@ export class DetectorStride {
     return this.n++ % this.stride === 0;
   }
 
+  /** Records one detection's time; the first (the detector's warm-up) is not counted. */
   record(ms: number): void {
+    if (this.samples++ === 0) return;
     this.ema = this.ema === null ? ms : 0.8 * this.ema + 0.2 * ms;
   }
 }

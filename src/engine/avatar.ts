@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Compositor, extractCrop, type Presentation } from '../filters/anime/compositor';
+import { CropTracker, type TrackedCrop } from '../filters/anime/crop-tracker';
+import { DetectorStride, type FaceFinder } from '../filters/anime/face-detector';
+import type { StyleModel } from '../ml/style-model';
+
+/** The translator's input and output side (the exported model's `arch.size`). */
+export const DEFAULT_CROP_SIDE = 128;
+
+export interface AvatarStageMs {
+  detect: number;
+  track: number;
+  translate: number;
+  composite: number;
+}
+
+/**
+ * The anime avatar, frame by frame: face detector (every k-th frame) → crop tracker →
+ * translator (the Twin-GAN's human→anime op list on the aligned crop) → compositor. Owns the
+ * model, the detector and its canvases. Without a face it outputs the blurred frame only.
+ */
+export class AvatarPainter {
+  private readonly compositor = new Compositor();
+  private readonly cropCanvas = new OffscreenCanvas(1, 1);
+  private tracker: CropTracker | null = null;
+  private avatar: ImageData | null = null;
+  private source: ImageData | null = null;
+  readonly stride: DetectorStride;
+  /** Time of each stage in the last frame (detect is 0 on frames the detector skipped). */
+  readonly lastMs: AvatarStageMs = { detect: 0, track: 0, translate: 0, composite: 0 };
+
+  constructor(
+    readonly model: StyleModel,
+    readonly finder: FaceFinder,
+    public presentation: Presentation,
+    o: { cropSide?: number; budgetMs?: number; now?: () => number } = {},
+  ) {
+    this.cropSide = o.cropSide ?? DEFAULT_CROP_SIDE;
+    this.stride = new DetectorStride(o.budgetMs ?? 1000 / 30);
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  private readonly cropSide: number;
+  private readonly now: () => number;
+
+  async paint(frame: ImageBitmap): Promise<ImageBitmap> {
+    const W = frame.width;
+    const H = frame.height;
+    if (!this.tracker || this.tracker.frameWidth !== W || this.tracker.frameHeight !== H) this.tracker = new CropTracker(W, H);
+    let t = performance.now();
+    let faces = null;
+    if (this.stride.due()) {
+      faces = this.finder.detect(frame);
+      this.stride.record(performance.now() - t);
+    }
+    const t1 = performance.now();
+    this.lastMs.detect = faces ? t1 - t : 0;
+    const crop = this.tracker.update(faces, this.now());
+    t = performance.now();
+    this.lastMs.track = t - t1;
+    // Translate the current crop while the face is tracked; while holding or fading, keep the
+    // last avatar (the crop may no longer contain a face).
+    if (crop && (crop.state === 'tracking' || !this.avatar)) await this.translate(frame, crop);
+    const t2 = performance.now();
+    this.lastMs.translate = t2 - t;
+    if (!crop) {
+      this.avatar = null;
+      this.source = null;
+    }
+    const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source);
+    this.lastMs.composite = performance.now() - t2;
+    return out;
+  }
+
+  private async translate(frame: ImageBitmap, crop: TrackedCrop): Promise<void> {
+    const n = this.cropSide;
+    const source = extractCrop(frame, crop, n, this.cropCanvas);
+    const y = tf.tidy(() => {
+      const x = tf.expandDims(tf.div(tf.browser.fromPixels(source), 255), 0) as tf.Tensor4D;
+      return tf.clipByValue(tf.squeeze(this.model.run(x), [0]), 0, 1) as tf.Tensor3D;
+    });
+    let pixels: Uint8ClampedArray;
+    try {
+      pixels = await tf.browser.toPixels(y);
+    } finally {
+      y.dispose();
+    }
+    this.avatar = new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, n, n);
+    this.source = source;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.finder.close();
+    this.compositor.dispose();
+    this.cropCanvas.width = 1;
+    this.cropCanvas.height = 1;
+  }
+}

@@ -1,0 +1,247 @@
+// End-to-end: the anime avatar on a real face clip (../shared/data/video/people/d3.mp4 as the fake
+// camera). Without a trained avatar model the filter reports why and the page gets neutral frames;
+// with a model (here the untrained parity fixture, installed into a copy of dist/chrome) the page
+// gets the frame with the face replaced (face swap) or the portrait over the blurred frame (full
+// avatar). "Never the raw face": the centre of every output frame (where d3's face always is)
+// differs from the centre of every frame of the clip, and fail-closed frames have no face BlazeFace
+// can find (it finds one in the clip itself).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { extensionStatus, launch, setSettings } from '../support/browser.mjs';
+import { clipCamera, root } from '../support/fixtures.mjs';
+import { serve } from '../support/server.mjs';
+
+const CLIP = join(root, '../shared/data/video/people/d3.mp4');
+const cam = clipCamera(CLIP, { width: 640, height: 360, seconds: 10 });
+let server;
+let variant;
+let raw;
+
+/** Small luma pictures (SW×SH) compared between the clip and the output. */
+const SW = 160, SH = 90;
+/** Where d3's face always is (eyes to mouth), and the frame's left/right margins, in SW×SH pixels. */
+const CENTRE = { x0: 60, x1: 100, y0: 38, y1: 75 };
+const MARGINS = [{ x0: 0, x1: 14, y0: 0, y1: SH }, { x0: SW - 14, x1: SW, y0: 0, y1: SH }];
+const luma = (r, g, b) => 0.299 * r + 0.587 * g + 0.114 * b;
+
+/** Every frame of the camera clip as SW×SH luma. */
+function clipLuma(y4m) {
+  const rgb = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', y4m, '-vf', `scale=${SW}:${SH}:flags=area`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'], { maxBuffer: 1 << 28 });
+  const n = rgb.length / (SW * SH * 3);
+  return Array.from({ length: n }, (_, k) => {
+    const y = new Float32Array(SW * SH);
+    for (let p = 0; p < SW * SH; p++) {
+      const o = (k * SW * SH + p) * 3;
+      y[p] = luma(rgb[o], rgb[o + 1], rgb[o + 2]);
+    }
+    return y;
+  });
+}
+
+const boxDiff = (a, b, boxes) => {
+  let s = 0, n = 0;
+  for (const r of boxes) for (let y = r.y0; y < r.y1; y++) for (let x = r.x0; x < r.x1; x++) {
+    s += Math.abs(a[y * SW + x] - b[y * SW + x]);
+    n++;
+  }
+  return s / n;
+};
+/** The closest any clip frame comes to an output frame in `boxes` (mean |Δluma|). */
+const nearest = (out, boxes) => Math.min(...raw.map((r) => boxDiff(out, r, boxes)));
+
+/** dist/chrome plus an avatar model 'anime' (the untrained fixture) listed in its manifest. */
+function extensionWithFixtureAvatar() {
+  const dir = mkdtempSync(join(tmpdir(), 'brushcam-anime-ext-'));
+  cpSync(join(root, 'dist/chrome'), dir, { recursive: true });
+  cpSync(join(root, 'test/fixtures/anime-tiny'), join(dir, 'models/anime/anime'), { recursive: true, filter: (f) => !f.endsWith('parity.json') });
+  const manifest = JSON.parse(readFileSync(join(dir, 'models/manifest.json'), 'utf8'));
+  manifest.models.push({
+    id: 'anime', kind: 'avatar', name: 'Anime (test fixture)', folder: 'anime/anime', inputResolution: [128, 128],
+    gflopsAt640x360: 0.01, dataLicence: 'none (untrained)', provenance: 'test/fixtures/anime-tiny',
+  });
+  writeFileSync(join(dir, 'models/manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+before(async () => {
+  server = await serve({
+    '/': join(root, 'test/pages'),
+    '/fixtures/': join(root, 'build/fixtures'),
+    '/mp/': join(root, 'node_modules/@mediapipe/tasks-vision'),
+    '/face/': join(root, 'models/face'),
+    '/clips/': join(root, '../shared/data/video/people'),
+  });
+  variant = extensionWithFixtureAvatar();
+  raw = clipLuma(cam);
+});
+after(async () => {
+  await server?.close();
+  if (variant) rmSync(variant, { recursive: true, force: true });
+});
+
+/** Loads BlazeFace in the test page (the page's own copy, not the extension's). */
+async function pageDetector(page) {
+  await page.evaluate(async () => {
+    const { FaceDetector, FilesetResolver } = await import('/mp/vision_bundle.mjs');
+    const fileset = await FilesetResolver.forVisionTasks('/mp/wasm');
+    window.faceTest = await FaceDetector.createFromOptions(fileset, {
+      baseOptions: { modelAssetPath: '/face/blaze_face_short_range.tflite', delegate: 'CPU' }, runningMode: 'IMAGE', minDetectionConfidence: 0.5,
+    });
+  });
+}
+
+/**
+ * Reads `n` output frames of stream `i`: per frame, the faces BlazeFace finds and the mean
+ * |horizontal neighbour difference| (sharpness) in the left margin and in the centre square.
+ */
+function readOutput(page, i, n, skip = 5) {
+  return page.evaluate(async ([i, n, skip, SW, SH]) => {
+    // gum.js shows the first stream it opened in <video id="v">: that is stream i (= 0) here.
+    if (i !== 0) throw new Error('readOutput reads the first stream only');
+    const track = document.getElementById('v').srcObject.getVideoTracks()[0];
+    const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+    const out = [];
+    try {
+      for (let k = 0; out.length < n; k++) {
+        const { value: frame, done } = await reader.read();
+        if (done) break;
+        try {
+          if (k < skip) continue;
+          const w = frame.displayWidth, h = frame.displayHeight;
+          const c = new OffscreenCanvas(w, h);
+          const x = c.getContext('2d', { willReadFrequently: true });
+          x.drawImage(frame, 0, 0);
+          const d = x.getImageData(0, 0, w, h).data;
+          const sharp = (x0, x1) => {
+            let s = 0, m = 0;
+            for (let y = 10; y < h - 10; y += 2) for (let xx = x0; xx < x1 - 1; xx++) {
+              const p = 4 * (y * w + xx);
+              s += Math.abs(d[p] - d[p + 4]) + Math.abs(d[p + 1] - d[p + 5]);
+              m += 2;
+            }
+            return s / m;
+          };
+          const small = new OffscreenCanvas(SW, SH);
+          const sx = small.getContext('2d', { willReadFrequently: true });
+          sx.imageSmoothingQuality = 'high';
+          sx.drawImage(c, 0, 0, SW, SH);
+          const sd = sx.getImageData(0, 0, SW, SH).data;
+          const y = [];
+          for (let p = 0; p < sd.length; p += 4) y.push(Math.round(0.299 * sd[p] + 0.587 * sd[p + 1] + 0.114 * sd[p + 2]));
+          const bmp = c.transferToImageBitmap();
+          const faces = faceTest.detect(bmp).detections.length;
+          bmp.close();
+          out.push({ w, h, faces, y, margin: sharp(4, (w - h) / 2 - 4), centre: sharp((w - h) / 2 + 8, (w + h) / 2 - 8) });
+        } finally {
+          frame.close();
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+    return out;
+  }, [i, n, skip, SW, SH]);
+}
+
+async function waitForState(browser, page, ok, timeoutMs = 90000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const st = (await extensionStatus(browser.context, browser.extensionId, page.url()))?.pipelines?.at(-1);
+    if (st && ok(st)) return st;
+    if (Date.now() > end) throw new Error(`no such state within ${timeoutMs / 1000} s: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function openCall(browser) {
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => window.gumTest);
+  await pageDetector(page);
+  return page;
+}
+
+describe('anime avatar on a face clip', () => {
+  it('the clip shows a face the detector finds', async () => {
+    const browser = await launch({ extension: null });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}/index.html`);
+      await pageDetector(page);
+      const found = await page.evaluate(async () => {
+        const v = document.createElement('video');
+        v.src = '/clips/d3.mp4';
+        v.muted = true;
+        await new Promise((r, j) => { v.onloadeddata = r; v.onerror = j; });
+        let n = 0;
+        for (const t of [0.5, 2, 4, 6, 8, 9.5]) {
+          v.currentTime = t;
+          await new Promise((r) => { v.onseeked = r; });
+          n += faceTest.detect(await createImageBitmap(v)).detections.length > 0 ? 1 : 0;
+        }
+        return n;
+      });
+      assert.ok(found >= 5, `faces in ${found} of 6 frames of d3.mp4`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('fails closed without a trained avatar model: a clear error, neutral frames, never the face', async () => {
+    const browser = await launch({ camera: cam });
+    try {
+      await setSettings(browser.context, browser.extensionId, { mode: 'anime', avatar: 'anime', presentation: 'face-swap', backend: 'wasm' });
+      const page = await openCall(browser);
+      const i = await page.evaluate(() => gumTest.open());
+      const st = await waitForState(browser, page, (s) => s.state === 'failed');
+      assert.match(st.lastError, /avatar model 'anime' is not trained yet/);
+      const frames = await readOutput(page, i, 20);
+      assert.equal(frames.length, 20);
+      for (const f of frames) {
+        assert.deepEqual([f.w, f.h], [640, 360]);
+        assert.equal(f.faces, 0, 'no face in a fail-closed frame');
+        assert.ok(f.centre < 3, `neutral frame: centre sharpness ${f.centre.toFixed(2)}`);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('with an avatar model: face swap and full avatar, never the raw face', async () => {
+    const browser = await launch({ camera: cam, extension: variant });
+    try {
+      await setSettings(browser.context, browser.extensionId, { mode: 'anime', avatar: 'anime', presentation: 'face-swap', backend: 'wasm' });
+      const page = await openCall(browser);
+      const i = await page.evaluate(() => gumTest.open());
+      const st = await waitForState(browser, page, (s) => s.state === 'ok' && s.filterMs !== null);
+      assert.match(st.backend, /^tfjs-wasm \+ mediapipe/);
+      const swap = await readOutput(page, i, 40, 30);
+      const swapStats = swap.map((f) => ({ centre: nearest(f.y, [CENTRE]), margins: nearest(f.y, MARGINS) }));
+      for (const [k, f] of swap.entries()) {
+        assert.deepEqual([f.w, f.h], [640, 360]);
+        assert.ok(swapStats[k].centre > 15, `face swap frame ${k}: the face region is the camera's (nearest clip frame: mean |Δ| ${swapStats[k].centre.toFixed(1)})`);
+      }
+      // ...while the rest of the frame is the camera's own picture.
+      const kept = swapStats.filter((s) => s.margins < 6).length;
+      assert.ok(kept >= swap.length * 0.8, `face swap keeps the frame around the face: ${kept}/${swap.length} (${JSON.stringify(swapStats.slice(0, 5))})`);
+
+      await setSettings(browser.context, browser.extensionId, { presentation: 'full-avatar' });
+      await waitForState(browser, page, (s) => s.state === 'ok' && s.filter?.presentation === 'full-avatar');
+      await new Promise((r) => setTimeout(r, 1000));
+      const full = await readOutput(page, i, 30, 10);
+      for (const [k, f] of full.entries()) {
+        const d = nearest(f.y, [CENTRE]);
+        assert.ok(d > 15, `full avatar frame ${k}: the centre is the camera's face (mean |Δ| ${d.toFixed(1)})`);
+      }
+      const portrait = full.filter((f) => f.margin < 3 && f.centre > 2 * f.margin + 1).length;
+      assert.ok(portrait >= full.length * 0.8, `full avatar: a portrait over a blurred frame in ${portrait}/${full.length} frames (${JSON.stringify(full.slice(0, 3).map(({ y, ...f }) => f))})`);
+      console.log(`face swap: nearest clip frame, centre ${Math.min(...swapStats.map((s) => s.centre)).toFixed(1)}+, margins median ${swapStats.map((s) => s.margins).sort((a, b) => a - b)[swapStats.length >> 1].toFixed(1)}; BlazeFace hits on face-swap output ${swap.filter((f) => f.faces).length}/${swap.length}, full avatar ${full.filter((f) => f.faces).length}/${full.length}`);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import { expect } from '@esm-bundle/chai';
+
+// The engine's avatar chain (src/engine/avatar.ts) on London faces with the untrained fixture
+// translator: output geometry, the face region replaced, and tensors flat over frames and freed.
+type Kit = typeof import('../../src/entries/ml-testkit');
+const { tf, setWasmPaths, StyleModel, FaceFinder, AvatarPainter } = (await import('/build/ml-testkit.js' as string)) as Kit;
+setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+
+const FINDER = { wasm: '/node_modules/@mediapipe/tasks-vision/wasm', model: '/models/face/blaze_face_short_range.tflite' };
+
+/** A 640×360 "camera frame": a London portrait in the middle of a grey frame. */
+async function frame(): Promise<ImageBitmap> {
+  const img = await createImageBitmap(await (await fetch('/__shared/faces/london/neutral_front/001_03.jpg')).blob());
+  const c = new OffscreenCanvas(640, 360);
+  const x = c.getContext('2d')!;
+  x.fillStyle = '#777';
+  x.fillRect(0, 0, 640, 360);
+  x.drawImage(img, 140, 0, 360, 360);
+  img.close();
+  return c.transferToImageBitmap();
+}
+
+function pixels(b: ImageBitmap): Uint8ClampedArray {
+  const c = new OffscreenCanvas(b.width, b.height);
+  const x = c.getContext('2d', { willReadFrequently: true })!;
+  x.drawImage(b, 0, 0);
+  return x.getImageData(0, 0, b.width, b.height).data;
+}
+
+describe('AvatarPainter (detector → tracker → translator → compositor)', function () {
+  this.timeout(120_000);
+
+  for (const presentation of ['face-swap', 'full-avatar'] as const) {
+    it(`${presentation}: frame size kept, face replaced, no tensor leaks across frames or after dispose`, async () => {
+      await tf.setBackend('wasm');
+      const base = tf.memory().numTensors;
+      let t = 0;
+      const p = new AvatarPainter(await StyleModel.load('/test/fixtures/anime-tiny/'), await FaceFinder.create(FINDER), presentation, { now: () => t });
+      const input = await frame();
+      const raw = pixels(input);
+      const afterLoad = tf.memory().numTensors;
+      let out: ImageBitmap | null = null;
+      for (let i = 0; i < 12; i++) {
+        t = (i * 1000) / 30;
+        out?.close();
+        out = await p.paint(input);
+        expect(tf.memory().numTensors).to.equal(afterLoad);
+      }
+      expect([out!.width, out!.height]).to.deep.equal([640, 360]);
+      const o = pixels(out!);
+      // Around the eyes and nose (frame centre, a little above): not the camera's pixels.
+      let d = 0, n = 0;
+      for (let y = 120; y < 200; y++) for (let x = 280; x < 360; x++) {
+        const k = 4 * (y * 640 + x);
+        d += Math.abs(o[k]! - raw[k]!) + Math.abs(o[k + 1]! - raw[k + 1]!) + Math.abs(o[k + 2]! - raw[k + 2]!);
+        n += 3;
+      }
+      expect(d / n, 'mean |Δ| over the face').to.be.greaterThan(20);
+      for (const v of Object.values(p.lastMs)) expect(v).to.be.at.least(0);
+      out!.close();
+      input.close();
+      p.dispose();
+      expect(tf.memory().numTensors).to.equal(base);
+    });
+  }
+});
