@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import time
+import tomllib
 
 import numpy as np
 import torch
@@ -248,6 +249,16 @@ def write_card(folder, cfg, entry, ck, model, m):
                 lines.append(f"| this run at the same step {m['baseline']['step']} | {m['temporal_output_at_baseline_step']:.2f} |")
     else:
         lines.append("(not evaluated)")
+    notes_path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assessment.toml")
+    if os.path.exists(notes_path):
+        with open(notes_path, "rb") as f:
+            notes = tomllib.load(f)
+        if entry["id"] in notes:
+            n = notes[entry["id"]]
+            stale = "" if n.get("step") == ck["step"] else f" (written for step {n.get('step')}; this export is step {ck['step']}: re-check)"
+            lines += ["", f"## Visual assessment of contact.png{stale}", "", n["text"]]
+            if "_all" in notes:
+                lines += ["", notes["_all"]["text"]]
     lines += ["", "![contact sheet](contact.png)", ""]
     with open(os.path.join(folder, "MODEL.md"), "w") as f:
         f.write("\n".join(lines))
