@@ -8,7 +8,6 @@ const root = new URL('..', import.meta.url).pathname;
 const file = join(root, 'models/manifest.json');
 const current = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { version: 1, models: [] };
 const keep = current.models.filter((m) => m.builtin);
-const previous = new Map(current.models.map((m) => [m.id, m]));
 
 const STYLE_DATA = 'content: photos/landscapes (research and training only), photos/cq100 (CC0/PD/CC-BY/CC-BY-SA, attribution in metadata.csv), faces/london (CC-BY 4.0), faces/selfies (research only); style: a public-domain painting';
 const found = [];
@@ -19,16 +18,15 @@ for (const kind of ['style', 'anime']) {
     const mj = join(dir, id, 'model.json');
     if (!existsSync(mj)) continue;
     const m = JSON.parse(readFileSync(mj, 'utf8'));
-    const prev = previous.get(m.id ?? id) ?? {};
     found.push({
       id: m.id ?? id,
       kind: kind === 'style' ? 'style' : 'avatar',
-      name: prev.name ?? (m.title ? `${m.title}${m.artist ? ` (${m.artist.split(',')[0]})` : ''}` : id),
+      name: (m.title ? `${m.title}${m.artist ? ` (${m.artist.split(',')[0]})` : ''}` : id),
       folder: `${kind}/${id}`,
       inputResolution: null,
       gflopsAt640x360: m.arch?.gflop_640x360 ?? null,
-      dataLicence: prev.dataLicence ?? m.data_licence ?? STYLE_DATA,
-      provenance: prev.provenance ?? `${m.arch?.name ?? 'network'} trained by training/ (run ${m.run ?? '?'}, ${m.trained_steps ?? '?'} steps); see ${kind}/${id}/MODEL.md`,
+      dataLicence: m.data_licence ?? STYLE_DATA,
+      provenance: `${m.arch?.name ?? 'network'} trained by training/ (run ${m.run ?? '?'}, ${m.trained_steps ?? '?'} steps); see ${kind}/${id}/MODEL.md`,
     });
   }
 }
