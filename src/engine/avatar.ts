@@ -26,6 +26,11 @@ export class AvatarPainter {
   private avatar: ImageData | null = null;
   private source: ImageData | null = null;
   readonly stride: DetectorStride;
+  /**
+   * How often the translator runs (every k-th tracked frame, k ≤ 4): at most about half the
+   * frame budget on average; in between, the last avatar follows the tracked crop.
+   */
+  readonly translateStride: DetectorStride;
   /** Time of each stage in the last frame (detect is 0 on frames the detector skipped). */
   readonly lastMs: AvatarStageMs = { detect: 0, track: 0, translate: 0, composite: 0 };
 
@@ -37,6 +42,7 @@ export class AvatarPainter {
   ) {
     this.cropSide = o.cropSide ?? DEFAULT_CROP_SIDE;
     this.stride = new DetectorStride(o.budgetMs ?? 1000 / 30);
+    this.translateStride = new DetectorStride(o.budgetMs ?? 1000 / 30, 4, 0.5);
     this.now = o.now ?? (() => performance.now());
   }
 
@@ -60,7 +66,10 @@ export class AvatarPainter {
     this.lastMs.track = t - t1;
     // Translate the current crop while the face is tracked; while holding or fading, keep the
     // last avatar (the crop may no longer contain a face).
-    if (crop && (crop.state === 'tracking' || !this.avatar)) await this.translate(frame, crop);
+    if (crop && (!this.avatar || (crop.state === 'tracking' && this.translateStride.due()))) {
+      await this.translate(frame, crop);
+      this.translateStride.record(performance.now() - t);
+    }
     const t2 = performance.now();
     this.lastMs.translate = t2 - t;
     if (!crop) {
