@@ -19,6 +19,7 @@ const CLIP = join(root, '../shared/data/video/people/d3.mp4');
 const cam = clipCamera(CLIP, { width: 640, height: 360, seconds: 10 });
 let server;
 let variant;
+let untrained;
 let raw;
 
 /** Small luma pictures (SW×SH) compared between the clip and the output. */
@@ -53,16 +54,23 @@ const boxDiff = (a, b, boxes) => {
 /** The closest any clip frame comes to an output frame in `boxes` (mean |Δluma|). */
 const nearest = (out, boxes) => Math.min(...raw.map((r) => boxDiff(out, r, boxes)));
 
-/** dist/chrome plus an avatar model 'anime' (the untrained fixture) listed in its manifest. */
-function extensionWithFixtureAvatar() {
+/**
+ * A copy of dist/chrome whose models/manifest.json lists no avatar model (whatever ships), or
+ * only the untrained fixture as avatar 'anime': the tests do not depend on a trained model.
+ */
+function extensionVariant(withFixture) {
   const dir = mkdtempSync(join(tmpdir(), 'brushcam-anime-ext-'));
   cpSync(join(root, 'dist/chrome'), dir, { recursive: true });
-  cpSync(join(root, 'test/fixtures/anime-tiny'), join(dir, 'models/anime/anime'), { recursive: true, filter: (f) => !f.endsWith('parity.json') });
   const manifest = JSON.parse(readFileSync(join(dir, 'models/manifest.json'), 'utf8'));
-  manifest.models.push({
-    id: 'anime', kind: 'avatar', name: 'Anime (test fixture)', folder: 'anime/anime', inputResolution: [128, 128],
-    gflopsAt640x360: 0.01, dataLicence: 'none (untrained)', provenance: 'test/fixtures/anime-tiny',
-  });
+  manifest.models = manifest.models.filter((m) => m.kind !== 'avatar');
+  if (withFixture) {
+    rmSync(join(dir, 'models/anime/anime'), { recursive: true, force: true });
+    cpSync(join(root, 'test/fixtures/anime-tiny'), join(dir, 'models/anime/anime'), { recursive: true, filter: (f) => !f.endsWith('parity.json') });
+    manifest.models.push({
+      id: 'anime', kind: 'avatar', name: 'Anime (test fixture)', folder: 'anime/anime', inputResolution: [128, 128],
+      gflopsAt640x360: 0.01, dataLicence: 'none (untrained)', provenance: 'test/fixtures/anime-tiny',
+    });
+  }
   writeFileSync(join(dir, 'models/manifest.json'), JSON.stringify(manifest));
   return dir;
 }
@@ -75,12 +83,13 @@ before(async () => {
     '/face/': join(root, 'models/face'),
     '/clips/': join(root, '../shared/data/video/people'),
   });
-  variant = extensionWithFixtureAvatar();
+  variant = extensionVariant(true);
+  untrained = extensionVariant(false);
   raw = clipLuma(cam);
 });
 after(async () => {
   await server?.close();
-  if (variant) rmSync(variant, { recursive: true, force: true });
+  for (const d of [variant, untrained]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 /** Loads BlazeFace in the test page (the page's own copy, not the extension's). */
@@ -192,7 +201,7 @@ describe('anime avatar on a face clip', () => {
   });
 
   it('fails closed without a trained avatar model: a clear error, neutral frames, never the face', async () => {
-    const browser = await launch({ camera: cam });
+    const browser = await launch({ camera: cam, extension: untrained });
     try {
       await setSettings(browser.context, browser.extensionId, { mode: 'anime', avatar: 'anime', presentation: 'face-swap', backend: 'wasm' });
       const page = await openCall(browser);
