@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Passthrough overhead: the camera's raw track and the pipeline's output of the same camera,
 // read side by side in one page; overhead = arrival(output, ts) − arrival(raw, ts) per frame.
-//   npm run bench:passthrough [-- --seconds 16]
+//   npm run bench:passthrough [-- --seconds 20]
 // Prints a table and writes bench/results/<date>-passthrough.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, cpus } from 'node:os';
@@ -10,7 +10,7 @@ import { launch } from '../test/support/browser.mjs';
 import { clipCamera, root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 16);
+const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 20);
 const clip = join(root, '../shared/data/video/scenes/motion.mov');
 const server = await serve({ '/': join(root, 'bench/pages'), '/build/': join(root, 'build') });
 const rows = [];

@@ -189,59 +189,71 @@ export class StyleModel {
     if (this.disposed) throw new Error(`style model '${this.json.id}' used after dispose()`);
     const [, h, w] = x.shape;
     if (h % 4 !== 0 || w % 4 !== 0) throw new RangeError(`style model input must be a multiple of 4 in height and width, got ${h}×${w}`);
-    return tf.tidy(() => {
-      let t: tf.Tensor4D = x;
-      const saved = new Map<string, tf.Tensor4D>();
+    // Each op runs in its own tidy and the previous activation is freed as soon as the next
+    // exists, so peak memory is a few activations, not the whole network's.
+    const saved = new Map<string, tf.Tensor4D>();
+    let t: tf.Tensor4D = x;
+    const keep = (v: tf.Tensor4D): boolean => v === x || [...saved.values()].includes(v);
+    try {
       for (const op of this.json.ops) {
-        switch (op.op) {
-          case 'conv2d':
-          case 'depthwise_conv2d': {
-            const k = this.weights.get(op.weight) as tf.Tensor4D;
-            // A number is symmetric explicit padding in tfjs (unlike 'same', which pads
-            // bottom/right only for stride 2): exactly PyTorch's padding=k//2.
-            t = op.op === 'conv2d'
-              ? tf.conv2d(t, k, op.stride, op.pad)
-              : tf.depthwiseConv2d(t, k, op.stride, op.pad);
-            if (op.bias) t = tf.add(t, this.weights.get(op.bias)!);
-            break;
-          }
-          case 'instance_norm': {
-            // Per-channel mean and E[x²] over H×W as global average pools: one pass each, far
-            // cheaper than a two-axis reduction on every backend (WASM in particular).
-            const [, h, w, c] = t.shape;
-            const mean = tf.avgPool(t, [h, w], 1, 'valid');
-            const meanSq = tf.avgPool(tf.square(t), [h, w], 1, 'valid');
-            const variance = tf.relu(tf.sub(meanSq, tf.square(mean)));
-            const scale = tf.mul(tf.rsqrt(tf.add(variance, op.eps)), this.weights.get(op.weight)!);
-            const shift = tf.sub(this.weights.get(op.bias)!, tf.mul(mean, scale));
-            t = tf.add(tf.mul(t, scale), shift);
-            void c;
-            break;
-          }
-          case 'relu':
-            t = tf.relu(t);
-            break;
-          case 'sigmoid':
-            t = tf.sigmoid(t);
-            break;
-          case 'upsample_nearest':
-            t = tf.image.resizeNearestNeighbor(t, [t.shape[1] * 2, t.shape[2] * 2], false, false);
-            break;
-          case 'save':
-            saved.set(op.name, t);
-            break;
-          case 'add': {
-            const s = saved.get(op.name);
-            if (!s) throw new ModelFormatError(`op 'add ${op.name}' comes before 'save ${op.name}'`);
-            t = tf.add(t, s);
-            break;
-          }
-          case 'features':
-            break;
+        if (op.op === 'save') {
+          saved.set(op.name, t);
+          continue;
         }
+        if (op.op === 'features') continue;
+        const prev = t;
+        t = tf.tidy(() => this.apply(op, prev, saved));
+        if (op.op === 'add') {
+          const s = saved.get(op.name)!;
+          saved.delete(op.name);
+          if (!keep(s) && s !== prev) s.dispose();
+        }
+        if (!keep(prev)) prev.dispose();
       }
       return t;
-    });
+    } catch (e) {
+      if (!keep(t)) t.dispose();
+      throw e;
+    } finally {
+      for (const s of saved.values()) if (s !== x && s !== t) s.dispose();
+    }
+  }
+
+  private apply(op: StyleOp, t: tf.Tensor4D, saved: Map<string, tf.Tensor4D>): tf.Tensor4D {
+    switch (op.op) {
+      case 'conv2d':
+      case 'depthwise_conv2d': {
+        const k = this.weights.get(op.weight) as tf.Tensor4D;
+        // A number is symmetric explicit padding in tfjs (unlike 'same', which pads
+        // bottom/right only for stride 2): exactly PyTorch's padding=k//2.
+        const y = op.op === 'conv2d' ? tf.conv2d(t, k, op.stride, op.pad) : tf.depthwiseConv2d(t, k, op.stride, op.pad);
+        return op.bias ? tf.add(y, this.weights.get(op.bias)!) : y;
+      }
+      case 'instance_norm': {
+        // Per-channel mean and E[x²] over H×W as global average pools: one pass each, far
+        // cheaper than a two-axis reduction on every backend (WASM in particular).
+        const [, h, w] = t.shape;
+        const mean = tf.avgPool(t, [h, w], 1, 'valid');
+        const meanSq = tf.avgPool(tf.square(t), [h, w], 1, 'valid');
+        const variance = tf.relu(tf.sub(meanSq, tf.square(mean)));
+        const scale = tf.mul(tf.rsqrt(tf.add(variance, op.eps)), this.weights.get(op.weight)!);
+        const shift = tf.sub(this.weights.get(op.bias)!, tf.mul(mean, scale));
+        return tf.add(tf.mul(t, scale), shift);
+      }
+      case 'relu':
+        return tf.relu(t);
+      case 'sigmoid':
+        return tf.sigmoid(t);
+      case 'upsample_nearest':
+        return tf.image.resizeNearestNeighbor(t, [t.shape[1] * 2, t.shape[2] * 2], false, false);
+      case 'add': {
+        const s = saved.get(op.name);
+        if (!s) throw new ModelFormatError(`op 'add ${op.name}' comes before 'save ${op.name}'`);
+        return tf.add(t, s);
+      }
+      default:
+        throw new ModelFormatError(`op '${op.op}' cannot run here`);
+    }
   }
 
   dispose(): void {
