@@ -209,14 +209,21 @@ describe('plain page', () => {
 
       const i = await page.evaluate(() => gumTest.open());
       await page.evaluate((i) => gumTest.setEnabled(i, false), i);
-      const off = await page.evaluate((i) => gumTest.count(i, 1000), i);
-      assert.ok(off.frames > 0 && off.firstMean < 2, `a disabled track delivers black frames (mean ${off.firstMean})`);
+      await eventually(async () => {
+        const off = await page.evaluate((i) => gumTest.count(i, 1500), i);
+        assert.ok(off.frames > 0 && off.firstMean < 2, `a disabled track delivers black frames (${off.frames} frames, mean ${off.firstMean})`);
+      }, 10000);
       await page.evaluate((i) => gumTest.setEnabled(i, true), i);
-      const on = await page.evaluate((i) => gumTest.count(i, 1000), i);
-      assert.ok(on.firstMean > 20, `re-enabled: the picture is back (mean ${on.firstMean})`);
-      const st = await extensionStatus2(two, page);
-      assert.equal(st.cameras.length, 3);
-      assert.ok(st.cameras.every((c) => c.state === 'live'), 'disabling never stopped a camera');
+      await eventually(async () => {
+        const on = await page.evaluate((i) => gumTest.count(i, 1500), i);
+        assert.ok(on.firstMean > 20, `re-enabled: the picture is back (${on.frames} frames, mean ${on.firstMean})`);
+      }, 10000);
+      // The status reaches the extension once a second.
+      await eventually(async () => {
+        const st = await extensionStatus2(two, page);
+        assert.equal(st.cameras.length, 3);
+        assert.ok(st.cameras.every((c) => c.state === 'live'), 'disabling never stopped a camera');
+      }, 10000);
     } finally {
       await two.close();
     }
