@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { Compositor, extractCrop, type Presentation } from '../filters/anime/compositor';
 import { CropTracker, type TrackedCrop } from '../filters/anime/crop-tracker';
 import { DetectorStride, type FaceFinder } from '../filters/anime/face-detector';
-import type { StyleModel } from '../ml/style-model';
+import { runOnPixels, type StyleModel } from '../ml/style-model';
 
 /** The translator's input and output side (the exported model's `arch.size`). */
 export const DEFAULT_CROP_SIDE = 128;
@@ -84,17 +83,7 @@ export class AvatarPainter {
   private async translate(frame: ImageBitmap, crop: TrackedCrop): Promise<void> {
     const n = this.cropSide;
     const source = extractCrop(frame, crop, n, this.cropCanvas);
-    const y = tf.tidy(() => {
-      const x = tf.expandDims(tf.div(tf.browser.fromPixels(source), 255), 0) as tf.Tensor4D;
-      return tf.clipByValue(tf.squeeze(this.model.run(x), [0]), 0, 1) as tf.Tensor3D;
-    });
-    let pixels: Uint8ClampedArray;
-    try {
-      pixels = await tf.browser.toPixels(y);
-    } finally {
-      y.dispose();
-    }
-    this.avatar = new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, n, n);
+    this.avatar = new ImageData(await runOnPixels(this.model, source, n, n), n, n);
     this.source = source;
   }
 

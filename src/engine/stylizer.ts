@@ -1,5 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { StyleModel } from '../ml/style-model';
+import { runOnPixels, type StyleModel } from '../ml/style-model';
 import { ResolutionGovernor } from './governor';
 
 /** Largest internal size the stylizer runs at by default (long side), before upscaling. */
@@ -41,22 +40,12 @@ export class Stylizer {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide);
-    const y = tf.tidy(() => {
-      const px = tf.browser.fromPixels(input);
-      const x = tf.expandDims(tf.div(tf.image.resizeBilinear(px, [h, w], false, true), 255), 0) as tf.Tensor4D;
-      return tf.clipByValue(tf.squeeze(this.model.run(x), [0]), 0, 1) as tf.Tensor3D;
-    });
-    let pixels: Uint8ClampedArray;
-    try {
-      pixels = await tf.browser.toPixels(y);
-    } finally {
-      y.dispose();
-    }
+    const pixels = await runOnPixels(this.model, input, w, h);
     if (this.canvas.width !== w || this.canvas.height !== h) {
       this.canvas.width = w;
       this.canvas.height = h;
     }
-    this.ctx.putImageData(new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, w, h), 0, 0);
+    this.ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
     if (w === W && h === H) return this.canvas.transferToImageBitmap();
     return createImageBitmap(this.canvas, { resizeWidth: W, resizeHeight: H, resizeQuality: 'medium' });
   }

@@ -263,3 +263,27 @@ export class StyleModel {
     this.weights.clear();
   }
 }
+
+/**
+ * Runs an image-to-image network on a picture: RGB bytes → [1,h,w,3] in [0,1] (resized
+ * bilinearly when the source is not h×w) → network → RGBA bytes of the h×w output. The pixels
+ * are read back; no tensor outlives the call.
+ */
+export async function runOnPixels(
+  model: StyleModel,
+  source: ImageBitmap | ImageData | OffscreenCanvas,
+  w: number,
+  h: number,
+): Promise<Uint8ClampedArray<ArrayBuffer>> {
+  const y = tf.tidy(() => {
+    const px = tf.browser.fromPixels(source as ImageBitmap);
+    const sized = px.shape[0] === h && px.shape[1] === w ? px : tf.image.resizeBilinear(px, [h, w], false, true);
+    const x = tf.expandDims(tf.div(sized, 255), 0) as tf.Tensor4D;
+    return tf.clipByValue(tf.squeeze(model.run(x), [0]), 0, 1) as tf.Tensor3D;
+  });
+  try {
+    return (await tf.browser.toPixels(y)) as Uint8ClampedArray<ArrayBuffer>;
+  } finally {
+    y.dispose();
+  }
+}
