@@ -17,24 +17,7 @@ function workerSourcePlugin() {
     },
     serve(context) {
       if (context.path !== id) return undefined;
-      /** `/__shared/<path>`: read-only files of ../shared/data (test inputs that never enter the repo). */
-function sharedDataPlugin() {
-  const dir = fileURLToPath(new URL('../shared/data/', import.meta.url));
-  const types = { jpg: 'image/jpeg', png: 'image/png', tflite: 'application/octet-stream', json: 'application/json' };
-  return {
-    name: 'shared-data',
-    serve(context) {
-      if (!context.path.startsWith('/__shared/')) return undefined;
-      const rel = decodeURIComponent(context.path.slice('/__shared/'.length));
-      if (rel.split('/').includes('..')) return { status: 403, body: 'forbidden' };
-      const file = dir + rel;
-      if (!existsSync(file)) return { status: 404, body: `${file} not found` };
-      return { body: readFileSync(file), type: types[rel.split('.').pop()] ?? 'application/octet-stream' };
-    },
-  };
-}
-
-if (!existsSync(workerFile)) {
+      if (!existsSync(workerFile)) {
         throw new Error(`virtual:worker-source: ${workerFile} does not exist; run \`npm run build\` before the unit tests`);
       }
       return { body: `export default ${JSON.stringify(readFileSync(workerFile, 'utf8'))};`, type: 'js' };

@@ -3,7 +3,7 @@
 // real call site's, a page whose call runs in an iframe, and the demo WebRTC call.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { extensionStatus as statusOf, launch, setSettings } from '../support/browser.mjs';
+import { allStatus, extensionStatus as statusOf, launch, setSettings } from '../support/browser.mjs';
 import { MARKER, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
@@ -25,27 +25,13 @@ const settings = (patch) => setSettings(browser.context, browser.extensionId, pa
 /** Asks the extension, as the popup does, for the status of the frame showing `page`. */
 async function extensionStatus(page) {
   const url = page.url();
-  const all = await allStatus();
+  const all = await allStatus(browser.context, browser.extensionId);
   const mine = all.filter((s) => s.url === url);
   assert.equal(mine.length, 1, `one status reply for ${url}, got ${JSON.stringify(all.map((s) => s.url))}`);
   return mine[0];
 }
 
 const extensionStatus2 = (b, page) => statusOf(b.context, b.extensionId, page.url());
-
-async function allStatus() {
-  const page = await browser.context.newPage();
-  try {
-    await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
-    return await page.evaluate(async () => {
-      const tabs = await chrome.tabs.query({});
-      const replies = await Promise.all(tabs.map((t) => chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined)));
-      return replies.filter(Boolean);
-    });
-  } finally {
-    await page.close();
-  }
-}
 
 const opened = new Set();
 afterEach(async () => {

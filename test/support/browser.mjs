@@ -65,19 +65,23 @@ export async function setHidden(context, page, hidden) {
   }
 }
 
-/** The extension's status for the frame at `url` (what the popup shows), or undefined. */
-export async function extensionStatus(context, extensionId, url) {
+/** Every frame's status reply (what the popup shows), from an extension page. */
+export async function allStatus(context, extensionId) {
   const p = await context.newPage();
   try {
     await p.goto(`chrome-extension://${extensionId}/popup.html`);
-    const all = await p.evaluate(async () => {
+    return await p.evaluate(async () => {
       const tabs = await chrome.tabs.query({});
       return (await Promise.all(tabs.map((t) => chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined)))).filter(Boolean);
     });
-    return all.find((s) => s.url === url);
   } finally {
     await p.close();
   }
+}
+
+/** The extension's status for the frame at `url`, or undefined. */
+export async function extensionStatus(context, extensionId, url) {
+  return (await allStatus(context, extensionId)).find((s) => s.url === url);
 }
 
 /** Waits until the newest pipeline of the frame at `url` runs its filter (or is off). */

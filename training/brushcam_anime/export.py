@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from brushcam_train.export import PARITY_H, PARITY_W, parity_input
+from brushcam_train.export import PARITY_H, PARITY_W, parity_input, write_weights
 
 from .nets import ANIME, HUMAN, TwinGAN, direction_state_dict, gflops, op_graph
 
@@ -41,12 +41,7 @@ def write_model(folder, model_id, G, src=HUMAN, dst=ANIME, extra=None):
     ops = op_graph(G, src, dst)
     used = {o[k] for o in ops for k in ("weight", "bias") if o.get(k)}
     sd = {k: v for k, v in sd.items() if k in used}
-    entries, blobs = [], []
-    for k, v in sd.items():
-        entries.append({"name": k, "shape": list(v.shape), "dtype": "float32"})
-        blobs.append(v.numpy().astype("<f4").tobytes())
-    with open(os.path.join(folder, "weights.bin"), "wb") as f:
-        f.write(b"".join(blobs))
+    entries = write_weights(folder, sd)
     size = G.arch["size"]
     meta = {
         "format": "brushcam-style", "version": 1, "id": model_id,

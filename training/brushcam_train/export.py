@@ -110,15 +110,22 @@ def read_model(folder):
     return meta, weights
 
 
-def write_model(folder, style_id, arch, sd, extra):
-    os.makedirs(folder, exist_ok=True)
-    model = single_style_model(arch, sd)
+def write_weights(folder, sd):
+    """Writes `sd` (name -> tensor) as folder/weights.bin (float32 little-endian, in order) and
+    returns the weights-manifest entries, one per tensor, named by their state_dict keys."""
     entries, blobs = [], []
     for k, v in sd.items():
         entries.append({"name": k, "shape": list(v.shape), "dtype": "float32"})
-        blobs.append(v.numpy().astype("<f4").tobytes())
+        blobs.append(v.detach().cpu().numpy().astype("<f4").tobytes())
     with open(os.path.join(folder, "weights.bin"), "wb") as f:
         f.write(b"".join(blobs))
+    return entries
+
+
+def write_model(folder, style_id, arch, sd, extra):
+    os.makedirs(folder, exist_ok=True)
+    model = single_style_model(arch, sd)
+    entries = write_weights(folder, sd)
     meta = {
         "format": "brushcam-style",
         "version": 1,
