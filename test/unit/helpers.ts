@@ -82,9 +82,11 @@ export class TrackReader {
   /** The stream has ended (the track ended or the reader was cancelled). */
   ended = false;
   constructor(track: MediaStreamTrack) {
-    const P = (globalThis as unknown as { MediaStreamTrackProcessor: new (i: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } })
+    const P = (globalThis as unknown as { MediaStreamTrackProcessor: new (i: { track: MediaStreamTrack; maxBufferSize?: number }) => { readable: ReadableStream<VideoFrame> } })
       .MediaStreamTrackProcessor;
-    this.reader = new P({ track }).readable.getReader();
+    // Frames queued here hold capture buffers that every track of the same camera shares: a
+    // reader the test is not reading keeps one at most, so that it cannot starve the others.
+    this.reader = new P({ track, maxBufferSize: 1 }).readable.getReader();
   }
 
   /** The next frame, or null when the stream ended or nothing came within `timeoutMs`. */

@@ -122,9 +122,10 @@ before(async () => {
   registry = (controller as unknown as { registry: TrackRegistry }).registry;
 });
 
-after(async () => {
-  await Promise.all(readers.map((r) => r.cancel()));
-  for (const t of handedOut) t.stop();
+// A test that fails half-way must not leave cameras running for the next one.
+afterEach(async () => {
+  await Promise.all(readers.splice(0).map((r) => r.cancel()));
+  for (const t of handedOut.splice(0)) t.stop();
 });
 
 describe('PageController', () => {
@@ -242,11 +243,9 @@ describe('PageController', () => {
       expect(new Set(groups.map((g) => g.camera)).size, 'five cameras').to.equal(5);
       expect(new Set(groups.map((g) => g.pipeline)).size, 'five pipelines').to.equal(5);
       const rs = tracks.map(reader);
-      for (const [i, r] of rs.entries()) {
-        const f = await r.next(8000);
-        expect(f, `first frame of track ${i}`).to.not.equal(null);
-        f!.close();
-      }
+      const first = await Promise.all(rs.map((r) => r.next(8000)));
+      for (const [i, f] of first.entries()) expect(f, `first frame of track ${i}`).to.not.equal(null);
+      first.forEach((f) => f!.close());
       // A random order, printed so that a failure can be replayed.
       const order = [0, 1, 2, 3, 4].sort(() => Math.random() - 0.5);
       console.log('stop order', order.join(','));
