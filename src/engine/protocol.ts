@@ -13,7 +13,16 @@ export type ToEngine =
 export type FromEngine =
   | { t: 'ready'; backend: string }
   | { t: 'error'; message: string; id?: number }
-  | { t: 'out'; id: number; bitmap: ImageBitmap; ms: number; /** Internal resolution (long side) used. */ side: number };
+  | {
+      t: 'out';
+      id: number;
+      bitmap: ImageBitmap;
+      ms: number;
+      /** Internal resolution (long side) used. */
+      side: number;
+      /** What painted it (changes when a lost GPU made the engine move to the next backend). */
+      backend: string;
+    };
 
 /** The engine frame (engine.html) accepts a session port with this message. */
 export const ENGINE_CONNECT = 'brushcam:engine-connect';

@@ -4,21 +4,20 @@
  * the frames sent to it, in order.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FromEngine, ToEngine } from '../engine/protocol';
 import { AvatarPainter, DEFAULT_CROP_SIDE } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
-import { useBackend } from '../ml/backend';
+import { simulateGpuLoss, useBackend } from '../ml/backend';
+import { serveSession, type Painter } from '../engine/session';
 import { StyleModel } from '../ml/style-model';
 import { parseModelsManifest, type ModelsManifest } from '../models';
-import { parseFilterSpec, type FilterSpec } from '../settings';
+import type { FilterSpec } from '../settings';
 
 const root = new URL('./', self.location.href).href;
 let manifest: Promise<ModelsManifest> | null = null;
 const loadManifest = (): Promise<ModelsManifest> =>
   (manifest ??= fetch(`${root}models/manifest.json`).then((r) => r.json()).then((j) => parseModelsManifest(j)));
 
-type Painter = { backend: string; side: () => number; paint: (b: ImageBitmap) => Promise<ImageBitmap>; dispose: () => void };
 
 /** Paints one blank frame so the backend compiles its kernels before the session reports ready. */
 async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<void> {
@@ -85,52 +84,11 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   return { backend: `tfjs-${backend}`, side: () => s.governor.maxSide, paint: (b) => s.paint(b), dispose: () => s.dispose() };
 }
 
-function serve(port: MessagePort): void {
-  let painter: Awaited<ReturnType<typeof createPainter>> | null = null;
-  let queue: Promise<void> = Promise.resolve();
-  let closed = false;
-  const post = (m: FromEngine, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
-  port.onmessage = (e: MessageEvent<ToEngine>) => {
-    const msg = e.data;
-    if (msg?.t === 'create') {
-      const spec = parseFilterSpec(msg.spec);
-      queue = queue.then(async () => {
-        try {
-          if (!spec) throw new Error(`invalid filter ${JSON.stringify(msg.spec)}`);
-          painter = await createPainter(spec);
-          if (closed) painter.dispose();
-          else post({ t: 'ready', backend: painter.backend });
-        } catch (err) {
-          post({ t: 'error', message: err instanceof Error ? err.message : String(err) });
-        }
-      });
-    } else if (msg?.t === 'frame') {
-      queue = queue.then(async () => {
-        const t0 = performance.now();
-        try {
-          if (!painter) throw new Error('no filter in this session');
-          const side = painter.side();
-          const out = await painter.paint(msg.bitmap);
-          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side }, [out]);
-        } catch (err) {
-          post({ t: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
-        } finally {
-          msg.bitmap.close();
-        }
-      });
-    } else if (msg?.t === 'dispose') {
-      closed = true;
-      queue = queue.then(() => {
-        painter?.dispose();
-        painter = null;
-        port.close();
-      });
-    }
-  };
-}
-
 self.onmessage = (e: MessageEvent) => {
   const port = e.ports[0];
-  if (e.data?.t === 'session' && port) serve(port);
+  if (e.data?.t === 'session' && port) serveSession(port, createPainter);
   else if (e.data?.t === 'memory') (self as unknown as Worker).postMessage({ t: 'memory', numTensors: tf.memory().numTensors });
+  // Fault injection for the end-to-end and soak tests: the GPU under the engine goes away
+  // (only engine.html, the extension's own page, can post here).
+  else if (e.data?.t === 'lose-gpu') (self as unknown as Worker).postMessage({ t: 'lose-gpu', lost: simulateGpuLoss() });
 };

@@ -10,3 +10,13 @@ window.addEventListener('message', (e) => {
   if (e.data?.t !== ENGINE_CONNECT || !port) return;
   worker.postMessage({ t: 'session' }, [port]);
 });
+
+// Fault injection for the end-to-end and soak tests: a script evaluated in this extension page
+// itself (never the embedding page: `source` must be this window) makes the engine's GPU go
+// away, as a driver reset would. The answer lands in data-lost-gpu.
+window.addEventListener('message', (e) => {
+  if (e.source === window && e.data?.t === 'brushcam:lose-gpu') worker.postMessage({ t: 'lose-gpu' });
+});
+worker.addEventListener('message', (e: MessageEvent<{ t?: string; lost?: string | null }>) => {
+  if (e.data?.t === 'lose-gpu') document.documentElement.dataset.lostGpu = String(e.data.lost);
+});

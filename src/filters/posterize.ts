@@ -30,10 +30,10 @@ export function posterizeValue(v: number, levels: number): number {
  * WebGL2 is unavailable.
  */
 export class PosterizeFilter implements Filter {
-  readonly backend: string;
-  private readonly canvas: OffscreenCanvas;
-  private readonly gl: WebGL2RenderingContext | null;
-  private readonly ctx2d: OffscreenCanvasRenderingContext2D | null;
+  backend: string;
+  private canvas: OffscreenCanvas;
+  private gl: WebGL2RenderingContext | null;
+  private ctx2d: OffscreenCanvasRenderingContext2D | null;
   private texture: WebGLTexture | null = null;
   private disposed = false;
 
@@ -52,6 +52,16 @@ export class PosterizeFilter implements Filter {
       if (!this.ctx2d) throw new Error('posterize: neither WebGL2 nor a 2D canvas is available');
       this.backend = 'canvas2d';
     }
+  }
+
+  /** The GPU went away (context lost): carry on with Canvas 2D on a fresh canvas. */
+  private fallBackToCanvas2d(): void {
+    this.gl = null;
+    this.texture = null;
+    this.canvas = new OffscreenCanvas(2, 2);
+    this.ctx2d = this.canvas.getContext('2d', { willReadFrequently: true, alpha: false }) as OffscreenCanvasRenderingContext2D | null;
+    if (!this.ctx2d) throw new Error('posterize: the WebGL context was lost and no 2D canvas is available');
+    this.backend = 'canvas2d (WebGL context lost)';
   }
 
   static async create(opts: { levels?: number; preferCpu?: boolean } = {}): Promise<PosterizeFilter> {
@@ -101,16 +111,21 @@ export class PosterizeFilter implements Filter {
     if (this.disposed) throw new Error('posterize filter used after dispose()');
     const w = frame.displayWidth;
     const h = frame.displayHeight;
+    if (this.gl?.isContextLost()) this.fallBackToCanvas2d();
     if (this.canvas.width !== w || this.canvas.height !== h) {
       this.canvas.width = w;
       this.canvas.height = h;
     }
     if (this.gl) {
       const gl = this.gl;
-      if (gl.isContextLost()) throw new Error('posterize: WebGL context lost');
       gl.viewport(0, 0, w, h);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, frame);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+      if (gl.isContextLost()) {
+        // Lost during this frame: what the canvas holds is not the frame.
+        this.fallBackToCanvas2d();
+        return this.draw(frame);
+      }
     } else {
       const ctx = this.ctx2d!;
       ctx.drawImage(frame, 0, 0, w, h);
@@ -130,6 +145,13 @@ export class PosterizeFilter implements Filter {
       ...(frame.duration != null ? { duration: frame.duration } : {}),
       alpha: 'discard',
     });
+  }
+
+  /** Fault injection for tests: loses the WebGL context as a GPU reset would. */
+  loseContextForTest(): boolean {
+    const ext = this.gl?.getExtension('WEBGL_lose_context');
+    ext?.loseContext();
+    return !!ext;
   }
 
   dispose(): void {

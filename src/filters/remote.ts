@@ -1,6 +1,7 @@
 import type { FromEngine, ToEngine } from '../engine/protocol';
 import type { FilterSpec } from '../settings';
 import type { Filter } from './filter';
+import { uprightBitmap } from '../frames/upright';
 
 /**
  * A filter that runs in the extension's engine (see src/entries/engine-worker.ts) over a
@@ -13,7 +14,7 @@ export class RemoteFilter implements Filter {
   private lastEngineMs = 0;
   private side = 0;
 
-  private constructor(private readonly port: MessagePort, private readonly engineBackend: string, private readonly frameTimeoutMs: number) {
+  private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
   }
 
@@ -52,7 +53,7 @@ export class RemoteFilter implements Filter {
     let bitmap: ImageBitmap;
     try {
       if (this.disposed) throw new Error('remote filter used after dispose()');
-      bitmap = await createImageBitmap(frame);
+      bitmap = await uprightBitmap(frame);
     } finally {
       frame.close(); // the camera buffer goes back now, not after the engine's round trip
     }
@@ -85,6 +86,7 @@ export class RemoteFilter implements Filter {
     if (m?.t === 'out') {
       this.lastEngineMs = m.ms;
       this.side = m.side;
+      if (typeof m.backend === 'string') this.engineBackend = m.backend;
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (w) w.resolve(m.bitmap);

@@ -1,3 +1,4 @@
+import { uprightBitmap } from './upright';
 import type { Filter, FilterEnv, FilterFactory } from '../filters/filter';
 import { sameFilter, type FilterSpec } from '../settings';
 import { NeutralFrames } from './neutral';
@@ -295,7 +296,7 @@ export class FramePump {
     const w = 192;
     const h = Math.max(1, Math.round((w * out.displayHeight) / Math.max(1, out.displayWidth)));
     const copy = out.clone();
-    createImageBitmap(copy, { resizeWidth: w, resizeHeight: h, resizeQuality: 'low' })
+    uprightBitmap(copy, { resizeWidth: w, resizeHeight: h, resizeQuality: 'low' })
       .then(cb, () => {})
       .finally(() => copy.close());
   }

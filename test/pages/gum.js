@@ -136,4 +136,46 @@ window.gumTest = {
     return { frames: stamps.length, seconds: (performance.now() - t0) / 1000, monotonic: stamps.every((t, k) => k === 0 || t > stamps[k - 1]), sizes: [...sizes], firstMean: mean };
   },
   visibility: () => document.visibilityState,
+  /**
+   * Watches every output frame of stream i until unwatch(): counts them, and counts the ones
+   * that show the raw-only checker marker (contrast between 2-px neighbours above `rawAbove`).
+   */
+  watch(i, marker, rawAbove = 25) {
+    const track = streams[i].getVideoTracks()[0];
+    const w = { frames: 0, raw: 0, maxContrast: 0, maxGapMs: 0, sizes: new Set(), stop: false, last: performance.now(), done: null };
+    const c = new OffscreenCanvas(marker.size, marker.size);
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    w.done = readFrames(track, 1e9, (frame) => {
+      const now = performance.now();
+      w.maxGapMs = Math.max(w.maxGapMs, now - w.last);
+      w.last = now;
+      w.frames++;
+      w.sizes.add(`${frame.displayWidth}x${frame.displayHeight}`);
+      ctx.drawImage(frame, marker.x, marker.y, marker.size, marker.size, 0, 0, marker.size, marker.size);
+      const d = ctx.getImageData(0, 0, marker.size, marker.size).data;
+      let s = 0, m = 0;
+      for (let y = 2; y < marker.size - 2; y++) {
+        for (let x = 2; x < marker.size - 4; x += 2) {
+          s += Math.abs(d[(y * marker.size + x) * 4] - d[(y * marker.size + x + 2) * 4]);
+          m++;
+        }
+      }
+      const contrast = s / m;
+      w.maxContrast = Math.max(w.maxContrast, contrast);
+      if (contrast > rawAbove) w.raw++;
+      if (w.stop) throw new Error('unwatched');
+    }, 1e9).catch(() => {});
+    watches.set(i, w);
+  },
+  /** What watch(i) saw so far (and stops it when `stop`). */
+  async watched(i, stop = false) {
+    const w = watches.get(i);
+    if (stop) {
+      w.stop = true;
+      await Promise.race([w.done, new Promise((r) => setTimeout(r, 3000))]);
+      watches.delete(i);
+    }
+    return { frames: w.frames, raw: w.raw, maxContrast: w.maxContrast, maxGapMs: w.maxGapMs, sizes: [...w.sizes] };
+  },
 };
+const watches = new Map();

@@ -1,0 +1,117 @@
+import type { FromEngine, ToEngine } from './protocol';
+import { lostBackend, markBackendLost } from '../ml/backend';
+import { parseFilterSpec, type FilterSpec } from '../settings';
+
+/** A loaded neural filter: paints one picture at a time on the tfjs backend it was built on. */
+export interface Painter {
+  /** What runs it, for the popup (`tfjs-webgl`, `tfjs-wasm + mediapipe`...). */
+  backend: string;
+  /** Internal resolution (long side) it paints at now. */
+  side(): number;
+  paint(b: ImageBitmap): Promise<ImageBitmap>;
+  dispose(): void;
+}
+
+export type PainterFactory = (spec: FilterSpec) => Promise<Painter>;
+
+export interface SessionOptions {
+  /** The GPU backend that is running and has lost its device, or null (default: tfjs's). */
+  lostBackend?: () => string | null;
+  markLost?: (name: string) => void;
+}
+
+/**
+ * One engine session on `port`: 'create' builds a painter, 'frame's are painted in order,
+ * 'dispose' frees it. When the GPU under the painter is lost (WebGL context lost, WebGPU
+ * device destroyed or lost), the session marks that backend lost and builds the painter again
+ * on the next one (WebGPU → WebGL → WASM) before the next frame; the frames it cannot paint
+ * meanwhile are answered with errors, so the page's pump holds its last good output and never
+ * shows the camera.
+ */
+export function serveSession(port: MessagePort, createPainter: PainterFactory, o: SessionOptions = {}): void {
+  const isLost = o.lostBackend ?? lostBackend;
+  const markLost = o.markLost ?? ((n: string) => markBackendLost(n as Parameters<typeof markBackendLost>[0]));
+  let painter: Painter | null = null;
+  let spec: FilterSpec | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  let closed = false;
+  const post = (m: FromEngine, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
+
+  /** Drops the painter of a lost backend and builds it again on the next one. */
+  const failOver = async (lost: string): Promise<void> => {
+    markLost(lost);
+    try {
+      painter?.dispose();
+    } catch {
+      /* its GPU objects went with the device */
+    }
+    painter = null;
+    if (!spec || closed) return;
+    try {
+      painter = await createPainter(spec);
+    } catch (e) {
+      throw new Error(`${lost} was lost and the filter could not be rebuilt: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  port.onmessage = (e: MessageEvent<ToEngine>) => {
+    const msg = e.data;
+    if (msg?.t === 'create') {
+      const parsed = parseFilterSpec(msg.spec);
+      queue = queue.then(async () => {
+        try {
+          if (!parsed) throw new Error(`invalid filter ${JSON.stringify(msg.spec)}`);
+          spec = parsed;
+          painter = await createPainter(parsed);
+          if (closed) painter.dispose();
+          else post({ t: 'ready', backend: painter.backend });
+        } catch (err) {
+          post({ t: 'error', message: err instanceof Error ? err.message : String(err) });
+        }
+      });
+    } else if (msg?.t === 'frame') {
+      queue = queue.then(async () => {
+        const t0 = performance.now();
+        try {
+          const before = isLost();
+          if (before) await failOver(before);
+          if (!painter) throw new Error('no filter in this session');
+          const side = painter.side();
+          const out = await painter.paint(msg.bitmap);
+          const during = isLost();
+          if (during) {
+            // Whatever a lost device handed back is not a picture of the frame.
+            out.close();
+            throw new Error(`${during} was lost while painting`);
+          }
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend }, [out]);
+        } catch (err) {
+          let message = err instanceof Error ? err.message : String(err);
+          const lost = isLost();
+          if (lost) {
+            try {
+              await failOver(lost);
+              message += `; rebuilt on ${painter ? (painter as Painter).backend : 'nothing'}`;
+            } catch (e2) {
+              message = e2 instanceof Error ? e2.message : String(e2);
+            }
+          }
+          post({ t: 'error', id: msg.id, message });
+        } finally {
+          msg.bitmap.close();
+        }
+      });
+    } else if (msg?.t === 'dispose') {
+      closed = true;
+      queue = queue.then(() => {
+        try {
+          painter?.dispose();
+        } catch {
+          /* a lost device */
+        }
+        painter = null;
+        port.close();
+      });
+    }
+  };
+}

@@ -1,0 +1,132 @@
+// End-to-end fault injection with the built extension: the GPU under the engine goes away
+// mid-call, and the shipped model files are missing, truncated or describe the wrong weights.
+// Throughout, a watcher in the page checks every output frame for the raw-only marker.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { extensionStatus, launch, setSettings } from '../support/browser.mjs';
+import { MARKER, root, stillCamera } from '../support/fixtures.mjs';
+import { serve } from '../support/server.mjs';
+
+const cam = stillCamera(640, 360);
+const styles = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8')).models.filter((m) => m.kind === 'style' && m.folder);
+let server;
+const browsers = [];
+const tmp = [];
+
+before(async () => {
+  server = await serve();
+});
+after(async () => {
+  for (const b of browsers) await b.close();
+  await server?.close();
+  for (const d of tmp) rmSync(d, { recursive: true, force: true });
+});
+
+const pages = new Set();
+afterEach(async () => {
+  for (const p of pages) await p.close().catch(() => {});
+  pages.clear();
+});
+
+async function openCall(browser) {
+  const page = await browser.context.newPage();
+  pages.add(page);
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => window.gumTest);
+  const i = await page.evaluate(() => gumTest.open());
+  return { page, i };
+}
+
+async function pipelineOf(browser, page) {
+  return (await extensionStatus(browser.context, browser.extensionId, page.url()))?.pipelines?.at(-1);
+}
+
+async function waitFor(browser, page, pred, what, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs;
+  let st;
+  for (;;) {
+    st = await pipelineOf(browser, page);
+    if (st && pred(st)) return st;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s; last status ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('GPU lost mid-call', () => {
+  it('the engine moves to the next backend at once; frames keep flowing and none is raw', async () => {
+    const browser = await launch({ camera: cam.y4m });
+    browsers.push(browser);
+    const style = styles[0].id;
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style, backend: 'webgl' });
+    const { page, i } = await openCall(browser);
+    await waitFor(browser, page, (s) => s.state === 'ok' && /^tfjs-webgl/.test(s.backend ?? '') && s.filterMs !== null, 'style on WebGL');
+    await page.evaluate(([i, m]) => gumTest.watch(i, m), [i, MARKER]);
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const engine = page.frames().find((f) => /^chrome-extension:\/\/[^/]+\/engine\.html/.test(f.url()));
+    assert.ok(engine, `the engine frame is in the page: ${page.frames().map((f) => f.url())}`);
+    const t0 = Date.now();
+    await engine.evaluate(() => window.postMessage({ t: 'brushcam:lose-gpu' }, '*'));
+    const lost = await engine.waitForFunction(() => document.documentElement.dataset.lostGpu).then((h) => h.jsonValue());
+    assert.equal(lost, 'webgl', 'the engine really lost its WebGL context');
+    const st = await waitFor(browser, page, (s) => /^tfjs-wasm/.test(s.backend ?? '') && s.state === 'ok', 'rebuilt on WASM', 20000);
+    const seenAfterMs = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 2000));
+    const w = await page.evaluate((i) => gumTest.watched(i, true), i);
+    console.log(`GPU loss: status showed ${st.backend} ${seenAfterMs} ms after the loss (status is sent once a second); ` +
+      `${w.frames} frames watched, ${w.raw} raw, max marker contrast ${w.maxContrast.toFixed(1)}, longest gap ${Math.round(w.maxGapMs)} ms; lastError: ${st.lastError}`);
+    assert.equal(w.raw, 0, 'no raw frame around the loss');
+    assert.ok(w.frames > 60, `frames kept flowing (${w.frames} in ~5 s)`);
+    assert.ok(w.maxGapMs < 1000, `no gap of a second in the output (longest ${Math.round(w.maxGapMs)} ms)`);
+    assert.ok(seenAfterMs < 5000, `the switch shows in the status within one or two status ticks (${seenAfterMs} ms)`);
+  });
+});
+
+describe('broken model files', () => {
+  it('a missing, truncated or mislabelled model is named in the status, fails closed, and the other modes keep working', async () => {
+    assert.ok(styles.length >= 4, 'needs four shipped styles to break three');
+    const dir = mkdtempSync(join(tmpdir(), 'brushcam-broken-'));
+    tmp.push(dir);
+    const ext = join(dir, 'ext');
+    cpSync(join(root, 'dist/chrome'), ext, { recursive: true });
+    const [missing, truncated, mislabelled, good] = styles;
+    const folder = (s) => join(ext, 'models', s.folder);
+    unlinkSync(join(folder(missing), 'model.json'));
+    const bin = join(folder(truncated), 'weights.bin');
+    truncateSync(bin, Math.floor(statSync(bin).size / 2));
+    const json = JSON.parse(readFileSync(join(folder(mislabelled), 'model.json'), 'utf8'));
+    json.weightsManifest[0].weights[0].shape = json.weightsManifest[0].weights[0].shape.map((d) => d + 1);
+    writeFileSync(join(folder(mislabelled), 'model.json'), JSON.stringify(json));
+
+    const browser = await launch({ camera: cam.y4m, extension: ext });
+    browsers.push(browser);
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: missing.id, backend: 'wasm' });
+    const { page, i } = await openCall(browser);
+    await page.evaluate(([i, m]) => gumTest.watch(i, m), [i, MARKER]);
+    const expectations = [
+      [missing, /model\.json/],
+      [truncated, /weights\.bin/],
+      [mislabelled, /model\.json|weights/],
+    ];
+    for (const [s, names] of expectations) {
+      await setSettings(browser.context, browser.extensionId, { style: s.id });
+      const st = await waitFor(browser, page, (x) => x.filter?.id === s.id && x.state === 'failed', `${s.id} fails`);
+      console.log(`${s.id}: ${st.lastError}`);
+      assert.match(st.lastError, names, `${s.id}: the error names the file`);
+      assert.match(st.lastError, new RegExp(s.folder.replace('/', '\\/')), `${s.id}: and where it is`);
+    }
+    // The other modes still work in the same call.
+    await setSettings(browser.context, browser.extensionId, { style: good.id });
+    await waitFor(browser, page, (x) => x.filter?.id === good.id && x.state === 'ok' && x.filterMs !== null, `${good.id} runs`);
+    await setSettings(browser.context, browser.extensionId, { style: 'posterize' });
+    await waitFor(browser, page, (x) => x.filter?.id === 'posterize' && x.state === 'ok', 'posterize runs');
+    const w = await page.evaluate((i) => gumTest.watched(i, true), i);
+    console.log(`broken models: ${w.frames} frames watched, ${w.raw} raw, max marker contrast ${w.maxContrast.toFixed(1)}`);
+    assert.equal(w.raw, 0, 'no raw frame while a broken style was chosen');
+    assert.ok(w.frames > 30, `frames kept flowing (${w.frames})`);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * Engine sessions (src/engine/session.ts) when the GPU goes away mid-call: the session moves the
+ * painter to the next backend before the next frame and never answers with a picture the lost
+ * device made.
+ */
+import { expect } from '@esm-bundle/chai';
+import type { FromEngine, ToEngine } from '../../src/engine/protocol';
+import type { Painter } from '../../src/engine/session';
+import type { FilterSpec } from '../../src/settings';
+
+type Kit = typeof import('../../src/entries/ml-testkit');
+const kitUrl = '/build/ml-testkit.js';
+const { tf, useBackend, simulateGpuLoss, lostBackend, serveSession, StyleModel, Stylizer } = (await import(kitUrl)) as Kit;
+
+const WASM = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+const STYLE_URL = '/models/style/starry_night/';
+const W = 48;
+const H = 36;
+
+/** The engine worker's style painter, at a fixed small size. */
+async function stylePainter(spec: FilterSpec): Promise<Painter> {
+  const backend = await useBackend(('backend' in spec && spec.backend) || 'auto', WASM);
+  const s = new Stylizer(await StyleModel.load(STYLE_URL), { fixedMaxSide: W });
+  return { backend: `tfjs-${backend}`, side: () => W, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+}
+
+/** The page's end of a session. */
+class Client {
+  private readonly channel = new MessageChannel();
+  private readonly inbox: FromEngine[] = [];
+  private wake: (() => void) | null = null;
+  private nextId = 1;
+  constructor() {
+    serveSession(this.channel.port2, stylePainter);
+    this.channel.port1.onmessage = (e: MessageEvent<FromEngine>) => {
+      this.inbox.push(e.data);
+      this.wake?.();
+    };
+  }
+  async receive(timeoutMs = 60_000): Promise<FromEngine> {
+    const end = performance.now() + timeoutMs;
+    while (!this.inbox.length) {
+      if (performance.now() > end) throw new Error('the engine did not answer');
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 100);
+      });
+    }
+    return this.inbox.shift()!;
+  }
+  send(m: ToEngine, t: Transferable[] = []): void {
+    this.channel.port1.postMessage(m, t);
+  }
+  async frame(): Promise<FromEngine> {
+    this.send({ t: 'frame', id: this.nextId++, bitmap: await picture() }, []);
+    return this.receive();
+  }
+}
+
+async function picture(): Promise<ImageBitmap> {
+  const data = new Uint8ClampedArray(W * H * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 29) % 256));
+  return createImageBitmap(new ImageData(data, W, H));
+}
+
+function pixels(b: ImageBitmap): Uint8ClampedArray {
+  const c = new OffscreenCanvas(b.width, b.height);
+  c.getContext('2d')!.drawImage(b, 0, 0);
+  return c.getContext('2d')!.getImageData(0, 0, b.width, b.height).data;
+}
+
+const meanAbs = (a: Uint8ClampedArray, b: Uint8ClampedArray): number => {
+  let d = 0;
+  for (let i = 0; i < a.length; i += 4) for (let c = 0; c < 3; c++) d += Math.abs(a[i + c]! - b[i + c]!);
+  return d / (a.length * 0.75);
+};
+
+/**
+ * Paints on `backend`, loses its GPU, and returns what came back: the answers until the first
+ * picture after the loss, and how long that took.
+ */
+async function loseMidCall(backend: 'webgl' | 'webgpu'): Promise<{ before: Uint8ClampedArray; after: Uint8ClampedArray; afterBackend: string; ms: number; errors: string[] }> {
+  const c = new Client();
+  c.send({ t: 'create', spec: { kind: 'style', id: 'starry_night', backend } });
+  const ready = await c.receive();
+  expect(ready.t, JSON.stringify(ready)).to.equal('ready');
+  expect((ready as { backend: string }).backend).to.equal(`tfjs-${backend}`);
+  const first = await c.frame();
+  if (first.t !== 'out') throw new Error(JSON.stringify(first));
+  expect(first.backend).to.equal(`tfjs-${backend}`);
+  const before = pixels(first.bitmap);
+  first.bitmap.close();
+
+  expect(simulateGpuLoss(), 'the backend that lost its GPU').to.equal(backend);
+  expect(lostBackend()).to.equal(backend);
+  const t0 = performance.now();
+  const errors: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const m = await c.frame();
+    if (m.t === 'error') {
+      errors.push(m.message);
+      continue;
+    }
+    if (m.t !== 'out') throw new Error(JSON.stringify(m));
+    const after = pixels(m.bitmap);
+    m.bitmap.close();
+    c.send({ t: 'dispose' });
+    return { before, after, afterBackend: m.backend, ms: performance.now() - t0, errors };
+  }
+  throw new Error(`no picture after the loss: ${errors.join(' | ')}`);
+}
+
+describe('engine session: GPU lost mid-call', function () {
+  this.timeout(180_000);
+
+  it('WebGL context lost: rebuilt on WASM before the next frame, same picture', async () => {
+    const r = await loseMidCall('webgl');
+    console.log('webgl lost → %s in %d ms; errors: %s', r.afterBackend, Math.round(r.ms), r.errors.join(' | ') || 'none');
+    expect(r.afterBackend).to.equal('tfjs-wasm');
+    expect(r.errors, 'no frame is lost to it').to.deep.equal([]);
+    expect(meanAbs(r.before, r.after), 'the same style on the new backend').to.be.below(2);
+    expect(tf.getBackend()).to.equal('wasm');
+    // WebGL is never picked again in this engine.
+    expect(await useBackend('webgl', WASM)).to.equal('wasm');
+  });
+
+  it('WebGPU device destroyed: rebuilt off WebGPU, same picture', async function () {
+    if (!(navigator as Navigator & { gpu?: unknown }).gpu) this.skip();
+    const r = await loseMidCall('webgpu');
+    console.log('webgpu lost → %s in %d ms; errors: %s', r.afterBackend, Math.round(r.ms), r.errors.join(' | ') || 'none');
+    expect(r.afterBackend).to.not.equal('tfjs-webgpu');
+    expect(r.errors.length, 'at most the frame in flight is lost').to.be.at.most(1);
+    expect(meanAbs(r.before, r.after)).to.be.below(2);
+  });
+
+  it('a painter that cannot be rebuilt: every frame is an error naming the cause, never a picture', async () => {
+    const channel = new MessageChannel();
+    let lost: string | null = null;
+    let builds = 0;
+    serveSession(channel.port2, async () => {
+      if (builds++ > 0) throw new Error('no backend left');
+      return stylePainter({ kind: 'style', id: 'starry_night', backend: 'wasm' });
+    }, { lostBackend: () => lost, markLost: () => {} });
+    const inbox: FromEngine[] = [];
+    channel.port1.onmessage = (e: MessageEvent<FromEngine>) => inbox.push(e.data);
+    const next = async (): Promise<FromEngine> => {
+      const end = performance.now() + 60_000;
+      while (!inbox.length && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+      return inbox.shift()!;
+    };
+    channel.port1.postMessage({ t: 'create', spec: { kind: 'style', id: 'starry_night' } } satisfies ToEngine);
+    expect((await next()).t).to.equal('ready');
+    lost = 'webgl';
+    const msgs: FromEngine[] = [];
+    for (let id = 1; id <= 3; id++) {
+      channel.port1.postMessage({ t: 'frame', id, bitmap: await picture() } satisfies ToEngine);
+      msgs.push(await next());
+      lost = null;
+    }
+    expect(msgs.map((m) => m.t)).to.deep.equal(['error', 'error', 'error']);
+    expect((msgs[0] as { message: string }).message).to.match(/webgl was lost and the filter could not be rebuilt: no backend left/);
+    expect((msgs[1] as { message: string }).message).to.match(/no filter in this session/);
+    channel.port1.postMessage({ t: 'dispose' } satisfies ToEngine);
+  });
+});
