@@ -27,6 +27,19 @@ export class ResolutionGovernor {
     return this.index;
   }
 
+  /**
+   * Starts from a measurement instead of the top tier: `ms` is one frame's time at long side
+   * `side`. Picks the largest side predicted (cost ∝ pixels) to fit the budget, else the
+   * smallest, so a slow device does not spend its first seconds on frames it cannot afford.
+   */
+  calibrate(ms: number, side: number): void {
+    let i = this.sides.findIndex((s) => ms * (s / side) ** 2 <= this.budgetMs);
+    if (i < 0) i = this.sides.length - 1;
+    this.index = i;
+    this.ema = null;
+    this.sinceChange = 0;
+  }
+
   /** Records one frame's filter time (ms); returns true when the resolution changed. */
   record(ms: number): boolean {
     this.ema = this.ema === null ? ms : 0.7 * this.ema + 0.3 * ms;

@@ -18,6 +18,8 @@ export interface SessionOptions {
   /** The GPU backend that is running and has lost its device, or null (default: tfjs's). */
   lostBackend?: () => string | null;
   markLost?: (name: string) => void;
+  /** How often a running paint checks for a lost device (ms). */
+  lossPollMs?: number;
 }
 
 /**
@@ -54,6 +56,25 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
     }
   };
 
+  /**
+   * A paint that was running when the device went away may never settle (tfjs waits on GPU
+   * fences that a lost context never signals): stop waiting for it as soon as the loss shows.
+   */
+  const paintUnlessLost = (p: Painter, b: ImageBitmap): Promise<ImageBitmap> => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const painting = p.paint(b);
+    const loss = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        const lost = isLost();
+        if (!lost) return;
+        // If the abandoned paint ever finishes, its picture is dropped.
+        painting.then((late) => late.close(), () => {});
+        reject(new Error(`${lost} was lost while painting`));
+      }, o.lossPollMs ?? 100);
+    });
+    return Promise.race([painting, loss]).finally(() => clearInterval(timer));
+  };
+
   port.onmessage = (e: MessageEvent<ToEngine>) => {
     const msg = e.data;
     if (msg?.t === 'create') {
@@ -77,7 +98,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
           if (before) await failOver(before);
           if (!painter) throw new Error('no filter in this session');
           const side = painter.side();
-          const out = await painter.paint(msg.bitmap);
+          const out = await paintUnlessLost(painter, msg.bitmap);
           const during = isLost();
           if (during) {
             // Whatever a lost device handed back is not a picture of the frame.

@@ -36,6 +36,31 @@ export class Stylizer {
     }
   }
 
+  /**
+   * Compiles the backend's kernels and picks the starting resolution before the first real
+   * frame: paints a blank w×h frame twice at the smallest tier (the second one timed), lets the
+   * governor choose the tier that should fit, and compiles that tier too. A fixed size only
+   * compiles.
+   */
+  async warmUp(w = 640, h = 360): Promise<void> {
+    const blank = await createImageBitmap(new ImageData(w, h));
+    try {
+      const sides = this.governor.sides;
+      if (sides.length === 1) {
+        (await this.paintAt(blank, sides[0]!)).close();
+        return;
+      }
+      const smallest = sides[sides.length - 1]!;
+      (await this.paintAt(blank, smallest)).close();
+      const t0 = performance.now();
+      (await this.paintAt(blank, smallest)).close();
+      this.governor.calibrate(performance.now() - t0, Math.min(smallest, Math.max(w, h)));
+      if (this.governor.maxSide !== smallest) (await this.paintAt(blank, this.governor.maxSide)).close();
+    } finally {
+      blank.close();
+    }
+  }
+
   private async paintAt(input: ImageBitmap, maxSide: number): Promise<ImageBitmap> {
     const W = input.width;
     const H = input.height;

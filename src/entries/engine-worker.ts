@@ -73,10 +73,9 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   const model = await StyleModel.load(`${root}models/${entry.folder}`);
   const s = new Stylizer(model);
   try {
-    // Compile the backend's kernels now, while the page still shows the previous output.
-    const warm = await createImageBitmap(new ImageData(640, 360));
-    (await s.paint(warm)).close();
-    warm.close();
+    // Compile the backend's kernels and pick the starting resolution now, while the page
+    // still shows the previous output.
+    await s.warmUp();
   } catch (e) {
     s.dispose();
     throw e;

@@ -18,13 +18,17 @@ export class RemoteFilter implements Filter {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
   }
 
-  /** Opens the session and waits for the engine to load the model. */
+  /**
+   * Opens the session and waits for the engine to load the model. Meanwhile the pump sends
+   * the last good output or neutral frames, so a slow load (a software GPU compiling its
+   * kernels) costs nothing but time; the timeout only catches an engine that never answers.
+   */
   static create(port: MessagePort, spec: FilterSpec, o: { loadTimeoutMs?: number; frameTimeoutMs?: number } = {}): Promise<RemoteFilter> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         port.close();
-        reject(new Error(`the filter engine did not load '${'id' in spec ? spec.id : spec.kind}' within ${(o.loadTimeoutMs ?? 20000) / 1000} s`));
-      }, o.loadTimeoutMs ?? 20000);
+        reject(new Error(`the filter engine did not load '${'id' in spec ? spec.id : spec.kind}' within ${(o.loadTimeoutMs ?? 60000) / 1000} s`));
+      }, o.loadTimeoutMs ?? 60000);
       port.onmessage = (e: MessageEvent<FromEngine>) => {
         clearTimeout(timer);
         if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000));

@@ -161,4 +161,45 @@ describe('engine session: GPU lost mid-call', function () {
     expect((msgs[1] as { message: string }).message).to.match(/no filter in this session/);
     channel.port1.postMessage({ t: 'dispose' } satisfies ToEngine);
   });
+
+  it('a paint that never settles once the device is gone is abandoned as soon as the loss shows', async () => {
+    const channel = new MessageChannel();
+    let lost: string | null = null;
+    let builds = 0;
+    serveSession(channel.port2, async (): Promise<Painter> => {
+      const n = ++builds;
+      return {
+        backend: `fake-${n}`,
+        side: () => 8,
+        // The first painter hangs (a fence a lost context never signals); the next one paints.
+        paint: (b) => (n === 1 ? new Promise<ImageBitmap>(() => {}) : createImageBitmap(b)),
+        dispose: () => {},
+      };
+    }, { lostBackend: () => lost, markLost: () => (lost = null), lossPollMs: 20 });
+    const inbox: FromEngine[] = [];
+    channel.port1.onmessage = (e: MessageEvent<FromEngine>) => inbox.push(e.data);
+    const next = async (): Promise<FromEngine> => {
+      const end = performance.now() + 10_000;
+      while (!inbox.length && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+      if (!inbox.length) throw new Error('no answer');
+      return inbox.shift()!;
+    };
+    channel.port1.postMessage({ t: 'create', spec: { kind: 'style', id: 'x' } } satisfies ToEngine);
+    expect((await next()).t).to.equal('ready');
+    channel.port1.postMessage({ t: 'frame', id: 1, bitmap: await picture() } satisfies ToEngine);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(inbox.length, 'the hung paint has not answered').to.equal(0);
+    const t0 = performance.now();
+    lost = 'webgl';
+    const a = await next();
+    expect(a.t).to.equal('error');
+    expect((a as { message: string }).message).to.match(/webgl was lost while painting; rebuilt on fake-2/);
+    expect(performance.now() - t0, 'answered within a few polls').to.be.below(2000);
+    channel.port1.postMessage({ t: 'frame', id: 2, bitmap: await picture() } satisfies ToEngine);
+    const b = await next();
+    expect(b.t).to.equal('out');
+    expect((b as { backend: string }).backend).to.equal('fake-2');
+    (b as { bitmap: ImageBitmap }).bitmap.close();
+    channel.port1.postMessage({ t: 'dispose' } satisfies ToEngine);
+  });
 });

@@ -38,4 +38,17 @@ describe('ResolutionGovernor', () => {
     for (let i = 0; i < 10; i++) g.record(1e6);
     expect(g.maxSide).to.equal(320);
   });
+
+  it('calibrates from one measured frame: the largest tier predicted to fit, else the smallest', () => {
+    const g = new ResolutionGovernor(33);
+    g.calibrate(cost(160, 120), 160); // 640 would cost 120 ms: 320 costs 30 ms
+    expect(g.maxSide).to.equal(320);
+    g.calibrate(cost(160, 20), 160); // a fast device starts at the top
+    expect(g.maxSide).to.equal(640);
+    g.calibrate(1900, 160); // a software GPU: nothing fits, start at the bottom
+    expect(g.maxSide).to.equal(160);
+    // From there it still climbs when frames turn out cheap.
+    for (let i = 0; i < 40; i++) g.record(cost(g.maxSide, 40));
+    expect(g.maxSide).to.be.at.least(448);
+  });
 });
