@@ -50,29 +50,43 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
     painter = null;
     if (!spec || closed) return;
     try {
-      painter = await createPainter(spec);
+      painter = await build(spec);
     } catch (e) {
       throw new Error(`${lost} was lost and the filter could not be rebuilt: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
 
   /**
-   * A paint that was running when the device went away may never settle (tfjs waits on GPU
-   * fences that a lost context never signals): stop waiting for it as soon as the loss shows.
+   * Work that was running on the GPU when the device went away may never settle (tfjs waits on
+   * GPU fences that a lost context never signals): stop waiting for it as soon as the loss
+   * shows. `late` frees whatever the abandoned work hands back if it ever finishes.
    */
-  const paintUnlessLost = (p: Painter, b: ImageBitmap): Promise<ImageBitmap> => {
+  const unlessLost = <T>(work: Promise<T>, what: string, late: (v: T) => void): Promise<T> => {
     let timer: ReturnType<typeof setInterval> | undefined;
-    const painting = p.paint(b);
     const loss = new Promise<never>((_, reject) => {
       timer = setInterval(() => {
         const lost = isLost();
         if (!lost) return;
-        // If the abandoned paint ever finishes, its picture is dropped.
-        painting.then((late) => late.close(), () => {});
-        reject(new Error(`${lost} was lost while painting`));
+        work.then(late, () => {});
+        reject(new Error(`${lost} was lost while ${what}`));
       }, o.lossPollMs ?? 100);
     });
-    return Promise.race([painting, loss]).finally(() => clearInterval(timer));
+    return Promise.race([work, loss]).finally(() => clearInterval(timer));
+  };
+  const paintUnlessLost = (p: Painter, b: ImageBitmap): Promise<ImageBitmap> =>
+    unlessLost(p.paint(b), 'painting', (late) => late.close());
+
+  /** Builds the painter; a device lost while building moves it to the next backend (twice at most). */
+  const build = async (sp: FilterSpec): Promise<Painter> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await unlessLost(createPainter(sp), 'loading the filter', (late) => late.dispose());
+      } catch (e) {
+        const lost = isLost();
+        if (!lost || attempt >= 2) throw e;
+        markLost(lost);
+      }
+    }
   };
 
   port.onmessage = (e: MessageEvent<ToEngine>) => {
@@ -83,7 +97,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
         try {
           if (!parsed) throw new Error(`invalid filter ${JSON.stringify(msg.spec)}`);
           spec = parsed;
-          painter = await createPainter(parsed);
+          painter = await build(parsed);
           if (closed) painter.dispose();
           else post({ t: 'ready', backend: painter.backend });
         } catch (err) {

@@ -14,9 +14,13 @@ window.addEventListener('message', (e) => {
 // Fault injection for the end-to-end and soak tests: a script evaluated in this extension page
 // itself (never the embedding page: `source` must be this window) makes the engine's GPU go
 // away, as a driver reset would. The answer lands in data-lost-gpu.
+// 'brushcam:memory' asks the worker for its live tensor count (data-num-tensors), for the soak.
 window.addEventListener('message', (e) => {
-  if (e.source === window && e.data?.t === 'brushcam:lose-gpu') worker.postMessage({ t: 'lose-gpu' });
+  if (e.source !== window) return;
+  if (e.data?.t === 'brushcam:lose-gpu') worker.postMessage({ t: 'lose-gpu' });
+  else if (e.data?.t === 'brushcam:memory') worker.postMessage({ t: 'memory' });
 });
-worker.addEventListener('message', (e: MessageEvent<{ t?: string; lost?: string | null }>) => {
+worker.addEventListener('message', (e: MessageEvent<{ t?: string; lost?: string | null; numTensors?: number }>) => {
   if (e.data?.t === 'lose-gpu') document.documentElement.dataset.lostGpu = String(e.data.lost);
+  else if (e.data?.t === 'memory') document.documentElement.dataset.numTensors = String(e.data.numTensors);
 });

@@ -55,6 +55,8 @@ export class FramePump {
   private spec: FilterSpec | null = null;
   private filter: Filter | null = null;
   private loading: Promise<void> | null = null;
+  /** Every createFilter still on its way, the superseded ones included. */
+  private readonly pendingLoads = new Set<Promise<void>>();
   private loadToken = 0;
   private failure: string | null = null;
   /** The current filter's last process() call threw: output is fail-closed. */
@@ -116,6 +118,9 @@ export class FramePump {
         this.lastError = this.failure;
       },
     );
+    const load = this.loading;
+    this.pendingLoads.add(load);
+    void load.finally(() => this.pendingLoads.delete(load));
   }
 
   /** Asks for a thumbnail of the output every `everyMs` (0 stops). */
@@ -191,6 +196,10 @@ export class FramePump {
       this.pending?.close();
       this.pending = null;
       while (this.busy) await this.busy;
+      // A filter still loading is freed when it arrives; wait for that, so that whoever ends
+      // this thread afterwards (the pipeline terminates its worker) does not strand it in the
+      // engine.
+      await Promise.all([...this.pendingLoads]);
       this.replaceFilter(null);
       this.lastGood?.close();
       this.lastGood = null;

@@ -259,8 +259,18 @@ export class StyleModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.weights.values()) w.dispose();
+    // One at a time: on a backend whose GPU is gone a release may throw, and the rest must
+    // still be let go (tfjs counts them until each dispose() returns).
+    let first: unknown = null;
+    for (const w of this.weights.values()) {
+      try {
+        w.dispose();
+      } catch (e) {
+        first ??= e;
+      }
+    }
     this.weights.clear();
+    if (first) throw first;
   }
 }
 

@@ -12,6 +12,11 @@ type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
 const { tf, useBackend, simulateGpuLoss, lostBackend, serveSession, StyleModel, Stylizer } = (await import(kitUrl)) as Kit;
 
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond() && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
+
 const WASM = '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
 const STYLE_URL = '/models/style/starry_night/';
 const W = 48;
@@ -79,6 +84,8 @@ const meanAbs = (a: Uint8ClampedArray, b: Uint8ClampedArray): number => {
  * picture after the loss, and how long that took.
  */
 async function loseMidCall(backend: 'webgl' | 'webgpu'): Promise<{ before: Uint8ClampedArray; after: Uint8ClampedArray; afterBackend: string; ms: number; errors: string[] }> {
+  await useBackend('wasm', WASM);
+  const tensorsBefore = tf.memory().numTensors;
   const c = new Client();
   c.send({ t: 'create', spec: { kind: 'style', id: 'starry_night', backend } });
   const ready = await c.receive();
@@ -104,6 +111,8 @@ async function loseMidCall(backend: 'webgl' | 'webgpu'): Promise<{ before: Uint8
     const after = pixels(m.bitmap);
     m.bitmap.close();
     c.send({ t: 'dispose' });
+    await until(() => tf.memory().numTensors === tensorsBefore, 5000);
+    expect(tf.memory().numTensors, 'the lost painter and the new one both let go of their tensors').to.equal(tensorsBefore);
     return { before, after, afterBackend: m.backend, ms: performance.now() - t0, errors };
   }
   throw new Error(`no picture after the loss: ${errors.join(' | ')}`);
@@ -200,6 +209,31 @@ describe('engine session: GPU lost mid-call', function () {
     expect(b.t).to.equal('out');
     expect((b as { backend: string }).backend).to.equal('fake-2');
     (b as { bitmap: ImageBitmap }).bitmap.close();
+    channel.port1.postMessage({ t: 'dispose' } satisfies ToEngine);
+  });
+
+  it('a device lost while the filter loads: loading moves to the next backend and the session gets ready', async () => {
+    const channel = new MessageChannel();
+    let lost: string | null = null;
+    const marked: string[] = [];
+    let builds = 0;
+    serveSession(channel.port2, (): Promise<Painter> => {
+      const n = ++builds;
+      const painter: Painter = { backend: `fake-${n}`, side: () => 8, paint: (b) => createImageBitmap(b), dispose: () => {} };
+      // The first load hangs on its GPU; the loss then shows.
+      if (n === 1) {
+        setTimeout(() => (lost = 'webgpu'), 100);
+        return new Promise<Painter>(() => {});
+      }
+      return Promise.resolve(painter);
+    }, { lostBackend: () => lost, markLost: (n) => { marked.push(n); lost = null; }, lossPollMs: 20 });
+    const inbox: FromEngine[] = [];
+    channel.port1.onmessage = (e: MessageEvent<FromEngine>) => inbox.push(e.data);
+    channel.port1.postMessage({ t: 'create', spec: { kind: 'style', id: 'x' } } satisfies ToEngine);
+    const end = performance.now() + 5000;
+    while (!inbox.length && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(inbox[0], 'ready on the next backend').to.deep.equal({ t: 'ready', backend: 'fake-2' });
+    expect(marked).to.deep.equal(['webgpu']);
     channel.port1.postMessage({ t: 'dispose' } satisfies ToEngine);
   });
 });

@@ -1,0 +1,216 @@
+// The soak: a long call compressed into SOAK_MINUTES (default 20) of frames through the built
+// extension. The fake camera plays a clip from ../shared/data with the raw-only checker marker
+// in its corner; the filter changes every 10 s (every trained style and the avatar, in turn),
+// the tab is hidden and shown, the camera is switched half-way, and the engine's GPU is lost
+// once. Every output frame is checked for the marker.
+//
+//   npm run soak                      (writes bench/results/soak-<date>.{csv,png,json})
+//   SOAK_MINUTES=2 npm run soak       (a short run)
+//
+// Passes (exit 0) when no output frame showed the raw marker, frames kept flowing in every
+// 10-s window, the engine's live tensors for each filter are the same every time it comes
+// round, and the page's JS heap in the last quarter is not above the first quarter's by more
+// than 25 %.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { extensionStatus, launch, setHidden, setSettings } from '../test/support/browser.mjs';
+import { markedClipCamera, MARKER, root } from '../test/support/fixtures.mjs';
+import { serve } from '../test/support/server.mjs';
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 20);
+const STEP_S = 10;
+const steps = Math.max(6, Math.round((MINUTES * 60) / STEP_S));
+const styles = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8')).models.filter((m) => m.kind === 'style' && m.folder).map((m) => m.id);
+// Posterize keeps the marker's checker (it only quantises), so the cycle is the neural filters.
+const modes = [...styles.map((id) => ({ mode: 'style', style: id })), { mode: 'anime', avatar: 'anime', presentation: 'face-swap' }];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const camera = markedClipCamera(join(root, '../shared/data/video/people/d0.mp4'), { seconds: 20 });
+const server = await serve();
+const browser = await launch({ camera });
+const { context, extensionId } = browser;
+const page = await context.newPage();
+page.on('pageerror', (e) => console.error('page error:', e.message));
+await page.goto(`${server.url}/index.html`);
+await page.waitForFunction(() => window.gumTest);
+await setSettings(context, extensionId, { ...modes[0], backend: 'auto' });
+const cdp = await context.newCDPSession(page);
+let track = await page.evaluate(() => gumTest.open());
+await page.evaluate(([i, m]) => gumTest.watch(i, m), [track, MARKER]);
+
+const engineFrame = () => page.frames().find((f) => /^chrome-extension:\/\/[^/]+\/engine\.html/.test(f.url()));
+async function engineProbe() {
+  const f = engineFrame();
+  if (!f) return { tensors: null, heap: null };
+  await f.evaluate(() => {
+    delete document.documentElement.dataset.numTensors;
+    window.postMessage({ t: 'brushcam:memory' }, '*');
+  });
+  const tensors = await f.waitForFunction(() => document.documentElement.dataset.numTensors, null, { polling: 100, timeout: 20000 })
+    .then((h) => h.jsonValue()).then(Number).catch(() => null);
+  const heap = await f.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
+  return { tensors, heap };
+}
+
+const rows = [];
+const events = [];
+let rawTotal = 0;
+let watchedBefore = { frames: 0, raw: 0 };
+const t0 = Date.now();
+let hidden = false;
+const switchAt = Math.floor(steps / 2);
+const gpuAt = Math.floor(steps * 0.6);
+
+for (let k = 0; k < steps; k++) {
+  const m = modes[k % modes.length];
+  const label = m.mode === 'style' ? m.style : `anime:${m.presentation}`;
+  let event = '';
+  if (k === gpuAt) {
+    // Run this window on WebGL (SwiftShader here) and lose it half-way: the engine must move on.
+    await setSettings(context, extensionId, { ...m, backend: 'webgl' });
+    event = 'gpu-loss';
+  } else {
+    await setSettings(context, extensionId, { ...m, backend: 'auto' });
+  }
+  if (k > 0 && k % 6 === 0) {
+    hidden = !hidden;
+    await setHidden(context, page, hidden);
+    event ||= hidden ? 'hidden' : 'shown';
+  }
+  if (k === switchAt) {
+    // Device switch: the page asks for the other camera, then stops the first.
+    const ids = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').map((d) => d.deviceId));
+    const cur = await page.evaluate((i) => gumTest.info(i)[0].settings.deviceId, track);
+    const other = ids.find((d) => d !== cur) ?? cur;
+    const w = await page.evaluate((i) => gumTest.watched(i, true), track);
+    watchedBefore = { frames: watchedBefore.frames + w.frames, raw: watchedBefore.raw + w.raw };
+    const next = await page.evaluate((id) => gumTest.open({ video: { deviceId: { exact: id }, width: 640, height: 360 } }), other);
+    await page.evaluate(([i, mk]) => gumTest.watch(i, mk), [next, MARKER]);
+    await page.evaluate((i) => gumTest.stop(i), track);
+    track = next;
+    event = 'device-switch';
+  }
+  if (k === gpuAt) {
+    await sleep(STEP_S * 500);
+    const f = engineFrame();
+    await f?.evaluate(() => window.postMessage({ t: 'brushcam:lose-gpu' }, '*'));
+    const lost = await f?.waitForFunction(() => document.documentElement.dataset.lostGpu, null, { polling: 200, timeout: 20000 }).then((h) => h.jsonValue()).catch(() => null);
+    events.push({ step: k, what: `GPU lost: ${lost}` });
+    await sleep(STEP_S * 500);
+  } else {
+    await sleep(STEP_S * 1000);
+  }
+  const st = (await extensionStatus(context, extensionId, page.url()))?.pipelines?.at(-1) ?? {};
+  const w = await page.evaluate((i) => gumTest.watched(i), track);
+  const seen = { frames: watchedBefore.frames + w.frames, raw: watchedBefore.raw + w.raw };
+  rawTotal = seen.raw;
+  // After a full collection, so the heap figure is what is live, not what is waiting for GC.
+  await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
+  const pageHeap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
+  const eng = await engineProbe();
+  const row = {
+    t_s: Math.round((Date.now() - t0) / 1000), step: k, filter: label, event, state: st.state, backend: st.backend,
+    frames_in: st.framesIn, frames_out: st.framesOut, dropped: st.dropped, fallback: st.fallbackFrames,
+    fps_in: +(st.fpsIn ?? 0).toFixed(1), fps_out: +(st.fpsOut ?? 0).toFixed(1), filter_ms: st.filterMs == null ? '' : +st.filterMs.toFixed(1),
+    watched_frames: seen.frames, raw_frames: seen.raw, page_heap_mb: pageHeap == null ? '' : +(pageHeap / 2 ** 20).toFixed(1),
+    engine_heap_mb: eng.heap == null ? '' : +(eng.heap / 2 ** 20).toFixed(1), engine_tensors: eng.tensors ?? '',
+    last_error: (st.lastError ?? '').replace(/[\n,]/g, ' '),
+  };
+  rows.push(row);
+  console.log(`${String(row.t_s).padStart(5)} s  ${label.padEnd(22)} ${String(row.state).padEnd(7)} ${String(row.backend).padEnd(24)} out ${row.fps_out} fps  watched ${seen.frames} raw ${seen.raw}  heap ${row.page_heap_mb} MB  tensors ${row.engine_tensors} ${event}`);
+}
+const final = await page.evaluate((i) => gumTest.watched(i, true), track);
+rawTotal = watchedBefore.raw + final.raw;
+
+// ---- verdict ----------------------------------------------------------------------------
+const failures = [];
+if (rawTotal > 0) failures.push(`${rawTotal} output frames showed the raw camera's marker`);
+for (let k = 1; k < rows.length; k++) {
+  if (rows[k].watched_frames <= rows[k - 1].watched_frames) failures.push(`no output frame between ${rows[k - 1].t_s} s and ${rows[k].t_s} s`);
+}
+// Engine tensors per filter, sampled after each filter's window (the GPU-loss window excluded).
+const byFilter = new Map();
+for (const r of rows) {
+  if (r.event === 'gpu-loss' || r.engine_tensors === '') continue;
+  if (!byFilter.has(r.filter)) byFilter.set(r.filter, []);
+  byFilter.get(r.filter).push(r.engine_tensors);
+}
+const tensorSpread = {};
+for (const [f, ts] of byFilter) {
+  tensorSpread[f] = { min: Math.min(...ts), max: Math.max(...ts), samples: ts.length };
+  if (ts.length > 1 && Math.max(...ts.slice(1)) > Math.min(...ts.slice(1))) failures.push(`engine tensors for ${f} vary across its windows: ${ts.join(', ')}`);
+}
+const heaps = rows.map((r) => r.page_heap_mb).filter((h) => h !== '');
+const q = Math.max(1, Math.floor(heaps.length / 4));
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const heapFirst = median(heaps.slice(0, q));
+const heapLast = median(heaps.slice(-q));
+if (heapLast > heapFirst * 1.25) failures.push(`page heap grew from ${heapFirst} MB to ${heapLast} MB`);
+
+const date = new Date().toISOString().slice(0, 10);
+const outDir = join(root, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+const base = join(outDir, `soak-${date}-${hostname().split('.')[0]}`);
+const cols = Object.keys(rows[0]);
+writeFileSync(`${base}.csv`, [cols.join(','), ...rows.map((r) => cols.map((c) => r[c]).join(','))].join('\n') + '\n');
+const summary = {
+  minutes: MINUTES, steps, watchedFrames: watchedBefore.frames + final.frames, rawFrames: rawTotal,
+  cameraFrames: rows.at(-1)?.frames_in, heapFirstMb: heapFirst, heapLastMb: heapLast, tensorSpread, events, failures,
+  passed: failures.length === 0,
+};
+writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n');
+
+// ---- chart (drawn by the browser) ------------------------------------------------------
+const png = await page.evaluate(async (rows) => {
+  const W = 1000, H = 520, L = 60, R = 20, T = 30, B = 40;
+  const c = new OffscreenCanvas(W, H);
+  const g = c.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, W, H);
+  const tMax = Math.max(...rows.map((r) => r.t_s));
+  const series = [
+    { key: 'fps_out', name: 'output fps', color: '#1f77b4', max: 35 },
+    { key: 'page_heap_mb', name: 'page heap MB', color: '#2ca02c', max: Math.max(1, ...rows.map((r) => +r.page_heap_mb || 0)) * 1.2 },
+    { key: 'engine_tensors', name: 'engine tensors', color: '#ff7f0e', max: Math.max(1, ...rows.map((r) => +r.engine_tensors || 0)) * 1.2 },
+    { key: 'raw_frames', name: 'raw frames (cumulative)', color: '#d62728', max: Math.max(10, ...rows.map((r) => r.raw_frames)) },
+  ];
+  g.strokeStyle = '#999';
+  g.strokeRect(L, T, W - L - R, H - T - B);
+  g.fillStyle = '#000';
+  g.font = '12px sans-serif';
+  g.fillText('Brushcam soak: every series scaled to its own maximum (legend)', L, 18);
+  for (let m = 0; m <= tMax / 60; m++) g.fillText(`${m} min`, L + ((W - L - R) * m * 60) / tMax - 12, H - 20);
+  series.forEach((s, si) => {
+    g.strokeStyle = s.color;
+    g.beginPath();
+    rows.forEach((r, i) => {
+      const v = +r[s.key] || 0;
+      const x = L + ((W - L - R) * r.t_s) / tMax;
+      const y = H - B - ((H - T - B) * v) / s.max;
+      if (i === 0) g.moveTo(x, y);
+      else g.lineTo(x, y);
+    });
+    g.stroke();
+    g.fillStyle = s.color;
+    g.fillText(`${s.name} (max ${s.max.toFixed(0)})`, L + 10 + si * 220, H - 5);
+  });
+  for (const r of rows) {
+    if (!r.event) continue;
+    const x = L + ((W - L - R) * r.t_s) / tMax;
+    g.fillStyle = '#555';
+    g.fillText(r.event, x - 10, T + 12);
+  }
+  const blob = await c.convertToBlob({ type: 'image/png' });
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return btoa(bin);
+}, rows);
+writeFileSync(`${base}.png`, Buffer.from(png, 'base64'));
+
+await browser.close();
+await server.close();
+console.log(JSON.stringify(summary, null, 2));
+console.log(`wrote ${base}.csv, .json and .png`);
+process.exit(summary.passed ? 0 : 1);
