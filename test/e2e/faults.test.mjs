@@ -132,3 +132,61 @@ describe('broken model files', () => {
     await waitFor(browser, page, (x) => x.filter?.id === 'posterize' && x.state === 'ok', 'posterize runs');
   });
 });
+
+describe('odd camera sizes and busy pages', () => {
+  it('applyConstraints to odd sizes: the output follows or the call rejects as the browser would; frames never stop, never raw', async () => {
+    const browser = await launch({ camera: cam.y4m });
+    browsers.push(browser);
+    const style = styles[0].id;
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style, backend: 'wasm' });
+    const { page, i } = await openCall(browser);
+    await waitFor(browser, page, (s) => s.state === 'ok' && /^tfjs-wasm/.test(s.backend ?? '') && s.filterMs !== null, 'style running');
+    for (const [width, height] of [[1, 1], [641, 479], [360, 640], [4096, 2160], [320, 180]]) {
+      const r = await page.evaluate(async ([i, width, height]) => {
+        try {
+          const settings = await gumTest.applyConstraints(i, { width: { exact: width }, height: { exact: height } });
+          return { ok: true, width: settings.width, height: settings.height };
+        } catch (e) {
+          return { ok: false, name: e.name, constraint: e.constraint ?? null };
+        }
+      }, [i, width, height]);
+      const c = await page.evaluate((i) => gumTest.count(i, 2500), i);
+      console.log(`${width}×${height}: ${JSON.stringify(r)}; then ${c.frames} frames, sizes ${c.sizes.join(' ')}`);
+      if (r.ok) {
+        assert.ok(c.sizes.includes(`${r.width}x${r.height}`), `${width}×${height}: output at the size the track reports (${c.sizes})`);
+      } else {
+        assert.equal(r.name, 'OverconstrainedError', `${width}×${height}: rejected as the browser does`);
+      }
+      assert.ok(c.frames > 3, `${width}×${height}: frames still flow (${c.frames} in 2.5 s)`);
+    }
+    // The marker check on the last size, with the style still on.
+    await page.evaluate(([i, m]) => gumTest.watch(i, m), [i, MARKER]);
+    await new Promise((r) => setTimeout(r, 1500));
+    await page.evaluate((i) => gumTest.applyConstraints(i, { width: 640, height: 360 }), i);
+    await new Promise((r) => setTimeout(r, 3000));
+    const w = await page.evaluate((i) => gumTest.watched(i, true), i);
+    assert.equal(w.raw, 0, 'no raw frame across the size changes');
+  });
+
+  it('a page that keeps both cores busy with its own workers still gets a filtered call', async () => {
+    const browser = await launch({ camera: cam.y4m });
+    browsers.push(browser);
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: 'posterize' });
+    const page = await browser.context.newPage();
+    pages.add(page);
+    await page.goto(`${server.url}/index.html`);
+    await page.waitForFunction(() => window.gumTest);
+    await page.evaluate(() => {
+      const src = 'let x = 0; const end = Date.now() + 30000; while (Date.now() < end) x += Math.sqrt(x + 1); postMessage(x);';
+      window.busy = Array.from({ length: 6 }, () => new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' }))));
+    });
+    const i = await page.evaluate(() => gumTest.open());
+    const st = await waitFor(browser, page, (s) => s.state === 'ok' && s.filterMs !== null, 'posterize under load');
+    const c = await page.evaluate((i) => gumTest.count(i, 3000), i);
+    const r = await page.evaluate(([i, ref]) => gumTest.compare(i, ref, 2), [i, '/fixtures/still2-640x360.png']);
+    console.log(`busy page: ${c.frames} frames in 3 s, placement ${st.placement}, posterize diff ${r.diffPosterized.toFixed(1)}`);
+    await page.evaluate(() => window.busy.forEach((w) => w.terminate()));
+    assert.ok(c.frames > 5, `frames flow (${c.frames} in 3 s)`);
+    assert.ok(r.diffPosterized < 6, `still posterized (mean |diff| ${r.diffPosterized.toFixed(1)})`);
+  });
+});

@@ -49,6 +49,44 @@ describe('privacy', () => {
     assert.deepEqual(offenders, [], 'no request left the browser for Brushcam');
   });
 
+  it("adds nothing a page can see: the same globals and prototype keys as without Brushcam", async () => {
+    const keysOf = async (b) => {
+      const page = await b.context.newPage();
+      try {
+        await page.goto(`${server.url}/index.html`);
+        await page.waitForFunction(() => window.gumTest);
+        // After a camera call, so that everything Brushcam sets up for a call exists.
+        const i = await page.evaluate(() => gumTest.open());
+        await page.waitForTimeout(1000);
+        const keys = await page.evaluate(() => {
+          const own = (o) => [...Object.getOwnPropertyNames(o), ...Object.getOwnPropertySymbols(o).map(String)].sort();
+          return {
+            window: own(window), document: own(document), navigator: own(navigator),
+            MediaDevices: own(MediaDevices.prototype), MediaStreamTrack: own(MediaStreamTrack.prototype),
+            MediaStream: own(MediaStream.prototype), Function: own(Function.prototype), Navigator: own(Navigator.prototype),
+          };
+        });
+        await page.evaluate((i) => gumTest.stop(i), i);
+        return keys;
+      } finally {
+        await page.close();
+      }
+    };
+    const plain = await launch({ camera: cam.y4m, extension: null });
+    let without;
+    try {
+      without = await keysOf(plain);
+    } finally {
+      await plain.close();
+    }
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: 'posterize' });
+    const withExt = await keysOf(browser);
+    for (const k of Object.keys(without)) {
+      const added = withExt[k].filter((x) => !without[k].includes(x));
+      assert.deepEqual(added, [], `${k}: keys Brushcam added`);
+    }
+  });
+
   it('asks for the least privilege it needs', () => {
     const m = JSON.parse(readFileSync(join(root, 'dist/chrome/manifest.json'), 'utf8'));
     assert.deepEqual([...m.permissions].sort(), ['activeTab', 'storage']);

@@ -21,7 +21,9 @@ const posterize = (v, levels = 4) => Math.round(255 * Math.min(1, Math.floor((v 
 
 /** Reads frames of a track with the page's own MediaStreamTrackProcessor. */
 async function readFrames(track, n, onFrame, timeoutMs = 10000) {
-  const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  // Tests that hide the breakout-box APIs from Brushcam (the Firefox path) keep them here.
+  const Processor = window.__testMediaStreamTrackProcessor ?? MediaStreamTrackProcessor;
+  const reader = new Processor({ track }).readable.getReader();
   const deadline = performance.now() + timeoutMs;
   let got = 0;
   try {
