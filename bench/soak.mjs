@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { extensionStatus, launch, setHidden, setSettings } from '../test/support/browser.mjs';
+import { engineMemory, extensionStatus, launch, loseEngineGpu, setHidden, setSettings } from '../test/support/browser.mjs';
 import { markedClipCamera, MARKER, root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
@@ -38,20 +38,6 @@ await setSettings(context, extensionId, { ...modes[0], backend: 'auto' });
 const cdp = await context.newCDPSession(page);
 let track = await page.evaluate(() => gumTest.open());
 await page.evaluate(([i, m]) => gumTest.watch(i, m), [track, MARKER]);
-
-const engineFrame = () => page.frames().find((f) => /^chrome-extension:\/\/[^/]+\/engine\.html/.test(f.url()));
-async function engineProbe() {
-  const f = engineFrame();
-  if (!f) return { tensors: null, heap: null };
-  await f.evaluate(() => {
-    delete document.documentElement.dataset.numTensors;
-    window.postMessage({ t: 'brushcam:memory' }, '*');
-  });
-  const tensors = await f.waitForFunction(() => document.documentElement.dataset.numTensors, null, { polling: 100, timeout: 20000 })
-    .then((h) => h.jsonValue()).then(Number).catch(() => null);
-  const heap = await f.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
-  return { tensors, heap };
-}
 
 const rows = [];
 const events = [];
@@ -93,9 +79,7 @@ for (let k = 0; k < steps; k++) {
   }
   if (k === gpuAt) {
     await sleep(STEP_S * 500);
-    const f = engineFrame();
-    await f?.evaluate(() => window.postMessage({ t: 'brushcam:lose-gpu' }, '*'));
-    const lost = await f?.waitForFunction(() => document.documentElement.dataset.lostGpu, null, { polling: 200, timeout: 20000 }).then((h) => h.jsonValue()).catch(() => null);
+    const lost = await loseEngineGpu(page);
     events.push({ step: k, what: `GPU lost: ${lost}` });
     await sleep(STEP_S * 500);
   } else {
@@ -108,7 +92,7 @@ for (let k = 0; k < steps; k++) {
   // After a full collection, so the heap figure is what is live, not what is waiting for GC.
   await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
   const pageHeap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
-  const eng = await engineProbe();
+  const eng = await engineMemory(page);
   const row = {
     t_s: Math.round((Date.now() - t0) / 1000), step: k, filter: label, event, state: st.state, backend: st.backend,
     frames_in: st.framesIn, frames_out: st.framesOut, dropped: st.dropped, fallback: st.fallbackFrames,

@@ -24,7 +24,9 @@ function arrivals(track: MediaStreamTrack, untilMs: number): Promise<Map<number,
   return (async () => {
     const end = performance.now() + untilMs;
     while (performance.now() < end) {
-      const r = await Promise.race([reader.read(), new Promise<null>((res) => setTimeout(() => res(null), Math.max(1, end - performance.now())))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([reader.read(), new Promise<null>((res) => (timer = setTimeout(() => res(null), Math.max(1, end - performance.now()))))]);
+      clearTimeout(timer);
       if (!r || r.done) break;
       seen.set(r.value.timestamp, performance.now());
       r.value.close();

@@ -19,6 +19,8 @@ export interface PumpStatus {
   fpsOut: number;
   /** Median filter time over the last 60 frames, ms. */
   filterMs: number | null;
+  /** 95th percentile of the same window. */
+  filterMsP95: number | null;
   lastError: string | null;
   width: number;
   height: number;
@@ -144,6 +146,7 @@ export class FramePump {
       fpsIn: this.fps.in,
       fpsOut: this.fps.out,
       filterMs: t.length ? t[Math.floor(t.length / 2)]! : null,
+      filterMsP95: t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.95))]! : null,
       lastError: this.lastError,
       width: this.size.width,
       height: this.size.height,

@@ -85,7 +85,7 @@ export class Pipeline {
     const s = this.camera.getSettings();
     return this.withPlacement({
       filter: this.spec, state: this.spec ? (this.spec.kind === 'off' ? 'off' : 'loading') : 'waiting', backend: null,
-      framesIn: 0, framesOut: 0, dropped: 0, fallbackFrames: 0, fpsIn: 0, fpsOut: 0, filterMs: null,
+      framesIn: 0, framesOut: 0, dropped: 0, fallbackFrames: 0, fpsIn: 0, fpsOut: 0, filterMs: null, filterMsP95: null,
       lastError: null, width: s.width ?? 0, height: s.height ?? 0,
     });
   }

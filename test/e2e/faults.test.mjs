@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { extensionStatus, launch, setSettings } from '../support/browser.mjs';
+import { engineFrame, extensionStatus, launch, loseEngineGpu, setSettings } from '../support/browser.mjs';
 import { MARKER, root, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
@@ -67,11 +67,9 @@ describe('GPU lost mid-call', () => {
     await page.evaluate(([i, m]) => gumTest.watch(i, m), [i, MARKER]);
     await new Promise((r) => setTimeout(r, 3000));
 
-    const engine = page.frames().find((f) => /^chrome-extension:\/\/[^/]+\/engine\.html/.test(f.url()));
-    assert.ok(engine, `the engine frame is in the page: ${page.frames().map((f) => f.url())}`);
+    assert.ok(engineFrame(page), `the engine frame is in the page: ${page.frames().map((f) => f.url())}`);
     const t0 = Date.now();
-    await engine.evaluate(() => window.postMessage({ t: 'brushcam:lose-gpu' }, '*'));
-    const lost = await engine.waitForFunction(() => document.documentElement.dataset.lostGpu, null, { polling: 200 }).then((h) => h.jsonValue());
+    const lost = await loseEngineGpu(page);
     assert.equal(lost, 'webgl', 'the engine really lost its WebGL context');
     const st = await waitFor(browser, page, (s) => /^tfjs-wasm/.test(s.backend ?? '') && s.state === 'ok', 'rebuilt on WASM', 20000);
     const seenAfterMs = Date.now() - t0;

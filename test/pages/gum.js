@@ -28,7 +28,10 @@ async function readFrames(track, n, onFrame, timeoutMs = 10000) {
   let got = 0;
   try {
     while (got < n && performance.now() < deadline) {
-      const r = await Promise.race([reader.read(), new Promise((res) => setTimeout(() => res({ timeout: true }), Math.max(1, deadline - performance.now())))]);
+      let timer;
+      const r = await Promise.race([reader.read(), new Promise((res) => (timer = setTimeout(() => res({ timeout: true }), Math.max(1, deadline - performance.now()))))]);
+      // (An uncleared timer per frame would hold its closure for the whole deadline.)
+      clearTimeout(timer);
       if (r.timeout || r.done) break;
       try {
         await onFrame(r.value, got);
@@ -181,3 +184,30 @@ window.gumTest = {
   },
 };
 const watches = new Map();
+
+// Main-thread long tasks (> 50 ms) of this page since it loaded, for the benchmark.
+const longTasks = [];
+try {
+  new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
+} catch {
+  /* no long-task timing in this browser */
+}
+
+/**
+ * Reads `n` output frames of stream i (or until `maxMs`): how many came, over how long, the
+ * camera timestamps they carried, and the long tasks in that time.
+ */
+window.gumTest.measure = async (i, n, maxMs) => {
+  const track = streams[i].getVideoTracks()[0];
+  const lt0 = longTasks.length;
+  const t0 = performance.now();
+  let first = null;
+  let last = null;
+  const got = await readFrames(track, n, (frame) => {
+    first ??= frame.timestamp;
+    last = frame.timestamp;
+  }, maxMs);
+  const seconds = (performance.now() - t0) / 1000;
+  const lts = longTasks.slice(lt0);
+  return { frames: got, seconds, mediaSeconds: first === null ? 0 : (last - first) / 1e6, longTasks: lts.length, longTaskMs: lts.reduce((a, b) => a + b, 0), heap: performance.memory?.usedJSHeapSize ?? null };
+};

@@ -95,3 +95,33 @@ export async function waitForFilter(context, extensionId, url, timeoutMs = 60000
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** The extension's engine frame inside `page` (present once a neural filter was used). */
+export function engineFrame(page) {
+  return page.frames().find((f) => /^chrome-extension:\/\/[^/]+\/engine\.html/.test(f.url())) ?? null;
+}
+
+/**
+ * Live tensors in the engine worker and the engine frame's JS heap (bytes), through the
+ * engine page's own test hook (a message it posts to itself).
+ */
+export async function engineMemory(page) {
+  const f = engineFrame(page);
+  if (!f) return { tensors: null, heap: null };
+  await f.evaluate(() => {
+    delete document.documentElement.dataset.numTensors;
+    window.postMessage({ t: 'brushcam:memory' }, '*');
+  });
+  const tensors = await f.waitForFunction(() => document.documentElement.dataset.numTensors, null, { polling: 100, timeout: 20000 })
+    .then((h) => h.jsonValue()).then(Number).catch(() => null);
+  const heap = await f.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
+  return { tensors, heap };
+}
+
+/** Makes the engine's GPU go away (WEBGL_lose_context / GPUDevice.destroy()); returns the backend that lost it. */
+export async function loseEngineGpu(page) {
+  const f = engineFrame(page);
+  if (!f) return null;
+  await f.evaluate(() => window.postMessage({ t: 'brushcam:lose-gpu' }, '*'));
+  return f.waitForFunction(() => document.documentElement.dataset.lostGpu, null, { polling: 200, timeout: 20000 }).then((h) => h.jsonValue()).catch(() => null);
+}
