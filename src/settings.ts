@@ -28,6 +28,8 @@ export interface Settings {
   /** Mirror the popup preview (never the outgoing video). */
   mirrorPreview: boolean;
   backend: BackendPreference;
+  /** Battery saver: neural filters process at most 15 frames a second, at most 320 px inside. */
+  batterySaver: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -40,6 +42,7 @@ export const DEFAULT_SETTINGS: Settings = {
   disabledSites: [],
   mirrorPreview: false,
   backend: 'auto',
+  batterySaver: false,
 };
 
 const MODES: readonly Mode[] = ['off', 'anime', 'style'];
@@ -78,19 +81,25 @@ export function parseSettings(raw: unknown): Settings {
   }
   if (typeof raw.mirrorPreview === 'boolean') out.mirrorPreview = raw.mirrorPreview;
   if (typeof raw.backend === 'string' && (BACKENDS as readonly string[]).includes(raw.backend)) out.backend = raw.backend as BackendPreference;
+  if (typeof raw.batterySaver === 'boolean') out.batterySaver = raw.batterySaver;
   return out;
 }
 
 /** What a filter host needs to know: the filter for one site, with the switches resolved. */
 export type FilterSpec =
   | { kind: 'off' }
-  | { kind: 'style'; id: string; backend?: BackendPreference }
-  | { kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference };
+  | { kind: 'style'; id: string; backend?: BackendPreference; saver?: true }
+  | { kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference; saver?: true };
+
+/** Battery saver's caps: processing rate and internal resolution (long side). */
+export const SAVER_FPS = 15;
+export const SAVER_MAX_SIDE = 320;
 
 export function filterFor(settings: Settings, site: string): FilterSpec {
   if (!settings.enabled || settings.mode === 'off' || settings.disabledSites.includes(site)) return { kind: 'off' };
-  if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend };
-  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend };
+  const saver = settings.batterySaver ? { saver: true as const } : {};
+  if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend, ...saver };
+  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend, ...saver };
 }
 
 export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
@@ -104,12 +113,14 @@ export function parseFilterSpec(raw: unknown): FilterSpec | null {
   const backend = raw.backend === undefined ? 'auto' : raw.backend;
   if (typeof backend !== 'string' || !(BACKENDS as readonly string[]).includes(backend)) return null;
   const b = backend as BackendPreference;
-  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id, backend: b };
+  if (raw.saver !== undefined && raw.saver !== true) return null;
+  const saver = raw.saver === true ? { saver: true as const } : {};
+  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id, backend: b, ...saver };
   if (
     raw.kind === 'anime' && typeof raw.id === 'string' && ID.test(raw.id) &&
     typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)
   ) {
-    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b };
+    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b, ...saver };
   }
   return null;
 }

@@ -21,10 +21,14 @@ export class Stylizer {
   /** Lowers the internal resolution while painting is slower than the camera. */
   readonly governor: ResolutionGovernor;
 
-  constructor(readonly model: StyleModel, o: { budgetMs?: number; fixedMaxSide?: number } = {}) {
-    this.governor = o.fixedMaxSide
-      ? new ResolutionGovernor(Infinity, [o.fixedMaxSide])
-      : new ResolutionGovernor(o.budgetMs ?? 1000 / 30);
+  constructor(readonly model: StyleModel, o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number } = {}) {
+    if (o.fixedMaxSide) this.governor = new ResolutionGovernor(Infinity, [o.fixedMaxSide]);
+    else {
+      const all = new ResolutionGovernor().sides;
+      const cap = o.maxSide ?? Infinity;
+      const sides = all.filter((s) => s <= cap);
+      this.governor = new ResolutionGovernor(o.budgetMs ?? 1000 / 30, sides.length ? sides : [all[all.length - 1]!]);
+    }
   }
 
   async paint(input: ImageBitmap): Promise<ImageBitmap> {

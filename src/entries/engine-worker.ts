@@ -11,7 +11,7 @@ import { simulateGpuLoss, useBackend } from '../ml/backend';
 import { serveSession, type Painter } from '../engine/session';
 import { StyleModel } from '../ml/style-model';
 import { parseModelsManifest, type ModelsManifest } from '../models';
-import type { FilterSpec } from '../settings';
+import { SAVER_FPS, SAVER_MAX_SIDE, type FilterSpec } from '../settings';
 
 const root = new URL('./', self.location.href).href;
 let manifest: Promise<ModelsManifest> | null = null;
@@ -71,7 +71,8 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   if (!entry) throw new Error(`style model '${spec.id}' not found; known: ${m.models.filter((x) => x.kind === 'style').map((x) => x.id).join(', ')}`);
   const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
   const model = await StyleModel.load(`${root}models/${entry.folder}`);
-  const s = new Stylizer(model);
+  // Battery saver: a 15-fps budget and at most 320 px inside.
+  const s = new Stylizer(model, spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {});
   try {
     // Compile the backend's kernels and pick the starting resolution now, while the page
     // still shows the previous output.

@@ -4,8 +4,9 @@ import { PosterizeFilter } from './posterize';
 import { RemoteFilter } from './remote';
 
 /** Filters that need no model file. Neural filters register beside them. */
-const BUILTIN_STYLES: Record<string, () => Promise<Filter>> = {
-  posterize: () => PosterizeFilter.create({ levels: 4 }),
+const BUILTIN_STYLES: Record<string, (spec: FilterSpec) => Promise<Filter>> = {
+  // Asked to run on the CPU ('wasm'), it reads every frame back and quantises it in JS.
+  posterize: (spec) => PosterizeFilter.create({ levels: 4, preferCpu: 'backend' in spec && spec.backend === 'wasm' }),
 };
 
 /**
@@ -15,7 +16,7 @@ const BUILTIN_STYLES: Record<string, () => Promise<Filter>> = {
 export async function createFilter(spec: FilterSpec, env: FilterEnv): Promise<Filter> {
   if (spec.kind === 'off') throw new FilterError('createFilter: "off" is handled by the pump, not a filter');
   const builtin = spec.kind === 'style' ? BUILTIN_STYLES[spec.id] : undefined;
-  if (builtin) return builtin();
+  if (builtin) return builtin(spec);
   // Everything else is a neural filter, served by the extension's engine.
   if (!env.openEngine) {
     throw new FilterError(`${spec.kind === 'style' ? 'style' : 'avatar'} model '${spec.id}' needs the filter engine, which is not available here; built in: ${Object.keys(BUILTIN_STYLES).join(', ')}`);

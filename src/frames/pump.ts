@@ -1,6 +1,6 @@
 import { uprightBitmap } from './upright';
 import type { Filter, FilterEnv, FilterFactory } from '../filters/filter';
-import { sameFilter, type FilterSpec } from '../settings';
+import { SAVER_FPS, sameFilter, type FilterSpec } from '../settings';
 import { NeutralFrames } from './neutral';
 
 /** What the pump reports about itself, about once a second. Plain data: it crosses threads. */
@@ -72,6 +72,8 @@ export class FramePump {
   private readonly startedAt = performance.now();
   private readonly timings: number[] = [];
   private counts = { framesIn: 0, framesOut: 0, dropped: 0, fallbackFrames: 0 };
+  /** Timestamp (µs) of the last frame battery saver let through. */
+  private lastAcceptedTs = -Infinity;
   private lastStatus = { at: performance.now(), framesIn: 0, framesOut: 0 };
   private fps = { in: 0, out: 0 };
   private size = { width: 0, height: 0 };
@@ -184,6 +186,16 @@ export class FramePump {
           break;
         }
         this.counts.framesIn++;
+        const spec = this.spec;
+        if (spec && spec.kind !== 'off' && spec.saver) {
+          // Battery saver: at most SAVER_FPS frames a second reach the filter (and the call).
+          if (value.timestamp - this.lastAcceptedTs < 1e6 / SAVER_FPS - 5000 && value.timestamp >= this.lastAcceptedTs) {
+            value.close();
+            this.counts.dropped++;
+            continue;
+          }
+          this.lastAcceptedTs = value.timestamp;
+        }
         if (this.pending) {
           this.pending.close();
           this.counts.dropped++;

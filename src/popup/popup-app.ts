@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   const siteEnabled = $('site-enabled') as HTMLInputElement;
   const mirror = $('mirror') as HTMLInputElement;
   const backendPref = $('backend-pref') as HTMLSelectElement;
+  const saver = $('saver') as HTMLInputElement;
   const preview = $('preview') as HTMLImageElement;
   const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
     if (tab?.id === undefined) return undefined;
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     siteEnabled.checked = !site || !s.disabledSites.includes(site);
     mirror.checked = s.mirrorPreview;
     backendPref.value = s.backend;
+    saver.checked = s.batterySaver;
     preview.classList.toggle('mirrored', s.mirrorPreview);
     $('style-row').classList.toggle('disabled', s.mode !== 'style');
     $('avatar-row').classList.toggle('disabled', s.mode !== 'anime');
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
   on(presentation, (s) => (s.presentation = presentation.value as Settings['presentation']));
   on(mirror, (s) => (s.mirrorPreview = mirror.checked));
   on(backendPref, (s) => (s.backend = backendPref.value as Settings['backend']));
+  on(saver, (s) => (s.batterySaver = saver.checked));
   on(siteEnabled, (s) => {
     if (!site) return;
     s.disabledSites = s.disabledSites.filter((x) => x !== site);

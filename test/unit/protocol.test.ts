@@ -79,6 +79,16 @@ describe('settings', () => {
     expectSpec(filterFor(m, 'x.example'), { kind: 'style', id: 'udnie' });
   });
 
+  it('battery saver: stored, carried in the filter spec only when on, validated across messages', () => {
+    expect(parseSettings({ version: 2, batterySaver: true }).batterySaver).to.equal(true);
+    expect(parseSettings({ version: 2, batterySaver: 'yes' }).batterySaver).to.equal(false);
+    const on = parseSettings({ version: 2, mode: 'style', style: 'udnie', batterySaver: true });
+    expect(filterFor(on, 'x.test')).to.deep.equal({ kind: 'style', id: 'udnie', backend: 'auto', saver: true });
+    expect(filterFor({ ...on, batterySaver: false }, 'x.test')).to.deep.equal({ kind: 'style', id: 'udnie', backend: 'auto' });
+    expect(parseFilterSpec({ kind: 'style', id: 'udnie', saver: true })).to.deep.equal({ kind: 'style', id: 'udnie', backend: 'auto', saver: true });
+    expect(parseFilterSpec({ kind: 'style', id: 'udnie', saver: 1 })).to.equal(null);
+  });
+
   it('filterFor resolves the master switch, the per-site switch and the mode', () => {
     const s: Settings = { ...DEFAULT_SETTINGS, mode: 'style', style: 'monet', disabledSites: ['off.example'] };
     expectSpec(filterFor(s, 'on.example'), { kind: 'style', id: 'monet' });

@@ -533,6 +533,31 @@ describe('FramePump', () => {
     expectAllClosedOnce();
   });
 
+  it('battery saver: at most 15 frames a second reach the filter and the call, every one closed', async () => {
+    const source = new Source();
+    const sink = new Sink();
+    const { factory, made } = fakeFactory({ a: { color: 'red' } });
+    const pump = makePump(source, sink, factory);
+    pump.setFilter({ kind: 'style', id: 'a', saver: true });
+    await until(() => made.length === 1, 2000);
+    await source.run(60, 10); // 2 s of camera at 30 fps (timestamps 33 ms apart)
+    await until(() => sink.got.length >= 28, 3000);
+    await sleep(100);
+    expect(made[0]!.calls, 'filter runs: every other frame').to.be.within(28, 31);
+    expect(sink.got.length).to.equal(made[0]!.calls);
+    const ts = sink.got.map((r) => r.timestamp);
+    expect(ts.every((t, i) => i === 0 || t - ts[i - 1]! >= 1e6 / 15 - 5000), 'spaced at least 1/15 s').to.equal(true);
+    expect(pump.status().dropped).to.be.at.least(28);
+    // Off again: every frame.
+    pump.setFilter({ kind: 'style', id: 'a' });
+    const n = sink.got.length;
+    await source.run(20, 10, 3_000_000);
+    await until(() => sink.got.length >= n + 18, 3000);
+    expect(sink.got.length - n).to.be.at.least(18);
+    await pump.stop();
+    expectAllClosedOnce();
+  });
+
   it('holds frames back while no setting has arrived, then sends neutral frames', async () => {
     const source = new Source();
     const sink = new Sink();

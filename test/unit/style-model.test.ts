@@ -223,6 +223,15 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     expect(d / (got.length * 0.75)).to.be.below(2);
   });
 
+  it('battery saver caps the governor: nothing above 320 px, a 15-fps budget', () => {
+    const model = {} as unknown as ConstructorParameters<typeof Stylizer>[0];
+    const saver = new Stylizer(model, { budgetMs: 1000 / 15, maxSide: 320 });
+    expect(Math.max(...saver.governor.sides)).to.equal(320);
+    expect(saver.governor.maxSide).to.equal(320);
+    expect(saver.governor.budgetMs).to.be.closeTo(66.7, 0.1);
+    expect(new Stylizer(model).governor.maxSide).to.equal(640);
+  });
+
   it('picks internal sizes that are multiples of 4 and never above the frame', () => {
     expect(internalSize(640, 360)).to.deep.equal([640, 360]);
     expect(internalSize(1280, 720)).to.deep.equal([640, 360]);

@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+// One benchmark for the whole product: the built extension (dist/chrome) in headless Chromium,
+// a clip from ../shared/data/video/ as the camera, every mode × backend × output size.
+//
+//   npm run bench                                   (wasm; 640×360 and 1280×720)
+//   npm run bench -- --backends wasm,webgl,webgpu --frames 1000 --max-seconds 90
+//   npm run bench -- --modes off,posterize,starry_night --sizes 640x360
+//
+// Per row: filter ms per frame (median, p95, engine side), output fps against camera fps,
+// frames dropped, the page's main-thread long tasks per minute, the page's JS heap and the
+// engine's live tensors after 100 and after the last output frame (leak check), the internal
+// resolution the governor settled on, and the analytic GFLOP per frame at that resolution.
+// Baselines in the same run: passthrough ('off'), a naive pipeline (every frame read back to
+// the CPU on the main thread: the strict-CSP page with posterize on Canvas 2D), and the
+// full-size reference ReCoNet (bench/style-page.js, a few frames). Writes
+// bench/results/<date>-<host>-bench.json and a PNG chart beside it.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { join } from 'node:path';
+import { engineMemory, extensionStatus, launch, setSettings } from '../test/support/browser.mjs';
+import { clipCamera, root } from '../test/support/fixtures.mjs';
+import { serve } from '../test/support/server.mjs';
+
+const arg = (k, d) => (process.argv.includes(`--${k}`) ? process.argv[process.argv.indexOf(`--${k}`) + 1] : d);
+const backends = arg('backends', 'wasm').split(',');
+const sizes = arg('sizes', '640x360,1280x720').split(',').map((s) => s.split('x').map(Number));
+const FRAMES = Number(arg('frames', 1000));
+const MAX_S = Number(arg('max-seconds', 60));
+const SETTLE_S = Number(arg('settle-seconds', 6));
+const manifest = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8'));
+const styleModels = manifest.models.filter((m) => m.kind === 'style' && m.folder);
+const avatars = manifest.models.filter((m) => m.kind === 'avatar' && m.folder);
+const allModes = [
+  { id: 'off', settings: { mode: 'off' }, neural: false },
+  { id: 'posterize', settings: { mode: 'style', style: 'posterize' }, neural: false },
+  ...styleModels.map((m) => ({ id: m.id, settings: { mode: 'style', style: m.id }, neural: true, gflop640: m.gflopsAt640x360 })),
+  ...(avatars.length
+    ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null }))
+    : []),
+];
+// The naive baseline: every frame read back to the CPU and processed in JS (posterize on
+// Canvas 2D), run on the strict page, i.e. on the page's main thread.
+const NAIVE = { id: 'naive-readback', settings: { mode: 'style', style: 'posterize', backend: 'wasm' }, neural: false };
+const only = arg('modes', null)?.split(',');
+const modes = only ? allModes.filter((m) => only.includes(m.id)) : allModes;
+const clip = join(root, '../shared/data/video/people/d0.mp4');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const server = await serve();
+const rows = [];
+const notes = [];
+if (!avatars.length) notes.push('anime rows skipped: models/manifest.json ships no trained avatar model');
+
+async function gpuInfo(page) {
+  return page.evaluate(async () => {
+    const a = await navigator.gpu?.requestAdapter?.().catch(() => null);
+    const info = a?.info ?? {};
+    return a ? `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim() || 'unnamed adapter' : null;
+  });
+}
+
+async function pipelineOf(browser, page) {
+  return (await extensionStatus(browser.context, browser.extensionId, page.url()))?.pipelines?.at(-1) ?? null;
+}
+
+async function waitForMode(browser, page, mode, backend, timeoutMs = 120000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const st = await pipelineOf(browser, page);
+    const want = mode.settings.mode === 'off' ? st?.state === 'off'
+      : st?.state === 'ok' && st.filterMs !== null && (mode.neural ? new RegExp(`^tfjs-${backend}`).test(st.backend ?? '')
+        : st.filter?.id === mode.settings.style && (mode === NAIVE ? st.backend === 'canvas2d' : st.backend === 'webgl2' || st.backend === 'canvas2d'));
+    if (want) return st;
+    if (st?.state === 'failed') throw new Error(st.lastError ?? 'failed');
+    if (Date.now() > end) throw new Error(`not ready within ${timeoutMs / 1000} s: ${JSON.stringify(st)}`);
+    await sleep(500);
+  }
+}
+
+let gpuName = null;
+for (const [w, h] of sizes) {
+  const camera = clipCamera(clip, { width: w, height: h, seconds: 20 });
+  const browser = await launch({ camera, args: ['--enable-unsafe-webgpu'] });
+  const cdp = async (page) => browser.context.newCDPSession(page);
+  for (const path of ['/index.html', '/strict/index.html']) {
+    // The strict page (no blob: workers) is the main-thread arrangement: only the baselines run there.
+    const rowModes = path === '/index.html' ? modes : [...modes.filter((m) => m.id === 'off' || m.id === 'posterize'), NAIVE];
+    const page = await browser.context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${server.url}${path}`);
+    await page.waitForFunction(() => window.gumTest);
+    gpuName ??= await gpuInfo(page);
+    const session = await cdp(page);
+    await setSettings(browser.context, browser.extensionId, { mode: 'off', backend: 'auto' });
+    const i = await page.evaluate(([w, h]) => gumTest.open({ video: { width: w, height: h, frameRate: 30 } }), [w, h]);
+    for (const mode of rowModes) {
+      for (const backend of mode.neural ? backends : ['-']) {
+        const label = `${mode.id}${mode.neural ? ` ${backend}` : ''} ${w}x${h} ${path === '/index.html' ? '' : '(main thread)'}`.trim();
+        try {
+          await setSettings(browser.context, browser.extensionId, { backend: mode.neural ? backend : 'auto', ...mode.settings, ...(mode.neural ? { backend } : {}) });
+          await waitForMode(browser, page, mode, backend);
+          await sleep(SETTLE_S * 1000);
+          const before = await pipelineOf(browser, page);
+          const a = await page.evaluate(([i, n, ms]) => gumTest.measure(i, n, ms), [i, Math.min(100, FRAMES), MAX_S * 1000]);
+          await session.send('HeapProfiler.collectGarbage').catch(() => {});
+          const heap100 = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
+          const eng100 = mode.neural ? await engineMemory(page) : { tensors: null };
+          const b = await page.evaluate(([i, n, ms]) => gumTest.measure(i, n, ms), [i, Math.max(0, FRAMES - 100), Math.max(1, MAX_S * 1000 - a.seconds * 1000)]);
+          const after = await pipelineOf(browser, page);
+          await session.send('HeapProfiler.collectGarbage').catch(() => {});
+          const heapEnd = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
+          const engEnd = mode.neural ? await engineMemory(page) : { tensors: null };
+          const seconds = a.seconds + b.seconds;
+          const frames = a.frames + b.frames;
+          const cameraFps = (after.framesIn - before.framesIn) / seconds;
+          const side = Number(/@ (\d+)px/.exec(after.backend ?? '')?.[1] ?? 0) || null;
+          const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
+          const gflop = mode.gflop640 != null ? (mode.gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
+          const row = {
+            mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
+            msMedian: after.filterMs, msP95: after.filterMsP95, outputFps: frames / seconds, cameraFps, fpsRatio: frames / seconds / cameraFps,
+            framesOut: frames, seconds, dropped: after.dropped - before.dropped,
+            longTasksPerMin: ((a.longTasks + b.longTasks) / seconds) * 60,
+            heapMbAt100: heap100 == null ? null : heap100 / 2 ** 20, heapMbAtEnd: heapEnd == null ? null : heapEnd / 2 ** 20,
+            tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, gflopPerFrame: gflop,
+          };
+          rows.push(row);
+          console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms  ` +
+            `out ${row.outputFps.toFixed(1)} of ${row.cameraFps.toFixed(1)} fps (${row.fpsRatio.toFixed(2)})  dropped ${row.dropped}  long ${row.longTasksPerMin.toFixed(1)}/min  ` +
+            `heap ${row.heapMbAt100?.toFixed(2)}→${row.heapMbAtEnd?.toFixed(2)} MB  tensors ${row.tensorsAt100 ?? '-'}→${row.tensorsAtEnd ?? '-'}  ` +
+            `${side ? `@${side}px ` : ''}${gflop == null ? '' : `${gflop.toFixed(2)} GFLOP`}`);
+        } catch (e) {
+          notes.push(`${label}: ${e.message}`);
+          console.log(`${label.padEnd(40)} skipped: ${e.message}`);
+        }
+      }
+    }
+    await page.close();
+  }
+  await browser.close();
+}
+await server.close();
+
+// The full-size reference ReCoNet and the shipped networks, model only (bench/style-page.js).
+const refRows = [];
+{
+  const s2 = await serve({ '/': root });
+  const b = await launch({ extension: null, args: ['--enable-unsafe-webgpu'] });
+  const page = await b.context.newPage();
+  await page.goto(`${s2.url}/bench/pages/style.html`);
+  await page.waitForFunction(() => window.styleBench, null, { timeout: 60000 });
+  const one = styleModels.slice(0, 1).map((m) => ({ id: m.id, url: `/models/${m.folder}/` }));
+  for (const backend of backends.filter((x) => x === 'wasm')) {
+    refRows.push(...(await page.evaluate((o) => window.styleBench(o), { backend, sizes: [[640, 360]], styles: one, reps: 3, refReps: 1 })));
+  }
+  await b.close();
+  await s2.close();
+}
+
+// ---- ratios against the baselines --------------------------------------------------------
+const find = (mode, size, placement) => rows.find((r) => r.mode === mode && r.size === size && (!placement || r.placement === placement));
+for (const r of rows) {
+  const pass = find('off', r.size, 'worker');
+  const naive = find('naive-readback', r.size, 'main-thread');
+  r.vsPassthroughFps = pass ? r.outputFps / pass.outputFps : null;
+  r.vsNaiveMs = naive?.msMedian && r.msMedian ? naive.msMedian / r.msMedian : null;
+}
+const ref = refRows.find((r) => r.model === 'reconet-reference');
+const lite = refRows.find((r) => r.model !== 'reconet-reference');
+const summary = {
+  date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, gpu: gpuName },
+  frames: FRAMES, maxSeconds: MAX_S, backends, rows, reference: refRows,
+  referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
+};
+
+console.log('\nmode                  backend  size       placement    ms med/p95      out/cam fps   vs passthrough  naive/this ms');
+for (const r of rows) {
+  console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ` +
+    `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(7)} ${r.fpsRatio.toFixed(2).padStart(6)}        ` +
+    `${r.vsPassthroughFps?.toFixed(2) ?? '-'}           ${r.vsNaiveMs?.toFixed(2) ?? '-'}`);
+}
+if (ref && lite) console.log(`\nreference ReCoNet ${ref.median.toFixed(0)} ms vs ${lite.model} ${lite.median.toFixed(0)} ms per 640x360 frame (model only, wasm): ${summary.referenceSpeedup640.toFixed(1)}x`);
+for (const n of notes) console.log(`note: ${n}`);
+
+const dir = join(root, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const base = join(dir, `${summary.date.slice(0, 10)}-${hostname().split('.')[0]}-bench`);
+writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n');
+
+// ---- chart: output fps / camera fps and ms per frame, one bar pair per row -----------------
+{
+  const b = await launch({ extension: null });
+  const page = await b.context.newPage();
+  const png = await page.evaluate(async (rows) => {
+    const W = 1100, rowH = 22, L = 330, T = 40;
+    const H = T + rows.length * rowH + 40;
+    const c = new OffscreenCanvas(W, H);
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, W, H);
+    g.font = '12px sans-serif';
+    g.fillStyle = '#000';
+    g.fillText('output fps / camera fps (blue, 0..1) and filter ms per frame (orange, 0..max)', 10, 20);
+    const maxMs = Math.max(1, ...rows.map((r) => r.msMedian ?? 0));
+    rows.forEach((r, k) => {
+      const y = T + k * rowH;
+      g.fillStyle = '#000';
+      g.fillText(`${r.mode} ${r.backend} ${r.size} ${r.placement}`, 10, y + 14);
+      g.fillStyle = '#1f77b4';
+      g.fillRect(L, y + 2, Math.max(1, Math.min(1, r.fpsRatio) * 350), 8);
+      g.fillStyle = '#ff7f0e';
+      g.fillRect(L, y + 11, Math.max(1, ((r.msMedian ?? 0) / maxMs) * 350), 8);
+      g.fillStyle = '#000';
+      g.fillText(`${r.fpsRatio.toFixed(2)}  ${r.msMedian?.toFixed(1) ?? '-'} ms  ${r.internalSide ? `@${r.internalSide}px` : ''}`, L + 360, y + 14);
+    });
+    const blob = await c.convertToBlob({ type: 'image/png' });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let bin = '';
+    for (let i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    return btoa(bin);
+  }, rows);
+  writeFileSync(`${base}.png`, Buffer.from(png, 'base64'));
+  await b.close();
+}
+console.log(`wrote ${base}.json and .png`);
