@@ -1,8 +1,8 @@
 /**
  * Picks the internal resolution of a neural filter so that it keeps up with the camera:
- * when the smoothed frame time is over budget it steps the resolution down; when it is well
- * under budget it steps back up. The thresholds are far apart (1.2× and 0.5× the budget) and
- * a step changes the cost by less than their ratio, so it settles instead of oscillating.
+ * when the smoothed frame time is over budget it steps the resolution down; when it is under
+ * half the budget it steps back up. A step changes the cost (∝ pixels) by at most 1.8×, less
+ * than the 2× between the thresholds, so it settles instead of oscillating.
  */
 export class ResolutionGovernor {
   private ema: number | null = null;
@@ -11,7 +11,7 @@ export class ResolutionGovernor {
 
   constructor(
     readonly budgetMs = 1000 / 30,
-    readonly sides: readonly number[] = [640, 544, 448, 384, 320, 256, 224, 192, 160],
+    readonly sides: readonly number[] = [640, 544, 448, 384, 320, 256, 224, 192, 160, 128, 96],
     start = 0,
     readonly settleFrames = 3,
   ) {
@@ -45,7 +45,7 @@ export class ResolutionGovernor {
     this.ema = this.ema === null ? ms : 0.7 * this.ema + 0.3 * ms;
     if (++this.sinceChange < this.settleFrames) return false;
     let next = this.index;
-    if (this.ema > 1.2 * this.budgetMs && this.index < this.sides.length - 1) {
+    if (this.ema > this.budgetMs && this.index < this.sides.length - 1) {
       // Cost grows with the pixel count: jump straight to the side that should fit the budget.
       const target = this.maxSide * Math.sqrt(this.budgetMs / this.ema);
       next = this.index + 1;

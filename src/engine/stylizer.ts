@@ -1,6 +1,12 @@
 import { runOnPixels, type StyleModel } from '../ml/style-model';
 import { ResolutionGovernor } from './governor';
 
+/**
+ * Engine-side time per frame that keeps a 30-fps camera's rate: a 30 fps frame interval less
+ * a fifth for the page side (picture in and out, messages).
+ */
+export const DEFAULT_BUDGET_MS = 0.8 * (1000 / 30);
+
 /** Largest internal size the stylizer runs at by default (long side), before upscaling. */
 export const DEFAULT_MAX_SIDE = 640;
 
@@ -27,7 +33,7 @@ export class Stylizer {
       const all = new ResolutionGovernor().sides;
       const cap = o.maxSide ?? Infinity;
       const sides = all.filter((s) => s <= cap);
-      this.governor = new ResolutionGovernor(o.budgetMs ?? 1000 / 30, sides.length ? sides : [all[all.length - 1]!]);
+      this.governor = new ResolutionGovernor(o.budgetMs ?? DEFAULT_BUDGET_MS, sides.length ? sides : [all[all.length - 1]!]);
     }
   }
 
