@@ -1,0 +1,222 @@
+"""Export an artist-style checkpoint to models/style/<id>/ in the 'brushcam-style' op-list format
+(the same format, ops and files as brushcam_train.export, so the extension runs it unchanged).
+
+  /usr/bin/python3 -m brushcam_artist.export --ckpt /work/runs/artist/monet/ckpt.pt
+      [--models ../models/style] [--no-eval] [--no-check]
+
+Writes model.json (weights manifest, arch, op list, title, data licence), weights.bin (float32),
+parity.json (fixed 32x48 input and the PyTorch output), contact.png and MODEL.md. Checks that the
+op list, read back from disk and interpreted (brushcam_train.export.run_ops), equals PyTorch.
+"""
+import argparse
+import json
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+from brushcam_train import evaluate
+from brushcam_train.export import write_weights, parity_input, run_ops, read_model, PARITY_H, PARITY_W
+from brushcam_train.nets import flops, EPS
+from .data import collection, split
+from brushcam_train.data import list_images
+from .nets import build, op_graph, INPUT_MULTIPLE
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA_LICENCE = ("content: photos/landscapes (research and training only), photos/cq100 (CC0/PD/CC-BY/CC-BY-SA, "
+                "attribution in metadata.csv), faces/london (CC-BY 4.0), faces/selfies (research only); "
+                "style: a collection of the artist's public-domain paintings ({collection})")
+
+
+class Pad16(torch.nn.Module):
+    """Evaluation helper: replicate-pads H, W up to multiples of 16, runs the net, crops back.
+    (The runtime does not do this; see README "Artist styles".)"""
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        m = INPUT_MULTIPLE
+        ph, pw = -h % m, -w % m
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        return self.net(x)[..., :h, :w]
+
+
+def load(ckpt_path):
+    ck = torch.load(ckpt_path, map_location="cpu")
+    net = build(ck["arch"])
+    net.load_state_dict(ck["model"])
+    return net.eval(), ck
+
+
+def write_model(folder, net, ck):
+    cfg = ck["config"]
+    os.makedirs(folder, exist_ok=True)
+    sd = {k: v.detach().float().contiguous() for k, v in net.state_dict().items()}
+    entries = write_weights(folder, sd)
+    meta = {
+        "format": "brushcam-style",
+        "version": 1,
+        "id": cfg["id"],
+        "arch": {"name": "ArtistNet", **net.arch,
+                 "paper": "Sanakoyeu et al. 2018, A Style-Aware Content Loss for Real-time HD Style Transfer (encoder E + decoder G)",
+                 "input": "RGB in [0,1], NCHW in PyTorch (NHWC in tfjs); H and W multiples of 16 (4 stride-2 convs): "
+                          "other multiples of 4 give an output up to 12 px larger than the input",
+                 "input_multiple": INPUT_MULTIPLE,
+                 "output": "RGB in [0,1] (sigmoid), same H and W as the input when both are multiples of 16",
+                 "padding": "zeros, k//2 pixels on every side of every conv (stride-2 convs too: NOT TF 'same')",
+                 "norm": f"instance norm per sample and channel over H,W; biased variance; eps {EPS}; affine (weight, bias)",
+                 "upsample": "nearest neighbour x2: out[i][j] = in[floor(i/2)][floor(j/2)]",
+                 "conv_bias": "a conv has a bias iff its op lists one (convs followed by a norm have none)",
+                 "gflop_640x360": round(flops(net, 360, 640) / 1e9, 3),
+                 "gflop_1280x720": round(flops(net, 720, 1280) / 1e9, 3)},
+        "layout": "OIHW",
+        "layout_note": "conv2d weight [out, in, kh, kw] (tfjs conv2d wants [kh, kw, in, out]: transpose 2,3,1,0); "
+                       "depthwise weight [C, 1, kh, kw] (tfjs depthwiseConv2d wants [kh, kw, C, 1]: transpose 2,3,0,1)",
+        "ops": op_graph(net),
+        "weightsManifest": [{"paths": ["weights.bin"], "weights": entries}],
+        "title": cfg.get("title", cfg["id"]),
+        "artist": cfg.get("artist", ""),
+        "trained_steps": ck["step"],
+        "run": cfg["id"],
+        "data_licence": DATA_LICENCE.format(collection=cfg["collection"] + ", public domain"),
+    }
+    with open(os.path.join(folder, "model.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    x = parity_input()
+    with torch.no_grad():
+        y = net(x)
+    r6 = lambda t: [float(f"{v:.6f}") for v in t.flatten().tolist()]
+    parity = {"note": "x: NCHW float32 [1,3,32,48], row-major (c, h, w); y = model(x) from PyTorch float32; "
+                      "x[0,c,h,w] = round6(0.5 + 0.45*sin(0.37h + 0.23w + 1.7c)*cos(0.11h(c+1) - 0.05w)); "
+                      "check max |y_tfjs - y| <= 1e-3",
+              "shape": [1, 3, PARITY_H, PARITY_W], "tolerance": 1e-3, "x": r6(x), "y": r6(y)}
+    with open(os.path.join(folder, "parity.json"), "w") as f:
+        json.dump(parity, f, separators=(",", ":"))
+    # round trip: the files on disk, interpreted op by op, reproduce PyTorch
+    meta2, weights = read_model(folder)
+    with torch.no_grad():
+        diff = float((run_ops(meta2["ops"], weights, x) - y).abs().max())
+    assert diff < 1e-4, f"op-list round trip differs from PyTorch by {diff}"
+    return diff
+
+
+def export(ckpt_path, models_dir, do_eval=True, do_check=True):
+    net, ck = load(ckpt_path)
+    cfg = ck["config"]
+    folder = os.path.join(models_dir, cfg["id"])
+    diff = write_model(folder, net, ck)
+    m = {"parity_roundtrip_max_abs": diff}
+    t0 = time.time()
+    if do_eval:
+        wrapped = Pad16(net).eval()
+        m.update(evaluate.temporal_metrics(wrapped))
+        evaluate.contact_sheet(wrapped, os.path.relpath(collection(cfg["collection"], "heldout")[0], evaluate.DATA),
+                               os.path.join(folder, "contact.png"))
+    if do_check:
+        from .check import deception
+        m["deception"] = deception(Pad16(net).eval(), cfg["id"])
+    m["eval_seconds"] = round(time.time() - t0, 1)
+    write_card(folder, cfg, ck, net, m)
+    print(f"exported {cfg['id']} -> {folder} {json.dumps(m)}", flush=True)
+    return m
+
+
+def write_card(folder, cfg, ck, net, m):
+    L, d, t, a = cfg["loss"], cfg["data"], cfg["train"], net.arch
+    n_train, n_held = len(collection(cfg["collection"], "train")), len(collection(cfg["collection"], "heldout"))
+    lines = [
+        f"# {cfg.get('title', cfg['id'])}: Brushcam artist-style model `{cfg['id']}`",
+        "",
+        "**Early CPU checkpoint.** " f"{ck['step']} training steps on one CPU thread (~45 minutes); the method needs "
+        "tens of thousands of steps at larger crops (a GPU) to reach the paper's quality.",
+        "",
+        "Style learned from a *collection* of the artist's works rather than one painting: Sanakoyeu et al. 2018, "
+        "*A Style-Aware Content Loss for Real-time HD Style Transfer* (ECCV), with ReCoNet's output-level temporal loss "
+        f"added. Code: `training/brushcam_artist/`, config `training/configs_artist/{cfg['id']}.toml`. "
+        "Files: `model.json` (weights manifest, op list), `weights.bin` (float32), `parity.json` (PyTorch reference "
+        "output), `contact.png`.",
+        "",
+        "## Architecture (encoder E + decoder G, exported as one network)",
+        f"- E: conv 3x3 s1 3->{a['widths'][0]}, then 4 stride-2 3x3 convs {a['widths'][0]}->" + "->".join(map(str, a['widths'][1:]))
+        + " (the first depthwise-separable), each with instance norm + ReLU; latent "
+        f"{a['widths'][-1]} channels at 1/16 resolution (its last norm has fixed scale 1 / shift 0).",
+        f"- G: {a['res_blocks']} residual blocks at 1/16 (depthwise 3x3 + pointwise, IN), 4 upsampling blocks "
+        f"(nearest x2, depthwise 3x3 + pointwise, IN, ReLU) to widths {a['up_widths']}, depthwise {a['out_k']}x{a['out_k']} "
+        "+ pointwise to RGB, sigmoid.",
+        f"- Width scaling: the paper's E/G (32-256 channels, full 3x3 convs) is ~270 GFLOP at 640x360; here widths are "
+        f"{a['widths']} / {a['up_widths']} with separable convs where cheap: {sum(p.numel() for p in net.parameters())} parameters.",
+        "",
+        "## Cost",
+        f"- {flops(net, 360, 640) / 1e9:.2f} GFLOP per 640x360 frame (counted at 640x368, the size the 1/16 latent "
+        f"decodes to), {flops(net, 720, 1280) / 1e9:.2f} GFLOP per 1280x720 (2 x conv multiply-adds; norms, activations "
+        "and upsampling add < 0.1 GFLOP). Budget 5 GFLOP.",
+        f"- **Input H and W must be multiples of 16.** The runtime's internal size is a multiple of 4 (640x360: 360 = "
+        "16 x 22.5), for which this network returns a larger output (368 rows); see training/README.md, \"Artist styles\".",
+        "",
+        "## Training",
+        f"- {ck['step']} steps (config total {t['steps']}, stopped by the 46-minute cap of run_artist.sh when short of it), "
+        f"batch {d['batch']} moved frame pairs (both frames through E and G) + {2 * d['batch']} collection crops, crops "
+        f"{d['crop']}x{d['crop']}, Adam (beta1 0.5) lr {t['lr']} (E, G) / {t['lr_d']} (D), CPU, 1 thread.",
+        f"- Losses: style-aware content |E(x) - E(G(E(x)))|^2 / latent size x {L['content']}; transformed image loss "
+        f"|T(x) - T(G(E(x)))|^2 / CHW with T = {L['pool']}x{L['pool']} average pooling x {L['transformed']}; "
+        f"adversarial (least squares, D on collection crops vs G(E(x)){' and the photos' if L['photo_negatives'] else ''}) "
+        f"x {L['adversarial']}; ReCoNet output-level temporal loss with luminance term x {L['temporal']} on synthetic "
+        f"moved pairs (exact flow) and {round(100 * d['real_fraction'])}% real-clip pairs (DIS flow).",
+        "- Discriminator: 7 stride-2 3x3 convs (LeakyReLU 0.2, IN on layers 2-6), score heads on layers 3, 5, 7 "
+        "(training only, not exported).",
+        "",
+        "## Data",
+        "| set | licence / use (from ../shared/data/README.md) |",
+        "|---|---|",
+        f"| `{cfg['collection']}/` ({n_train} works trained on; every 5th work, {n_held}, held out) | paintings public domain |",
+        "| `photos/landscapes/` (2000 natural photos, 256x256) | licence not stated: research and training only |",
+        "| `photos/cq100/` (CQ100, 768x512; first 8 held out for evaluation) | each image CC0, PD, CC-BY or CC-BY-SA: attribute per `metadata.csv` |",
+        "| `faces/london/` (Face Research Lab London Set, DeBruine & Jones 2017; first 8 held out) | CC-BY 4.0, consented for research and altered use |",
+        "| `faces/selfies/` (selfie2anime trainA) | research only |",
+        "| `video/scenes/` (`tree.avi`, `motion.mov`: DIS-flow frame pairs) | tests and evaluation (OpenCV samples) |",
+        "| `video/people/movie-hello.mp4` (DIS-flow frame pairs) | CC-BY-SA 4.0 |",
+        "| `loss-networks/squeezenet1_1_imagenet_features.mat` (evaluation and grouping only, not shipped) | weights BSD-2 (DeepScale) via an MIT Keras port |",
+        "Evaluation only (not trained on): `video/people/d0.mp4` (LivePortrait example).",
+        "",
+        "## Metrics",
+        f"- Export round trip: the op list read back from disk and interpreted equals PyTorch to {m['parity_roundtrip_max_abs']:.1e}.",
+    ]
+    if "temporal_output" in m:
+        lines += [
+            f"- Temporal error on `video/people/d0.mp4` ({m['frames']} frames at {m['size']}; the command the painting styles use, "
+            "brushcam_train.evaluate.temporal_metrics): mean over non-occluded pixels of |O_t - warp(O_t-1)|, 0-255 scale: "
+            f"input video {m['temporal_input']:.2f} (floor), this model **{m['temporal_output']:.2f}**.",
+        ]
+    if "deception" in m:
+        dc = m["deception"]
+        lines += [
+            f"- Discriminator check (`brushcam_artist/check.py`: logistic regression on SqueezeNet statistics, "
+            f"works vs photos, training accuracy {dc['classifier_train_accuracy']:.2f}): held-out works called "
+            f"\"{cfg['id']}\" {dc['heldout_works_called_work']:.2f} ({dc['n_heldout_works']}); held-out photos "
+            f"({dc['n_photos']}) called \"{cfg['id']}\": unstylised {dc['photos_called_work']:.2f}, "
+            f"stylised by this model **{dc['stylised_photos_called_work']:.2f}** (deception rate).",
+        ]
+    lines += ["", "![contact sheet](contact.png)", "",
+              "Contact sheet: [held-out work of the collection | face in | face out] / [evaluation clip frame out | scene in | scene out], "
+              "inputs run at 360 px high (padded to a multiple of 16 for this Python evaluation).", ""]
+    with open(os.path.join(folder, "MODEL.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--models", default=os.path.join(REPO, "models", "style"))
+    ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--no-check", action="store_true")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    export(a.ckpt, a.models, not a.no_eval, not a.no_check)
+
+
+if __name__ == "__main__":
+    main()
