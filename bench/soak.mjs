@@ -113,17 +113,22 @@ if (rawTotal > 0) failures.push(`${rawTotal} output frames showed the raw camera
 for (let k = 1; k < rows.length; k++) {
   if (rows[k].watched_frames <= rows[k - 1].watched_frames) failures.push(`no output frame between ${rows[k - 1].t_s} s and ${rows[k].t_s} s`);
 }
-// Engine tensors per filter, sampled after each filter's window (the GPU-loss window excluded).
+// Engine tensors per filter, sampled after each filter's window: the same every time the filter
+// comes round, before the GPU loss and after it (the loss window itself excluded). A paint that
+// was running on the dead GPU may strand its one intermediate tensor: at most 2 across the loss.
 const byFilter = new Map();
 for (const r of rows) {
   if (r.event === 'gpu-loss' || r.engine_tensors === '') continue;
-  if (!byFilter.has(r.filter)) byFilter.set(r.filter, []);
-  byFilter.get(r.filter).push(r.engine_tensors);
+  if (!byFilter.has(r.filter)) byFilter.set(r.filter, { before: [], after: [] });
+  byFilter.get(r.filter)[r.step < gpuAt ? 'before' : 'after'].push(r.engine_tensors);
 }
 const tensorSpread = {};
-for (const [f, ts] of byFilter) {
-  tensorSpread[f] = { min: Math.min(...ts), max: Math.max(...ts), samples: ts.length };
-  if (ts.length > 1 && Math.max(...ts.slice(1)) > Math.min(...ts.slice(1))) failures.push(`engine tensors for ${f} vary across its windows: ${ts.join(', ')}`);
+const spread = (ts) => (ts.length > 1 ? Math.max(...ts.slice(1)) - Math.min(...ts.slice(1)) : 0);
+for (const [f, { before, after }] of byFilter) {
+  tensorSpread[f] = { before: [Math.min(...before), Math.max(...before)], after: after.length ? [Math.min(...after), Math.max(...after)] : null };
+  if (spread(before) > 0) failures.push(`engine tensors for ${f} vary across its windows before the GPU loss: ${before.join(', ')}`);
+  if (spread(after) > 0) failures.push(`engine tensors for ${f} vary across its windows after the GPU loss: ${after.join(', ')}`);
+  if (before.length && after.length && Math.max(...after) - Math.max(...before) > 2) failures.push(`engine tensors for ${f} grew across the GPU loss: ${Math.max(...before)} → ${Math.max(...after)}`);
 }
 const heaps = rows.map((r) => r.page_heap_mb).filter((h) => h !== '');
 const q = Math.max(1, Math.floor(heaps.length / 4));

@@ -1,11 +1,13 @@
 import type { FromEngine, ToEngine } from './protocol';
-import { lostBackend, markBackendLost } from '../ml/backend';
+import { gpuLost, lostGpus, markBackendLost, newlyLostGpu, unlessGpuLost } from '../ml/backend';
 import { parseFilterSpec, type FilterSpec } from '../settings';
 
 /** A loaded neural filter: paints one picture at a time on the tfjs backend it was built on. */
 export interface Painter {
   /** What runs it, for the popup (`tfjs-webgl`, `tfjs-wasm + mediapipe`...). */
   backend: string;
+  /** The tfjs backend its weights live on ('webgpu', 'webgl', 'wasm'). */
+  tfBackend: string;
   /** Internal resolution (long side) it paints at now. */
   side(): number;
   paint(b: ImageBitmap): Promise<ImageBitmap>;
@@ -15,7 +17,10 @@ export interface Painter {
 export type PainterFactory = (spec: FilterSpec) => Promise<Painter>;
 
 export interface SessionOptions {
-  /** The GPU backend that is running and has lost its device, or null (default: tfjs's). */
+  /**
+   * Replaces both loss checks (the painter's own backend; any GPU lost since a build began)
+   * with one function naming a lost backend, or null. For tests.
+   */
   lostBackend?: () => string | null;
   markLost?: (name: string) => void;
   /** How often a running paint checks for a lost device (ms). */
@@ -31,9 +36,10 @@ export interface SessionOptions {
  * shows the camera.
  */
 export function serveSession(port: MessagePort, createPainter: PainterFactory, o: SessionOptions = {}): void {
-  const isLost = o.lostBackend ?? lostBackend;
-  const markLost = o.markLost ?? ((n: string) => markBackendLost(n as Parameters<typeof markBackendLost>[0]));
   let painter: Painter | null = null;
+  /** The painter's own GPU went away. */
+  const isLost = o.lostBackend ?? (() => (painter && gpuLost(painter.tfBackend) ? painter.tfBackend : null));
+  const markLost = o.markLost ?? ((n: string) => markBackendLost(n as Parameters<typeof markBackendLost>[0]));
   let spec: FilterSpec | null = null;
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
@@ -56,33 +62,19 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
     }
   };
 
-  /**
-   * Work that was running on the GPU when the device went away may never settle (tfjs waits on
-   * GPU fences that a lost context never signals): stop waiting for it as soon as the loss
-   * shows. `late` frees whatever the abandoned work hands back if it ever finishes.
-   */
-  const unlessLost = <T>(work: Promise<T>, what: string, late: (v: T) => void): Promise<T> => {
-    let timer: ReturnType<typeof setInterval> | undefined;
-    const loss = new Promise<never>((_, reject) => {
-      timer = setInterval(() => {
-        const lost = isLost();
-        if (!lost) return;
-        work.then(late, () => {});
-        reject(new Error(`${lost} was lost while ${what}`));
-      }, o.lossPollMs ?? 100);
-    });
-    return Promise.race([work, loss]).finally(() => clearInterval(timer));
-  };
   const paintUnlessLost = (p: Painter, b: ImageBitmap): Promise<ImageBitmap> =>
-    unlessLost(p.paint(b), 'painting', (late) => late.close());
+    unlessGpuLost(p.paint(b), 'painting', (late) => late.close(), isLost, o.lossPollMs ?? 100);
 
   /** Builds the painter; a device lost while building moves it to the next backend (twice at most). */
   const build = async (sp: FilterSpec): Promise<Painter> => {
     for (let attempt = 0; ; attempt++) {
+      // Whichever GPU the factory picks: any that goes away from now on stops the wait.
+      const known = lostGpus();
+      const lostSince = o.lostBackend ?? (() => newlyLostGpu(known));
       try {
-        return await unlessLost(createPainter(sp), 'loading the filter', (late) => late.dispose());
+        return await unlessGpuLost(createPainter(sp), 'loading the filter', (late) => late.dispose(), lostSince, o.lossPollMs ?? 100);
       } catch (e) {
-        const lost = isLost();
+        const lost = lostSince();
         if (!lost || attempt >= 2) throw e;
         markLost(lost);
       }

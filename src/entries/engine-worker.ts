@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AvatarPainter, DEFAULT_CROP_SIDE } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
-import { simulateGpuLoss, useBackend } from '../ml/backend';
+import { exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
 import { serveSession, type Painter } from '../engine/session';
 import { StyleModel } from '../ml/style-model';
 import { parseModelsManifest, type ModelsManifest } from '../models';
@@ -18,6 +18,16 @@ let manifest: Promise<ModelsManifest> | null = null;
 const loadManifest = (): Promise<ModelsManifest> =>
   (manifest ??= fetch(`${root}models/manifest.json`).then((r) => r.json()).then((j) => parseModelsManifest(j)));
 
+
+/** Runs tfjs work alone, on the painter's own backend (tfjs's backend is global to the worker). */
+const onOwnBackend = <T>(backend: BackendName, fn: () => Promise<T>): Promise<T> =>
+  exclusive(async () => {
+    await onBackend(backend);
+    return fn();
+  });
+
+/** Names `backend` when its GPU went away (for unlessGpuLost). */
+const lostOf = (backend: BackendName) => (): string | null => (gpuLost(backend) ? backend : null);
 
 /** Paints one blank frame so the backend compiles its kernels before the session reports ready. */
 async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<void> {
@@ -43,8 +53,8 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
       ? `avatar model '${spec.id}' not found; known: ${avatars.map((x) => x.id).join(', ')}`
       : `avatar model '${spec.id}' is not trained yet: this build ships no avatar model (train and export it with training/brushcam_anime)`);
   }
-  const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
-  const model = await StyleModel.load(`${root}models/${entry.folder}`);
+  const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
+  const model = await onOwnBackend(backend, () => StyleModel.load(`${root}models/${entry.folder}`));
   let finder: FaceFinder;
   try {
     finder = await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
@@ -53,13 +63,14 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`);
   }
   const p = new AvatarPainter(model, finder, spec.presentation);
+  const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));
   try {
-    await warmUp((b) => p.paint(b));
+    await unlessGpuLost(warmUp(paint), 'warming up', () => {}, lostOf(backend));
   } catch (e) {
     p.dispose();
     throw e;
   }
-  return { backend: `tfjs-${backend} + mediapipe`, side: () => DEFAULT_CROP_SIDE, paint: (b) => p.paint(b), dispose: () => p.dispose() };
+  return { backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => DEFAULT_CROP_SIDE, paint, dispose: () => p.dispose() };
 }
 
 async function createPainter(spec: FilterSpec): Promise<Painter> {
@@ -69,19 +80,26 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   const styles = m.models.filter((x) => x.kind === 'style' && x.folder);
   const entry = styles.find((x) => x.id === spec.id);
   if (!entry) throw new Error(`style model '${spec.id}' not found; known: ${m.models.filter((x) => x.kind === 'style').map((x) => x.id).join(', ')}`);
-  const backend = await useBackend(spec.backend ?? 'auto', `${root}wasm/`);
-  const model = await StyleModel.load(`${root}models/${entry.folder}`);
+  const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
+  const model = await onOwnBackend(backend, () => StyleModel.load(`${root}models/${entry.folder}`));
   // Battery saver: a 15-fps budget and at most 320 px inside.
   const s = new Stylizer(model, spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {});
   try {
     // Compile the backend's kernels and pick the starting resolution now, while the page
-    // still shows the previous output.
-    await s.warmUp();
+    // still shows the previous output. A GPU lost meanwhile must not leave the model's
+    // weights stranded in a hung warm-up.
+    await unlessGpuLost(onOwnBackend(backend, () => s.warmUp()), 'warming up', () => {}, lostOf(backend));
   } catch (e) {
     s.dispose();
     throw e;
   }
-  return { backend: `tfjs-${backend}`, side: () => s.governor.maxSide, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+  return {
+    backend: `tfjs-${backend}`,
+    tfBackend: backend,
+    side: () => s.governor.maxSide,
+    paint: (b) => onOwnBackend(backend, () => s.paint(b)),
+    dispose: () => s.dispose(),
+  };
 }
 
 self.onmessage = (e: MessageEvent) => {

@@ -4,7 +4,7 @@
  */
 export * as tf from '@tensorflow/tfjs-core';
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-export { lostBackend, markBackendLost, simulateGpuLoss, useBackend } from '../ml/backend';
+export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend } from '../ml/backend';
 export { serveSession } from '../engine/session';
 export { ModelFormatError, StyleModel } from '../ml/style-model';
 export { Stylizer, internalSize } from '../engine/stylizer';

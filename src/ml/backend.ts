@@ -21,9 +21,14 @@ interface GpuHandles {
   device?: GPUDevice;
 }
 
-/** The WebGL context or WebGPU device under tfjs's current backend, if it is a GPU one. */
+/** The backend instance when tfjs has already started it (tf.findBackend would start it). */
+function initialised(name: string): unknown {
+  return (tf.engine() as unknown as { registry: Record<string, unknown> }).registry[name] ?? null;
+}
+
+/** The WebGL context or WebGPU device of a started GPU backend. */
 function gpuOf(name: string): GpuHandles {
-  const b = tf.findBackend(name) as unknown as { gpgpu?: { gl?: WebGL2RenderingContext }; device?: GPUDevice } | null;
+  const b = initialised(name) as { gpgpu?: { gl?: WebGL2RenderingContext }; device?: GPUDevice } | null;
   return { gl: b?.gpgpu?.gl, device: b?.device };
 }
 
@@ -33,18 +38,85 @@ function watchDevice(device: GPUDevice | undefined): void {
   void device.lost.then(() => lostDevices.add(device));
 }
 
-/**
- * The current tfjs backend when it is a GPU backend that has lost its device (WebGL context
- * lost, WebGPU device destroyed or lost), else null.
- */
-export function lostBackend(): BackendName | null {
-  const name = tf.getBackend();
-  if (name === 'webgl') return gpuOf(name).gl?.isContextLost() ? 'webgl' : null;
+/** True when the device under GPU backend `name` is gone (WebGL context lost, WebGPU device destroyed or lost). */
+export function gpuLost(name: string): boolean {
+  if (name === 'webgl') return !!gpuOf(name).gl?.isContextLost();
   if (name === 'webgpu') {
     const device = gpuOf(name).device;
-    return device && lostDevices.has(device) ? 'webgpu' : null;
+    return !!device && lostDevices.has(device);
   }
-  return null;
+  return false;
+}
+
+/** The current tfjs backend when it is a GPU backend that has lost its device, else null. */
+export function lostBackend(): BackendName | null {
+  const name = tf.getBackend() as BackendName;
+  return gpuLost(name) ? name : null;
+}
+
+/** A GPU backend whose device went away and that is not in `known`, or null. */
+export function newlyLostGpu(known: ReadonlySet<string>): BackendName | null {
+  return (['webgpu', 'webgl'] as const).find((n) => !known.has(n) && gpuLost(n)) ?? null;
+}
+
+/** The GPU backends lost so far. */
+export function lostGpus(): Set<string> {
+  return new Set((['webgpu', 'webgl'] as const).filter((n) => gpuLost(n)));
+}
+
+/**
+ * Makes `name` tfjs's current backend. tfjs has one global backend, so every painter switches
+ * to its own before it runs, inside {@link exclusive}, and two sessions on different backends
+ * never mix.
+ */
+export async function onBackend(name: BackendName): Promise<void> {
+  await tf.ready();
+  if (gpuLost(name)) throw new Error(`${name} was lost`);
+  if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`${name} could not be selected`);
+}
+
+let gate: Promise<void> = Promise.resolve();
+
+/**
+ * Runs `fn` alone: one piece of tfjs work (a backend switch, a model load, a paint) at a time in
+ * this worker. The gate also opens when a GPU is lost while `fn` runs, so work hung on a dead
+ * device cannot hold everyone else.
+ */
+export function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const prev = gate;
+  let release!: () => void;
+  gate = new Promise<void>((r) => (release = r));
+  const run = prev.then(() => {
+    const known = lostGpus();
+    const timer = setInterval(() => {
+      if (newlyLostGpu(known)) release();
+    }, 100);
+    const work = fn();
+    void work.then(() => {}, () => {}).finally(() => {
+      clearInterval(timer);
+      release();
+    });
+    return work;
+  });
+  return run;
+}
+
+/**
+ * `work`, or a rejection as soon as `isLost` names a lost GPU (polled every `pollMs`): GPU work
+ * that was running when the device went away may never settle, since tfjs waits on fences a
+ * lost context never signals. `late` frees whatever abandoned work hands back if it ever does.
+ */
+export function unlessGpuLost<T>(work: Promise<T>, what: string, late: (v: T) => void, isLost: () => string | null, pollMs = 100): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const loss = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const lost = isLost();
+      if (!lost) return;
+      work.then(late, () => {});
+      reject(new Error(`${lost} was lost while ${what}`));
+    }, pollMs);
+  });
+  return Promise.race([work, loss]).finally(() => clearInterval(timer));
 }
 
 /** `useBackend` passes over this backend from now on (its device went away). */
@@ -53,24 +125,24 @@ export function markBackendLost(name: BackendName): void {
 }
 
 /**
- * Fault injection: makes the GPU under the current backend go away as a driver reset would
- * (WEBGL_lose_context, GPUDevice.destroy()). Returns the backend that lost it, or null when
- * the current backend has no GPU.
+ * Fault injection: makes every GPU that tfjs uses in this worker go away as a driver reset
+ * would (WEBGL_lose_context, GPUDevice.destroy()). Returns the first backend that lost one, or
+ * null when tfjs has no GPU backend running here.
  */
 export function simulateGpuLoss(): BackendName | null {
-  const name = tf.getBackend();
-  const { gl, device } = gpuOf(name);
-  if (name === 'webgl' && gl) {
-    gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return 'webgl';
+  let first: BackendName | null = null;
+  for (const name of ['webgpu', 'webgl'] as const) {
+    if (!initialised(name) || gpuLost(name)) continue;
+    const { gl, device } = gpuOf(name);
+    if (name === 'webgl' && gl) gl.getExtension('WEBGL_lose_context')?.loseContext();
+    if (name === 'webgpu' && device) {
+      // destroy() settles `lost`; mark it now so the very next check sees it.
+      lostDevices.add(device);
+      device.destroy();
+    }
+    first ??= name;
   }
-  if (name === 'webgpu' && device) {
-    // destroy() settles `lost`; mark it now so the very next check sees it.
-    lostDevices.add(device);
-    device.destroy();
-    return 'webgpu';
-  }
-  return null;
+  return first;
 }
 
 /** True when WebGPU is only a CPU emulation (slower than WASM for our networks). */
@@ -113,7 +185,7 @@ export async function useBackend(pref: BackendPreference, wasmBase: string): Pro
   const order = [...BACKEND_ORDER.slice(at), ...BACKEND_ORDER.slice(0, at)];
   const errors: string[] = [];
   for (const name of order) {
-    if (lost.has(name)) {
+    if (lost.has(name) || gpuLost(name)) {
       errors.push(`${name}: its device was lost`);
       continue;
     }

@@ -265,6 +265,27 @@ describe('plain page', () => {
     await page.close();
   });
 
+  it('battery saver halves a 30-fps camera to 15 processed frames a second, and lifting it restores the rate', async () => {
+    await settings({ mode: 'style', style: 'posterize', batterySaver: true });
+    try {
+      const page = await openPage();
+      const i = await page.evaluate(() => gumTest.open());
+      await eventually(async () => assert.ok((await extensionStatus(page)).pipelines[0].state === 'ok'), 15000);
+      await new Promise((r) => setTimeout(r, 1000));
+      const saving = await page.evaluate((i) => gumTest.count(i, 3000), i);
+      assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref, 2), [i, REF]), 'battery saver');
+      await settings({ batterySaver: false });
+      await new Promise((r) => setTimeout(r, 1500));
+      const full = await page.evaluate((i) => gumTest.count(i, 3000), i);
+      const fps = (c) => c.frames / c.seconds;
+      console.log(`battery saver: ${fps(saving).toFixed(1)} fps; without: ${fps(full).toFixed(1)} fps`);
+      assert.ok(fps(saving) > 10 && fps(saving) < 17, `about 15 fps with battery saver (${fps(saving).toFixed(1)})`);
+      assert.ok(fps(full) > 22, `the camera's rate without it (${fps(full).toFixed(1)})`);
+    } finally {
+      await settings({ batterySaver: false });
+    }
+  });
+
   it('ignores page messages that imitate the bridge', async () => {
     await settings({ mode: 'style', style: 'posterize' });
     const page = await openPage();

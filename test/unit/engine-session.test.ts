@@ -26,7 +26,7 @@ const H = 36;
 async function stylePainter(spec: FilterSpec): Promise<Painter> {
   const backend = await useBackend(('backend' in spec && spec.backend) || 'auto', WASM);
   const s = new Stylizer(await StyleModel.load(STYLE_URL), { fixedMaxSide: W });
-  return { backend: `tfjs-${backend}`, side: () => W, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+  return { backend: `tfjs-${backend}`, tfBackend: backend, side: () => W, paint: (b) => s.paint(b), dispose: () => s.dispose() };
 }
 
 /** The page's end of a session. */
@@ -179,6 +179,7 @@ describe('engine session: GPU lost mid-call', function () {
       const n = ++builds;
       return {
         backend: `fake-${n}`,
+        tfBackend: 'wasm',
         side: () => 8,
         // The first painter hangs (a fence a lost context never signals); the next one paints.
         paint: (b) => (n === 1 ? new Promise<ImageBitmap>(() => {}) : createImageBitmap(b)),
@@ -219,7 +220,7 @@ describe('engine session: GPU lost mid-call', function () {
     let builds = 0;
     serveSession(channel.port2, (): Promise<Painter> => {
       const n = ++builds;
-      const painter: Painter = { backend: `fake-${n}`, side: () => 8, paint: (b) => createImageBitmap(b), dispose: () => {} };
+      const painter: Painter = { backend: `fake-${n}`, tfBackend: 'wasm', side: () => 8, paint: (b) => createImageBitmap(b), dispose: () => {} };
       // The first load hangs on its GPU; the loss then shows.
       if (n === 1) {
         setTimeout(() => (lost = 'webgpu'), 100);
