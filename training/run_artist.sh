@@ -3,11 +3,11 @@
 # van_gogh, in ONE process chain, 1 thread, low priority. Resumable: rerunning continues each run
 # from /work/runs/artist/<id>/ckpt.pt (a finished run returns at once).
 #   sh training/run_artist.sh              (returns immediately)
-#   MINUTES=45 sh training/run_artist.sh   wall-clock cap per artist (default 46; checkpoint on stop)
+#   MINUTES=45 sh training/run_artist.sh   wall-clock cap per artist (default 45; checkpoint on stop)
 # Logs: /work/runs/artist/run_artist.log (chain), /work/runs/artist/<id>/train.log (per run)
 cd "$(dirname "$0")" || exit 1
 RUNS=${RUNS:-/work/runs/artist}
-MINUTES=${MINUTES:-46}
+MINUTES=${MINUTES:-45}
 mkdir -p "$RUNS"
 OMP_NUM_THREADS=1 nohup nice -n 10 sh -c '
   for id in monet van_gogh; do

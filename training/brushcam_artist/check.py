@@ -94,3 +94,38 @@ def deception(model, artist, clf=None, photos=None):
             "photos_called_work": round(clf.work_share(photos), 3),
             "stylised_photos_called_work": round(clf.work_share(styl), 3),
             "n_heldout_works": len(held), "n_photos": len(photos)}
+
+
+class OpListModel(torch.nn.Module):
+    """An exported models/style/<id>/ folder run by the reference op-list interpreter."""
+    def __init__(self, folder):
+        super().__init__()
+        from brushcam_train.export import read_model
+        self.meta, self.weights = read_model(folder)
+
+    def forward(self, x):
+        from brushcam_train.export import run_ops
+        return run_ops(self.meta["ops"], self.weights, x)
+
+
+def main(argv=None):
+    """python3 -m brushcam_artist.check --artist van_gogh --model ../models/style/starry_night [...]"""
+    import argparse
+    import json
+    from .export import Pad16
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--artist", required=True, choices=sorted(ARTISTS))
+    ap.add_argument("--model", action="append", required=True, help="exported model folder(s)")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    clf, photos = ArtistClassifier(a.artist), heldout_photos()
+    for folder in a.model:
+        m = OpListModel(folder)
+        if m.meta["arch"].get("input_multiple", 4) > 4:
+            m = Pad16(m)
+        print(json.dumps({"artist": a.artist, "model": os.path.basename(os.path.normpath(folder)),
+                          **deception(m, a.artist, clf, photos)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

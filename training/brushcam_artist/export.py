@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import time
+import tomllib
 
 import torch
 import torch.nn.functional as F
@@ -107,6 +108,12 @@ def write_model(folder, net, ck):
 def export(ckpt_path, models_dir, do_eval=True, do_check=True):
     net, ck = load(ckpt_path)
     cfg = ck["config"]
+    cfg_file = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs_artist", f"{cfg['id']}.toml")
+    if "history" not in cfg and os.path.exists(cfg_file):  # notes added to the config while the run was going
+        with open(cfg_file, "rb") as f:
+            hist = tomllib.load(f).get("history")
+        if hist:
+            cfg["history"] = hist
     folder = os.path.join(models_dir, cfg["id"])
     diff = write_model(folder, net, ck)
     m = {"parity_roundtrip_max_abs": diff}
@@ -166,6 +173,9 @@ def write_card(folder, cfg, ck, net, m):
         f"adversarial (least squares, D on collection crops vs G(E(x)){' and the photos' if L['photo_negatives'] else ''}) "
         f"x {L['adversarial']}; ReCoNet output-level temporal loss with luminance term x {L['temporal']} on synthetic "
         f"moved pairs (exact flow) and {round(100 * d['real_fraction'])}% real-clip pairs (DIS flow).",
+        *([f"- Warm start: E and G initialised from `{cfg['init_from']}` (the monet run at step {cfg.get('init_from_step')}); "
+           "the discriminator started fresh. Steps above count from that start."] if cfg.get("init_from") else []),
+        *([f"- Loss-weight change during the run: {cfg['history']}"] if cfg.get("history") else []),
         "- Discriminator: 7 stride-2 3x3 convs (LeakyReLU 0.2, IN on layers 2-6), score heads on layers 3, 5, 7 "
         "(training only, not exported).",
         "",

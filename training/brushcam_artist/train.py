@@ -86,6 +86,15 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         net.load_state_dict(ck["model"]); D.load_state_dict(ck["disc"])
         opt_g.load_state_dict(ck["opt_g"]); opt_d.load_state_dict(ck["opt_d"]); step = ck["step"]
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    elif cfg.get("init_from"):  # warm start of E and G (e.g. from another artist's run); D starts fresh
+        if os.path.exists(cfg["init_from"]):
+            src = torch.load(cfg["init_from"], map_location=device)
+            net.load_state_dict(src["model"])
+            cfg["init_from_step"] = src["step"]
+            print(f"E and G initialised from {cfg['init_from']} (step {src['step']})", flush=True)
+        else:
+            print(f"init_from {cfg['init_from']} not found: starting from scratch", flush=True)
+            cfg["init_from"] = None
     torch.manual_seed(t["seed"] + step)
     pairs = PairSampler(d["crop"], d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"],
                         real_pairs=d.get("real_pairs", 40))
@@ -95,7 +104,7 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
     if step == 0:
         log.write(f"# {cfg['id']} collection={cfg['collection']} ({len(works.files)} works) arch={net.arch} "
                   f"GFLOP@640x360={gflops(net):.3f} crop={d['crop']} batch={d['batch']} pairs "
-                  f"threads={threads} device={device}\n")
+                  f"threads={threads} device={device} init_from={cfg.get('init_from')} (step {cfg.get('init_from_step')})\n")
     stop = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(1))
