@@ -10,10 +10,14 @@ export const DEFAULT_BUDGET_MS = 0.8 * (1000 / 30);
 /** Largest internal size the stylizer runs at by default (long side), before upscaling. */
 export const DEFAULT_MAX_SIDE = 640;
 
-/** Rounds an output size down to the internal size: long side ≤ maxSide, both multiples of 4. */
-export function internalSize(w: number, h: number, maxSide = DEFAULT_MAX_SIDE): [number, number] {
+/**
+ * The internal size for an output size: long side ≤ maxSide (about), both multiples of
+ * `multiple` (what the network's strides need), aspect kept as closely as that allows.
+ */
+export function internalSize(w: number, h: number, maxSide = DEFAULT_MAX_SIDE, multiple = 4): [number, number] {
   const s = Math.min(1, maxSide / Math.max(w, h));
-  return [Math.max(4, Math.round((w * s) / 4) * 4), Math.max(4, Math.round((h * s) / 4) * 4)];
+  const m = multiple;
+  return [Math.max(m, Math.round((w * s) / m) * m), Math.max(m, Math.round((h * s) / m) * m)];
 }
 
 /**
@@ -74,7 +78,7 @@ export class Stylizer {
   private async paintAt(input: ImageBitmap, maxSide: number): Promise<ImageBitmap> {
     const W = input.width;
     const H = input.height;
-    const [w, h] = internalSize(W, H, maxSide);
+    const [w, h] = internalSize(W, H, maxSide, this.model.inputMultiple);
     const pixels = await runOnPixels(this.model, input, w, h);
     if (this.canvas.width !== w || this.canvas.height !== h) {
       this.canvas.width = w;

@@ -184,11 +184,21 @@ export class StyleModel {
     return m;
   }
 
-  /** Runs the forward pass. `x`: [1, H, W, 3] float32 in [0, 1], H and W multiples of 4. */
+  /**
+   * What H and W of the input must be multiples of: 4 for the ReCoNet-shaped networks (two
+   * stride-2 convolutions), 16 for the artist networks (four); `arch.input_multiple` says.
+   */
+  get inputMultiple(): number {
+    const m = this.json.arch.input_multiple;
+    return typeof m === 'number' && Number.isInteger(m) && m >= 1 && m <= 64 ? m : 4;
+  }
+
+  /** Runs the forward pass. `x`: [1, H, W, 3] float32 in [0, 1], H and W multiples of inputMultiple. */
   run(x: tf.Tensor4D): tf.Tensor4D {
     if (this.disposed) throw new Error(`style model '${this.json.id}' used after dispose()`);
     const [, h, w] = x.shape;
-    if (h % 4 !== 0 || w % 4 !== 0) throw new RangeError(`style model input must be a multiple of 4 in height and width, got ${h}×${w}`);
+    const m = this.inputMultiple;
+    if (h % m !== 0 || w % m !== 0) throw new RangeError(`style model input must be a multiple of ${m} in height and width, got ${h}×${w}`);
     // Each op runs in its own tidy and the previous activation is freed as soon as the next
     // exists, so peak memory is a few activations, not the whole network's.
     const saved = new Map<string, tf.Tensor4D>();

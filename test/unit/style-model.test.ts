@@ -240,5 +240,9 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     expect(w % 4).to.equal(0);
     expect(h % 4).to.equal(0);
     expect(w).to.be.at.most(644);
+    // Networks with four stride-2 convolutions (the artist styles) need multiples of 16.
+    expect(internalSize(640, 360, 640, 16)).to.deep.equal([640, 368]);
+    expect(internalSize(1280, 720, 320, 16)).to.deep.equal([320, 176]);
+    expect(internalSize(1, 1, 640, 16)).to.deep.equal([16, 16]);
   });
 });
