@@ -105,17 +105,26 @@ def write_model(folder, net, ck):
     return diff
 
 
-def export(ckpt_path, models_dir, do_eval=True, do_check=True):
+def export(ckpt_path, models_dir, do_eval=True, do_check=True, card_only=False):
     net, ck = load(ckpt_path)
     cfg = ck["config"]
     cfg_file = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs_artist", f"{cfg['id']}.toml")
-    if "history" not in cfg and os.path.exists(cfg_file):  # notes added to the config while the run was going
+    if os.path.exists(cfg_file):  # descriptive fields may be edited after the run started: the file wins
         with open(cfg_file, "rb") as f:
-            hist = tomllib.load(f).get("history")
-        if hist:
-            cfg["history"] = hist
+            fc = tomllib.load(f)
+        for k in ("title", "artist", "history"):
+            if fc.get(k):
+                cfg[k] = fc[k]
     folder = os.path.join(models_dir, cfg["id"])
     diff = write_model(folder, net, ck)
+    metrics_path = os.path.join(folder, "metrics.json")
+    if card_only:
+        with open(metrics_path) as f:
+            m = json.load(f)
+        m["parity_roundtrip_max_abs"] = diff
+        write_card(folder, cfg, ck, net, m)
+        print(f"rewrote {folder}/MODEL.md from metrics.json", flush=True)
+        return m
     m = {"parity_roundtrip_max_abs": diff}
     t0 = time.time()
     if do_eval:
@@ -127,6 +136,9 @@ def export(ckpt_path, models_dir, do_eval=True, do_check=True):
         from .check import deception
         m["deception"] = deception(Pad16(net).eval(), cfg["id"])
     m["eval_seconds"] = round(time.time() - t0, 1)
+    m["step"] = ck["step"]
+    with open(metrics_path, "w") as f:
+        json.dump(m, f, indent=1)
     write_card(folder, cfg, ck, net, m)
     print(f"exported {cfg['id']} -> {folder} {json.dumps(m)}", flush=True)
     return m
@@ -138,7 +150,7 @@ def write_card(folder, cfg, ck, net, m):
     lines = [
         f"# {cfg.get('title', cfg['id'])}: Brushcam artist-style model `{cfg['id']}`",
         "",
-        "**Early CPU checkpoint.** " f"{ck['step']} training steps on one CPU thread (~45 minutes); the method needs "
+        "**Early CPU checkpoint.** " f"{ck['step']} training steps on one CPU thread (about 40-45 minutes); the method needs "
         "tens of thousands of steps at larger crops (a GPU) to reach the paper's quality.",
         "",
         "Style learned from a *collection* of the artist's works rather than one painting: Sanakoyeu et al. 2018, "
@@ -165,7 +177,8 @@ def write_card(folder, cfg, ck, net, m):
         "16 x 22.5), for which this network returns a larger output (368 rows); see training/README.md, \"Artist styles\".",
         "",
         "## Training",
-        f"- {ck['step']} steps (config total {t['steps']}, stopped by the 46-minute cap of run_artist.sh when short of it), "
+        f"- {ck['step']} steps (" + (f"the config's total" if ck['step'] >= t['steps'] else f"of {t['steps']} planned: stopped by run_artist.sh's 45-minute cap")
+        + "), "
         f"batch {d['batch']} moved frame pairs (both frames through E and G) + {2 * d['batch']} collection crops, crops "
         f"{d['crop']}x{d['crop']}, Adam (beta1 0.5) lr {t['lr']} (E, G) / {t['lr_d']} (D), CPU, 1 thread.",
         f"- Losses: style-aware content |E(x) - E(G(E(x)))|^2 / latent size x {L['content']}; transformed image loss "
@@ -176,6 +189,8 @@ def write_card(folder, cfg, ck, net, m):
         *([f"- Warm start: E and G initialised from `{cfg['init_from']}` (the monet run at step {cfg.get('init_from_step')}); "
            "the discriminator started fresh. Steps above count from that start."] if cfg.get("init_from") else []),
         *([f"- Loss-weight change during the run: {cfg['history']}"] if cfg.get("history") else []),
+        *([f"- Discriminator/generator balance (the paper's): D is updated only while its running accuracy is below {t['d_success']}."]
+          if t.get("d_success") else ["- D updated every step (no balancing; its accuracy reached ~0.95)."]),
         "- Discriminator: 7 stride-2 3x3 convs (LeakyReLU 0.2, IN on layers 2-6), score heads on layers 3, 5, 7 "
         "(training only, not exported).",
         "",
@@ -223,9 +238,10 @@ def main(argv=None):
     ap.add_argument("--models", default=os.path.join(REPO, "models", "style"))
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--no-check", action="store_true")
+    ap.add_argument("--card-only", action="store_true", help="rewrite model files and MODEL.md, metrics from metrics.json")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    export(a.ckpt, a.models, not a.no_eval, not a.no_check)
+    export(a.ckpt, a.models, not a.no_eval, not a.no_check, a.card_only)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def load_config(path):
     t = cfg.setdefault("train", {})
     t.setdefault("steps", 3000); t.setdefault("lr", 2e-4); t.setdefault("lr_d", 2e-4)
     t.setdefault("log_every", 10); t.setdefault("ckpt_every", 50); t.setdefault("seed", 0)
-    t.setdefault("milestones", [])
+    t.setdefault("milestones", []); t.setdefault("d_success", None)
     assert d["crop"] % 16 == 0, "crop must be a multiple of 16 (4 stride-2 convs)"
     assert cfg.get("collection"), "config needs collection = 'collections/<artist>'"
     return cfg
@@ -110,6 +110,7 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         signal.signal(sig, lambda *_: stop.append(1))
     net.train(); D.train()
     t0, t_start, acc = time.time(), time.time(), {}
+    win_rate = 0.5  # EMA of D's accuracy on the current batch (used when train.d_success is set)
     while step < t["steps"]:
         x1, x2, flow, mask = [a.to(device) for a in pairs.next()]
         real = works.next().to(device)
@@ -117,9 +118,14 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         y, z = net(x, return_latent=True)          # both frames of each pair (synergic)
         # --- D step
         ld = d_loss(D, real, y.detach(), x if L["photo_negatives"] else None)
-        opt_d.zero_grad(set_to_none=True)
-        ld.backward()
-        opt_d.step()
+        if t["d_success"] is None or win_rate < t["d_success"]:
+            opt_d.zero_grad(set_to_none=True)
+            ld.backward()
+            opt_d.step()
+            terms_d_updates = 1.0
+        else:  # the paper's balancing: D rests while it wins more than d_success of the time
+            terms_d_updates = 0.0
+        win_rate = 0.9 * win_rate + 0.1 * d_accuracy(D, real, y.detach())
         # --- E, G step
         z_y = net.enc(y)
         terms = {"content": style_aware_content_loss(z, z_y), "transformed": transformed_loss(x, y, L["pool"]),
@@ -133,6 +139,8 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         opt_g.step()
         terms["total"] = loss
         terms["d"] = ld
+        terms["d_updates"] = terms_d_updates
+        terms["win_rate"] = win_rate
         step += 1
         for k, v in terms.items():
             acc[k] = acc.get(k, 0.0) + float(v)
