@@ -4,7 +4,7 @@
 //
 //   npm run bench                                   (wasm; 640×360 and 1280×720)
 //   npm run bench -- --backends wasm,webgl,webgpu --frames 1000 --max-seconds 90
-//   npm run bench -- --modes off,posterize,starry_night --sizes 640x360
+//   npm run bench -- --modes off,posterize,starry_night --sizes 640x360 --tag quick   (-> ...-bench-quick.json)
 //
 // Per row: filter ms per frame (median, p95, engine side), output fps against camera fps,
 // frames dropped, the page's main-thread long tasks per minute, the page's JS heap and the
@@ -184,7 +184,8 @@ for (const n of notes) console.log(`note: ${n}`);
 
 const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const base = join(dir, `${summary.date.slice(0, 10)}-${hostname().split('.')[0]}-bench`);
+const tag = arg('tag', '');
+const base = join(dir, `${summary.date.slice(0, 10)}-${hostname().split('.')[0]}-bench${tag ? `-${tag}` : ''}`);
 writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n');
 
 // ---- chart: output fps / camera fps and ms per frame, one bar pair per row -----------------
