@@ -112,13 +112,17 @@ for (const [w, h] of sizes) {
           const engEnd = mode.neural ? await engineMemory(page) : { tensors: null };
           const seconds = a.seconds + b.seconds;
           const frames = a.frames + b.frames;
-          const cameraFps = (after.framesIn - before.framesIn) / seconds;
+          // The camera's rate is its nominal frame rate: the pump's own reading rate drops when a
+          // filter blocks its thread (the camera's queue then discards frames unseen).
+          const nominalFps = await page.evaluate((i) => gumTest.info(i).find((t) => t.kind === 'video').settings.frameRate, i);
+          const pumpReadFps = (after.framesIn - before.framesIn) / seconds;
+          const cameraFps = Math.max(nominalFps || 0, pumpReadFps);
           const side = Number(/@ (\d+)px/.exec(after.backend ?? '')?.[1] ?? 0) || null;
           const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
           const gflop = mode.gflop640 != null ? (mode.gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
-            msMedian: after.filterMs, msP95: after.filterMsP95, outputFps: frames / seconds, cameraFps, fpsRatio: frames / seconds / cameraFps,
+            msMedian: after.filterMs, msP95: after.filterMsP95, outputFps: frames / seconds, cameraFps, pumpReadFps, fpsRatio: frames / seconds / cameraFps,
             framesOut: frames, seconds, dropped: after.dropped - before.dropped,
             longTasksPerMin: ((a.longTasks + b.longTasks) / seconds) * 60,
             heapMbAt100: heap100 == null ? null : heap100 / 2 ** 20, heapMbAtEnd: heapEnd == null ? null : heapEnd / 2 ** 20,

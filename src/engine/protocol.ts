@@ -22,6 +22,12 @@ export type FromEngine =
       side: number;
       /** What painted it (changes when a lost GPU made the engine move to the next backend). */
       backend: string;
+      /**
+       * Set when the painter works on a smaller picture than the frame (the styles): what its
+       * internal size must be a multiple of. The page then sends internalSize(W, H, side,
+       * multiple) pictures and scales the answer back to the frame itself.
+       */
+      multiple?: number;
     };
 
 /** The engine frame (engine.html) accepts a session port with this message. */

@@ -8,6 +8,11 @@ export interface Painter {
   backend: string;
   /** The tfjs backend its weights live on ('webgpu', 'webgl', 'wasm'). */
   tfBackend: string;
+  /**
+   * For painters that work below the frame's size (styles): what their internal size must be
+   * a multiple of. The page may then send pictures already at the internal size.
+   */
+  inputMultiple?: number;
   /** Internal resolution (long side) it paints at now. */
   side(): number;
   paint(b: ImageBitmap): Promise<ImageBitmap>;
@@ -111,7 +116,8 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
             out.close();
             throw new Error(`${during} was lost while painting`);
           }
-          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend }, [out]);
+          const multiple = painter.inputMultiple;
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}) }, [out]);
         } catch (err) {
           let message = err instanceof Error ? err.message : String(err);
           const lost = isLost();

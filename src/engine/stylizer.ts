@@ -1,5 +1,6 @@
 import { runOnPixels, type StyleModel } from '../ml/style-model';
 import { ResolutionGovernor } from './governor';
+import { internalSize } from './sizes';
 
 /**
  * Engine-side time per frame that keeps a 30-fps camera's rate: a 30 fps frame interval less
@@ -7,18 +8,7 @@ import { ResolutionGovernor } from './governor';
  */
 export const DEFAULT_BUDGET_MS = 0.8 * (1000 / 30);
 
-/** Largest internal size the stylizer runs at by default (long side), before upscaling. */
-export const DEFAULT_MAX_SIDE = 640;
-
-/**
- * The internal size for an output size: long side ≤ maxSide (about), both multiples of
- * `multiple` (what the network's strides need), aspect kept as closely as that allows.
- */
-export function internalSize(w: number, h: number, maxSide = DEFAULT_MAX_SIDE, multiple = 4): [number, number] {
-  const s = Math.min(1, maxSide / Math.max(w, h));
-  const m = multiple;
-  return [Math.max(m, Math.round((w * s) / m) * m), Math.max(m, Math.round((h * s) / m) * m)];
-}
+export { DEFAULT_MAX_SIDE, internalSize } from './sizes';
 
 /**
  * Paints ImageBitmaps with a style model: bitmap → [1,h,w,3] in [0,1] at the internal size →

@@ -96,6 +96,7 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   return {
     backend: `tfjs-${backend}`,
     tfBackend: backend,
+    inputMultiple: model.inputMultiple,
     side: () => s.governor.maxSide,
     paint: (b) => onOwnBackend(backend, () => s.paint(b)),
     dispose: () => s.dispose(),

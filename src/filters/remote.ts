@@ -2,6 +2,7 @@ import type { FromEngine, ToEngine } from '../engine/protocol';
 import type { FilterSpec } from '../settings';
 import type { Filter } from './filter';
 import { uprightBitmap } from '../frames/upright';
+import { internalSize } from '../engine/sizes';
 
 /**
  * A filter that runs in the extension's engine (see src/entries/engine-worker.ts) over a
@@ -13,6 +14,10 @@ export class RemoteFilter implements Filter {
   private disposed = false;
   private lastEngineMs = 0;
   private side = 0;
+  /** Set while the engine paints below the frame's size (see FromEngine 'out'). */
+  private multiple = 0;
+  private readonly canvas = new OffscreenCanvas(2, 2);
+  private readonly ctx = this.canvas.getContext('2d', { alpha: false })!;
 
   private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
@@ -54,10 +59,15 @@ export class RemoteFilter implements Filter {
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const timestamp = frame.timestamp;
     const duration = frame.duration;
+    const W = frame.displayWidth;
+    const H = frame.displayHeight;
     let bitmap: ImageBitmap;
     try {
       if (this.disposed) throw new Error('remote filter used after dispose()');
-      bitmap = await uprightBitmap(frame);
+      // A style paints below the frame's size: send it the picture at the size it paints (the
+      // camera frame is scaled once here instead of copied whole both ways).
+      const small = this.side && this.multiple ? internalSize(W, H, this.side, this.multiple) : null;
+      bitmap = await uprightBitmap(frame, small && (small[0] < W || small[1] < H) ? { resizeWidth: small[0], resizeHeight: small[1], resizeQuality: 'medium' } : {});
     } finally {
       frame.close(); // the camera buffer goes back now, not after the engine's round trip
     }
@@ -80,7 +90,16 @@ export class RemoteFilter implements Filter {
       this.port.postMessage({ t: 'frame', id, bitmap } satisfies ToEngine, [bitmap]);
     });
     try {
-      return new VideoFrame(out, { timestamp, ...(duration != null ? { duration } : {}), alpha: 'discard' });
+      const init = { timestamp, ...(duration != null ? { duration } : {}), alpha: 'discard' as const };
+      if (out.width === W && out.height === H) return new VideoFrame(out, init);
+      // Back to the frame's size.
+      if (this.canvas.width !== W || this.canvas.height !== H) {
+        this.canvas.width = W;
+        this.canvas.height = H;
+      }
+      this.ctx.imageSmoothingQuality = 'medium';
+      this.ctx.drawImage(out, 0, 0, W, H);
+      return new VideoFrame(this.canvas, init);
     } finally {
       out.close();
     }
@@ -91,6 +110,7 @@ export class RemoteFilter implements Filter {
       this.lastEngineMs = m.ms;
       this.side = m.side;
       if (typeof m.backend === 'string') this.engineBackend = m.backend;
+      this.multiple = typeof m.multiple === 'number' && m.multiple > 0 ? m.multiple : 0;
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (w) w.resolve(m.bitmap);

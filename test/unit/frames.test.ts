@@ -162,7 +162,8 @@ describe('odd frames through every filter path', function () {
     const channel = new MessageChannel();
     serveSession(channel.port2, async (): Promise<Painter> => {
       const s = new Stylizer(await StyleModel.load('/models/style/starry_night/'), { fixedMaxSide: 128 });
-      return { backend: 'tfjs-wasm', tfBackend: 'wasm', side: () => 128, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+      // inputMultiple: the page sends pictures at the painter's internal size, as for a real style.
+      return { backend: 'tfjs-wasm', tfBackend: 'wasm', inputMultiple: 4, side: () => 128, paint: (b) => s.paint(b), dispose: () => s.dispose() };
     });
     const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'starry_night' }, { frameTimeoutMs: 30_000 });
     for (const format of FORMATS) {
