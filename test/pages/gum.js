@@ -23,7 +23,9 @@ const posterize = (v, levels = 4) => Math.round(255 * Math.min(1, Math.floor((v 
 async function readFrames(track, n, onFrame, timeoutMs = 10000) {
   // Tests that hide the breakout-box APIs from Brushcam (the Firefox path) keep them here.
   const Processor = window.__testMediaStreamTrackProcessor ?? MediaStreamTrackProcessor;
-  const reader = new Processor({ track }).readable.getReader();
+  // One queued frame at most: queued frames hold capture buffers that every track of the same
+  // camera shares, and a page that hoards them starves the others.
+  const reader = new Processor({ track, maxBufferSize: 1 }).readable.getReader();
   const deadline = performance.now() + timeoutMs;
   let got = 0;
   try {
