@@ -139,7 +139,8 @@ export class FramePump {
     if (!spec) state = 'waiting';
     else if (spec.kind === 'off') state = 'off';
     else if (this.failure || this.processFailing) state = 'failed';
-    else if (this.loading && !this.filter) state = 'loading';
+    // A new filter on its way is 'loading' even while the previous one still paints the frames.
+    else if (this.loading) state = 'loading';
     return {
       filter: spec,
       state,
