@@ -173,8 +173,8 @@ def write_card(folder, cfg, ck, net, m):
         f"- {flops(net, 360, 640) / 1e9:.2f} GFLOP per 640x360 frame (counted at 640x368, the size the 1/16 latent "
         f"decodes to), {flops(net, 720, 1280) / 1e9:.2f} GFLOP per 1280x720 (2 x conv multiply-adds; norms, activations "
         "and upsampling add < 0.1 GFLOP). Budget 5 GFLOP.",
-        f"- **Input H and W must be multiples of 16.** The runtime's internal size is a multiple of 4 (640x360: 360 = "
-        "16 x 22.5), for which this network returns a larger output (368 rows); see training/README.md, \"Artist styles\".",
+        "- **Input H and W must be multiples of 16** (`arch.input_multiple` in model.json): the runtime rounds its internal "
+        "size to it (640x360 frames run at 640x368 and are scaled back); other sizes would give a larger output.",
         "",
         "## Training",
         f"- {ck['step']} steps (" + (f"the config's total" if ck['step'] >= t['steps'] else f"of {t['steps']} planned: stopped by run_artist.sh's 45-minute cap")
