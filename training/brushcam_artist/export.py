@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from brushcam_train import evaluate
-from brushcam_train.export import write_weights, parity_input, run_ops, read_model, PARITY_H, PARITY_W
+from brushcam_train.export import write_weights, write_parity, run_ops, read_model
 from brushcam_train.nets import flops, EPS
 from .data import collection, split
 from brushcam_train.data import list_images
@@ -87,16 +87,7 @@ def write_model(folder, net, ck):
     }
     with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(meta, f, indent=1)
-    x = parity_input()
-    with torch.no_grad():
-        y = net(x)
-    r6 = lambda t: [float(f"{v:.6f}") for v in t.flatten().tolist()]
-    parity = {"note": "x: NCHW float32 [1,3,32,48], row-major (c, h, w); y = model(x) from PyTorch float32; "
-                      "x[0,c,h,w] = round6(0.5 + 0.45*sin(0.37h + 0.23w + 1.7c)*cos(0.11h(c+1) - 0.05w)); "
-                      "check max |y_tfjs - y| <= 1e-3",
-              "shape": [1, 3, PARITY_H, PARITY_W], "tolerance": 1e-3, "x": r6(x), "y": r6(y)}
-    with open(os.path.join(folder, "parity.json"), "w") as f:
-        json.dump(parity, f, separators=(",", ":"))
+    x, y = write_parity(folder, net)
     # round trip: the files on disk, interpreted op by op, reproduce PyTorch
     meta2, weights = read_model(folder)
     with torch.no_grad():

@@ -148,7 +148,13 @@ def write_model(folder, style_id, arch, sd, extra):
     }
     with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(meta, f, indent=1)
-    # parity fixture
+    write_parity(folder, model)
+    return model
+
+
+def write_parity(folder, model):
+    """parity.json: a fixed input and the model's PyTorch output, for the tfjs parity tests.
+    Returns (x, y)."""
     x = parity_input()
     with torch.no_grad():
         y = model(x)
@@ -159,7 +165,7 @@ def write_model(folder, style_id, arch, sd, extra):
               "shape": [1, 3, PARITY_H, PARITY_W], "tolerance": 1e-3, "x": r6(x), "y": r6(y)}
     with open(os.path.join(folder, "parity.json"), "w") as f:
         json.dump(parity, f, separators=(",", ":"))
-    return model
+    return x, y
 
 
 def export(ckpt_path, models_dir, styles=None, baseline=None, do_eval=True):
