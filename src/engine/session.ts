@@ -68,7 +68,9 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
   };
 
   const paintUnlessLost = (p: Painter, b: ImageBitmap): Promise<ImageBitmap> =>
-    unlessGpuLost(p.paint(b), 'painting', (late) => late.close(), isLost, o.lossPollMs ?? 100);
+    o.lostBackend || p.tfBackend === 'webgl' || p.tfBackend === 'webgpu'
+      ? unlessGpuLost(p.paint(b), 'painting', (late) => late.close(), isLost, o.lossPollMs ?? 100)
+      : p.paint(b); // a WASM painter has no device to lose
 
   /** Builds the painter; a device lost while building moves it to the next backend (twice at most). */
   const build = async (sp: FilterSpec): Promise<Painter> => {

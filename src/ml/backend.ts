@@ -87,10 +87,13 @@ export function exclusive<T>(fn: () => Promise<T>): Promise<T> {
   let release!: () => void;
   gate = new Promise<void>((r) => (release = r));
   const run = prev.then(() => {
+    // Only a started GPU backend can be lost (the common WASM case sets no timer per frame).
     const known = lostGpus();
-    const timer = setInterval(() => {
-      if (newlyLostGpu(known)) release();
-    }, 100);
+    const timer = initialised('webgl') || initialised('webgpu')
+      ? setInterval(() => {
+        if (newlyLostGpu(known)) release();
+      }, 100)
+      : undefined;
     const work = fn();
     void work.then(() => {}, () => {}).finally(() => {
       clearInterval(timer);
