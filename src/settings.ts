@@ -30,6 +30,8 @@ export interface Settings {
   backend: BackendPreference;
   /** Battery saver: neural filters process at most 15 frames a second, at most 320 px inside. */
   batterySaver: boolean;
+  /** Painting styles: blend with the previous output, motion-compensated, against shimmer. */
+  stability: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -43,6 +45,7 @@ export const DEFAULT_SETTINGS: Settings = {
   mirrorPreview: false,
   backend: 'auto',
   batterySaver: false,
+  stability: false,
 };
 
 const MODES: readonly Mode[] = ['off', 'anime', 'style'];
@@ -82,13 +85,14 @@ export function parseSettings(raw: unknown): Settings {
   if (typeof raw.mirrorPreview === 'boolean') out.mirrorPreview = raw.mirrorPreview;
   if (typeof raw.backend === 'string' && (BACKENDS as readonly string[]).includes(raw.backend)) out.backend = raw.backend as BackendPreference;
   if (typeof raw.batterySaver === 'boolean') out.batterySaver = raw.batterySaver;
+  if (typeof raw.stability === 'boolean') out.stability = raw.stability;
   return out;
 }
 
 /** What a filter host needs to know: the filter for one site, with the switches resolved. */
 export type FilterSpec =
   | { kind: 'off' }
-  | { kind: 'style'; id: string; backend?: BackendPreference; saver?: true }
+  | { kind: 'style'; id: string; backend?: BackendPreference; saver?: true; stable?: true }
   | { kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference; saver?: true };
 
 /** Battery saver's caps: processing rate and internal resolution (long side). */
@@ -98,7 +102,8 @@ export const SAVER_MAX_SIDE = 320;
 export function filterFor(settings: Settings, site: string): FilterSpec {
   if (!settings.enabled || settings.mode === 'off' || settings.disabledSites.includes(site)) return { kind: 'off' };
   const saver = settings.batterySaver ? { saver: true as const } : {};
-  if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend, ...saver };
+  const stable = settings.stability ? { stable: true as const } : {};
+  if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend, ...saver, ...stable };
   return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend, ...saver };
 }
 
@@ -115,7 +120,9 @@ export function parseFilterSpec(raw: unknown): FilterSpec | null {
   const b = backend as BackendPreference;
   if (raw.saver !== undefined && raw.saver !== true) return null;
   const saver = raw.saver === true ? { saver: true as const } : {};
-  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id, backend: b, ...saver };
+  if (raw.stable !== undefined && (raw.stable !== true || raw.kind !== 'style')) return null;
+  const stable = raw.stable === true ? { stable: true as const } : {};
+  if (raw.kind === 'style' && typeof raw.id === 'string' && ID.test(raw.id)) return { kind: 'style', id: raw.id, backend: b, ...saver, ...stable };
   if (
     raw.kind === 'anime' && typeof raw.id === 'string' && ID.test(raw.id) &&
     typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)

@@ -1,3 +1,4 @@
+import { Stabilizer } from '../ml/stabilizer';
 import { runOnPixels, type StyleModel } from '../ml/style-model';
 import { ResolutionGovernor } from './governor';
 import { internalSize } from './sizes';
@@ -21,7 +22,14 @@ export class Stylizer {
   /** Lowers the internal resolution while painting is slower than the camera. */
   readonly governor: ResolutionGovernor;
 
-  constructor(readonly model: StyleModel, o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number } = {}) {
+  /** The "stability" option: blends with the previous output, motion-compensated. */
+  readonly stabilizer: Stabilizer | null;
+
+  constructor(
+    readonly model: StyleModel,
+    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean } = {},
+  ) {
+    this.stabilizer = o.stability ? new Stabilizer() : null;
     if (o.fixedMaxSide) this.governor = new ResolutionGovernor(Infinity, [o.fixedMaxSide]);
     else {
       const all = new ResolutionGovernor().sides;
@@ -62,6 +70,7 @@ export class Stylizer {
       if (this.governor.maxSide !== smallest) (await this.paintAt(blank, this.governor.maxSide)).close();
     } finally {
       blank.close();
+      this.stabilizer?.reset();
     }
   }
 
@@ -69,7 +78,8 @@ export class Stylizer {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, this.model.inputMultiple);
-    const pixels = await runOnPixels(this.model, input, w, h);
+    const st = this.stabilizer;
+    const pixels = await runOnPixels(this.model, input, w, h, st ? (x, y) => st.apply(x, y) : undefined);
     if (this.canvas.width !== w || this.canvas.height !== h) {
       this.canvas.width = w;
       this.canvas.height = h;
@@ -80,6 +90,7 @@ export class Stylizer {
   }
 
   dispose(): void {
+    this.stabilizer?.dispose();
     this.model.dispose();
     this.canvas.width = 1;
     this.canvas.height = 1;

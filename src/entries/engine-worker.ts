@@ -82,8 +82,11 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   if (!entry) throw new Error(`style model '${spec.id}' not found; known: ${m.models.filter((x) => x.kind === 'style').map((x) => x.id).join(', ')}`);
   const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
   const model = await onOwnBackend(backend, () => StyleModel.load(`${root}models/${entry.folder}`));
-  // Battery saver: a 15-fps budget and at most 320 px inside.
-  const s = new Stylizer(model, spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {});
+  // Battery saver: a 15-fps budget and at most 320 px inside. Stability: motion-compensated blend.
+  const s = new Stylizer(model, {
+    ...(spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {}),
+    stability: spec.stable === true,
+  });
   try {
     // Compile the backend's kernels and pick the starting resolution now, while the page
     // still shows the previous output. A GPU lost meanwhile must not leave the model's

@@ -7,6 +7,7 @@ export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend } from '../ml/backend';
 export { serveSession } from '../engine/session';
 export { ModelFormatError, StyleModel } from '../ml/style-model';
+export { Stabilizer, DISPLACEMENTS, motionBlock } from '../ml/stabilizer';
 export { Stylizer, internalSize } from '../engine/stylizer';
 export { parseModelsManifest } from '../models';
 export { styleFlops } from '../ml/flops';

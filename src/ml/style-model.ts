@@ -287,19 +287,22 @@ export class StyleModel {
 /**
  * Runs an image-to-image network on a picture: RGB bytes → [1,h,w,3] in [0,1] (resized
  * bilinearly when the source is not h×w) → network → RGBA bytes of the h×w output. The pixels
- * are read back; no tensor outlives the call.
+ * are read back; no tensor outlives the call. `post` (e.g. a {@link Stabilizer}) may replace the
+ * network's output before it is read back; it keeps what it needs itself.
  */
 export async function runOnPixels(
   model: StyleModel,
   source: ImageBitmap | ImageData | OffscreenCanvas,
   w: number,
   h: number,
+  post?: (x: tf.Tensor4D, y: tf.Tensor4D) => tf.Tensor4D,
 ): Promise<Uint8ClampedArray<ArrayBuffer>> {
   const y = tf.tidy(() => {
     const px = tf.browser.fromPixels(source as ImageBitmap);
     const sized = px.shape[0] === h && px.shape[1] === w ? px : tf.image.resizeBilinear(px, [h, w], false, true);
     const x = tf.expandDims(tf.div(sized, 255), 0) as tf.Tensor4D;
-    return tf.clipByValue(tf.squeeze(model.run(x), [0]), 0, 1) as tf.Tensor3D;
+    const out = model.run(x);
+    return tf.clipByValue(tf.squeeze(post ? post(x, out) : out, [0]), 0, 1) as tf.Tensor3D;
   });
   try {
     return (await tf.browser.toPixels(y)) as Uint8ClampedArray<ArrayBuffer>;

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const mirror = $('mirror') as HTMLInputElement;
   const backendPref = $('backend-pref') as HTMLSelectElement;
   const saver = $('saver') as HTMLInputElement;
+  const stability = $('stability') as HTMLInputElement;
   const preview = $('preview') as HTMLImageElement;
   const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
     if (tab?.id === undefined) return undefined;
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     mirror.checked = s.mirrorPreview;
     backendPref.value = s.backend;
     saver.checked = s.batterySaver;
+    stability.checked = s.stability;
     preview.classList.toggle('mirrored', s.mirrorPreview);
     $('style-row').classList.toggle('disabled', s.mode !== 'style');
     $('avatar-row').classList.toggle('disabled', s.mode !== 'anime');
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
   on(mirror, (s) => (s.mirrorPreview = mirror.checked));
   on(backendPref, (s) => (s.backend = backendPref.value as Settings['backend']));
   on(saver, (s) => (s.batterySaver = saver.checked));
+  on(stability, (s) => (s.stability = stability.checked));
   on(siteEnabled, (s) => {
     if (!site) return;
     s.disabledSites = s.disabledSites.filter((x) => x !== site);

@@ -89,6 +89,19 @@ describe('settings', () => {
     expect(parseFilterSpec({ kind: 'style', id: 'udnie', saver: 1 })).to.equal(null);
   });
 
+  it('stability: stored, carried in style specs only when on, validated across messages', () => {
+    expect(DEFAULT_SETTINGS.stability).to.equal(false);
+    expect(parseSettings({ version: 2, stability: true }).stability).to.equal(true);
+    expect(parseSettings({ version: 2, stability: 1 }).stability).to.equal(false);
+    const on = parseSettings({ version: 2, mode: 'style', style: 'udnie', stability: true });
+    expect(filterFor(on, 'x.test')).to.deep.equal({ kind: 'style', id: 'udnie', backend: 'auto', stable: true });
+    expect(filterFor({ ...on, stability: false }, 'x.test')).to.deep.equal({ kind: 'style', id: 'udnie', backend: 'auto' });
+    expect(filterFor({ ...on, mode: 'anime' }, 'x.test'), 'avatars ignore it').to.not.have.property('stable');
+    expect(parseFilterSpec({ kind: 'style', id: 'udnie', stable: true })).to.deep.equal({ kind: 'style', id: 'udnie', backend: 'auto', stable: true });
+    expect(parseFilterSpec({ kind: 'style', id: 'udnie', stable: 'yes' })).to.equal(null);
+    expect(parseFilterSpec({ kind: 'anime', id: 'anime', presentation: 'face-swap', stable: true })).to.equal(null);
+  });
+
   it('filterFor resolves the master switch, the per-site switch and the mode', () => {
     const s: Settings = { ...DEFAULT_SETTINGS, mode: 'style', style: 'monet', disabledSites: ['off.example'] };
     expectSpec(filterFor(s, 'on.example'), { kind: 'style', id: 'monet' });

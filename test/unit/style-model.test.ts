@@ -223,6 +223,33 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     expect(d / (got.length * 0.75)).to.be.below(2);
   });
 
+  it('stability: a Stylizer with the option paints through its stabilizer, which starts over after warm-up and frees all on dispose', async function () {
+    this.timeout(60_000);
+    await tf.setBackend('wasm');
+    const style = (await styleFolders())[0]!;
+    const before = tf.memory().numTensors;
+    const st = new Stylizer(await StyleModel.load(style.url), { fixedMaxSide: 64, stability: true });
+    expect(st.stabilizer, 'the option creates a stabilizer').to.not.equal(null);
+    const calls: number[] = [];
+    const apply = st.stabilizer!.apply.bind(st.stabilizer!);
+    st.stabilizer!.apply = (x, y) => (calls.push(y.shape[1]), apply(x, y));
+    await st.warmUp(64, 48);
+    const frame = await createImageBitmap(new ImageData(new Uint8ClampedArray(64 * 48 * 4).fill(128), 64, 48));
+    const counts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      (await st.paint(frame)).close();
+      counts.push(tf.memory().numTensors);
+    }
+    frame.close();
+    expect(calls.length, 'every paint went through the stabilizer').to.equal(5);
+    // The first frame after warm-up has nothing to blend with; from the second on the state
+    // (previous frame, per-size grid) is complete and the count must stay flat.
+    expect(new Set(counts.slice(1)).size, `tensors per frame ${counts.join(' ')}`).to.equal(1);
+    st.dispose();
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(new Stylizer({} as unknown as ConstructorParameters<typeof Stylizer>[0]).stabilizer, 'off by default').to.equal(null);
+  });
+
   it('battery saver caps the governor: nothing above 320 px, a 15-fps budget', () => {
     const model = {} as unknown as ConstructorParameters<typeof Stylizer>[0];
     const saver = new Stylizer(model, { budgetMs: 1000 / 15, maxSide: 320 });

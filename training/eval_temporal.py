@@ -1,0 +1,159 @@
+"""Temporal error and style loss of the painting styles, shipped vs. a no-temporal-loss baseline.
+
+  cd training && /usr/bin/python3 eval_temporal.py \
+      [--ckpt /work/runs/style/paintings5/ckpt.pt] \
+      [--baseline /work/runs/style/paintings5_notemporal/ckpt.pt] \
+      [--clips d0 d3 d9 d12 src_s18] [--frames 24] [--height 256] [--strength 0.6] [--json out.json]
+
+Temporal error, as ReCoNet reports it: for consecutive frames t, t+1 of each clip, the squared
+difference between output t+1 and output t warped by the INPUT's optical flow (DIS, OpenCV),
+averaged over the pixels that a forward-backward check calls non-occluded, on the 0-255 scale;
+averaged over pairs, then over clips. The clips are the LivePortrait examples in
+video/people/ (never trained on). Rows per style:
+  - input: the clip itself (what flow error alone costs),
+  - shipped: the checkpoint (--ckpt), trained with the temporal losses,
+  - baseline: the same architecture, data and steps without them (--baseline),
+  - shipped + stability, baseline + stability: the runtime option (brushcam_train.stability,
+    mirrored by src/ml/stabilizer.ts) at --strength.
+Style loss: the Gram style loss (SqueezeNet, as trained) of the outputs on the held-out stills
+(first 8 of photos/cq100 and faces/london at 256 px), shipped / baseline.
+Both checkpoints must be at the same step unless --any-step is given.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from brushcam_train.data import to_tensor
+from brushcam_train.evaluate import heldout_losses
+from brushcam_train.loss_net import DATA
+from brushcam_train.motion import dis_flow, fb_mask, warp
+from brushcam_train.nets import build
+from brushcam_train.stability import Stabilizer, DEFAULT_STRENGTH
+
+CLIPS = ["d0", "d3", "d9", "d12", "src_s18"]
+
+
+def load_clip(name, n, height):
+    cap = cv2.VideoCapture(os.path.join(DATA, "video/people", name + ".mp4"))
+    if not cap.isOpened():
+        raise SystemExit(f"cannot open video/people/{name}.mp4 under {DATA}")
+    frames = []
+    while len(frames) < n:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        w = round(bgr.shape[1] * height / bgr.shape[0] / 4) * 4
+        frames.append(cv2.cvtColor(cv2.resize(bgr, (w, height), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
+    if len(frames) < 2:
+        raise SystemExit(f"video/people/{name}.mp4: fewer than 2 frames")
+    pairs = []
+    for a, b in zip(frames[:-1], frames[1:]):
+        ga, gb = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
+        f21, f12 = dis_flow(gb, ga), dis_flow(ga, gb)
+        pairs.append((torch.from_numpy(f21.transpose(2, 0, 1).copy())[None], torch.from_numpy(fb_mask(f21, f12))[None, None]))
+    return [to_tensor(f)[None] for f in frames], pairs
+
+
+def temporal_error(outs, pairs):
+    """Mean over pairs of the masked mean squared difference (0-255 scale, mean over channels)."""
+    errs = []
+    for prev, cur, (flow, mask) in zip(outs[:-1], outs[1:], pairs):
+        e = ((cur - warp(prev, flow)) * 255).pow(2).mean(1, keepdim=True)
+        errs.append(float((e * mask).sum() / mask.sum()))
+    return float(np.mean(errs))
+
+
+def load_net(path):
+    ck = torch.load(path, map_location="cpu")
+    net = build(ck["arch"], ck["num_styles"])
+    net.load_state_dict(ck["model"])
+    return net.eval(), ck
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", default="/work/runs/style/paintings5/ckpt.pt")
+    ap.add_argument("--baseline", default="/work/runs/style/paintings5_notemporal/ckpt.pt")
+    ap.add_argument("--clips", nargs="+", default=CLIPS)
+    ap.add_argument("--frames", type=int, default=24)
+    ap.add_argument("--height", type=int, default=256)
+    ap.add_argument("--strength", type=float, default=DEFAULT_STRENGTH)
+    ap.add_argument("--styles", nargs="*", default=None)
+    ap.add_argument("--any-step", action="store_true", help="allow checkpoints at different steps")
+    ap.add_argument("--no-style-loss", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", default=None, help="also write the results here")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    net, ck = load_net(a.ckpt)
+    base, bk = load_net(a.baseline)
+    if ck["step"] != bk["step"] and not a.any_step:
+        raise SystemExit(f"shipped is at step {ck['step']}, baseline at {bk['step']}: compare at equal steps (or --any-step)")
+    cfg = ck["config"]
+    ids = [s["id"] for s in cfg["styles"]]
+    if [s["id"] for s in bk["config"]["styles"]] != ids:
+        raise SystemExit("the two checkpoints were trained on different style lists")
+    t0 = time.time()
+    clips = {c: load_clip(c, a.frames, a.height) for c in a.clips}
+    rows = {}
+    for s, sid in enumerate(ids):
+        if a.styles and sid not in a.styles:
+            continue
+        style = torch.tensor([s])
+        r = {k: [] for k in ("input", "shipped", "baseline", "shipped_stable", "baseline_stable")}
+        for frames, pairs in clips.values():
+            with torch.no_grad():
+                outs = {"shipped": [net(x, style) for x in frames], "baseline": [base(x, style) for x in frames]}
+            r["input"].append(temporal_error(frames, pairs))
+            for k, o in outs.items():
+                r[k].append(temporal_error(o, pairs))
+                st = Stabilizer(a.strength)
+                r[k + "_stable"].append(temporal_error([st(x, y) for x, y in zip(frames, o)], pairs))
+        row = {k: float(np.mean(v)) for k, v in r.items()}
+        row["ratio"] = row["shipped"] / row["baseline"]
+        if not a.no_style_loss:
+            image, size = cfg["styles"][s]["image"], cfg["data"]["style_size"]
+            row["style_shipped"] = heldout_losses(_Fixed(net, s), image, size)["style"]
+            row["style_baseline"] = heldout_losses(_Fixed(base, s), image, size)["style"]
+            row["style_ratio"] = row["style_shipped"] / row["style_baseline"]
+        rows[sid] = row
+        print(sid, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
+    head = ["style", "input", "shipped", "baseline", "ratio", "shipped+stab", "baseline+stab"]
+    if not a.no_style_loss:
+        head += ["style loss shipped", "baseline", "ratio"]
+    print(f"\nsteps: shipped {ck['step']} ({a.ckpt}), baseline {bk['step']} ({a.baseline}); clips {' '.join(a.clips)}, "
+          f"{a.frames} frames at {a.height} px high; stability strength {a.strength}; {time.time() - t0:.0f} s\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for sid, r in rows.items():
+        cells = [sid] + [f"{r[k]:.2f}" for k in ("input", "shipped", "baseline", "ratio", "shipped_stable", "baseline_stable")]
+        if not a.no_style_loss:
+            cells += [f"{r[k]:.3f}" for k in ("style_shipped", "style_baseline", "style_ratio")]
+        print("| " + " | ".join(cells) + " |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"ckpt": a.ckpt, "step": ck["step"], "baseline": a.baseline, "baseline_step": bk["step"],
+                       "clips": a.clips, "frames": a.frames, "height": a.height, "strength": a.strength,
+                       "metric": "masked MSE of O_t+1 - warp(O_t), 0-255 scale", "styles": rows}, f, indent=1)
+    return rows
+
+
+class _Fixed(torch.nn.Module):
+    """One style of a multi-style network, called like a single-style one."""
+
+    def __init__(self, net, s):
+        super().__init__()
+        self.net, self.s = net, s
+
+    def forward(self, x):
+        return self.net(x, torch.full((x.shape[0],), self.s, dtype=torch.long))
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
