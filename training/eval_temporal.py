@@ -3,7 +3,7 @@
   cd training && /usr/bin/python3 eval_temporal.py \
       [--ckpt /work/runs/style/paintings5/ckpt.pt] \
       [--baseline /work/runs/style/paintings5_notemporal/ckpt.pt] \
-      [--clips d0 d3 d9 d12 src_s18] [--frames 24] [--height 256] [--strength 0.6] [--json out.json]
+      [--clips d0 d3 d9 d12 src_s18] [--frames 24] [--height 256] [--strength 0.7] [--json out.json] [--cards]
 
 Temporal error, as ReCoNet reports it: for consecutive frames t, t+1 of each clip, the squared
 difference between output t+1 and output t warped by the INPUT's optical flow (DIS, OpenCV),
@@ -17,7 +17,9 @@ video/people/ (never trained on). Rows per style:
     mirrored by src/ml/stabilizer.ts) at --strength.
 Style loss: the Gram style loss (SqueezeNet, as trained) of the outputs on the held-out stills
 (first 8 of photos/cq100 and faces/london at 256 px), shipped / baseline.
-Both checkpoints must be at the same step unless --any-step is given.
+Both checkpoints must be at the same step unless --any-step is given. --cards writes the table
+into each style's models/style/<id>/MODEL.md (between marker comments) and the numbers to
+models/style/temporal-eval.json.
 """
 import argparse
 import json
@@ -89,6 +91,7 @@ def main(argv=None):
     ap.add_argument("--no-style-loss", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--cards", action="store_true", help="write the results into models/style/<id>/MODEL.md")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     net, ck = load_net(a.ckpt)
@@ -124,24 +127,68 @@ def main(argv=None):
             row["style_ratio"] = row["style_shipped"] / row["style_baseline"]
         rows[sid] = row
         print(sid, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
-    head = ["style", "input", "shipped", "baseline", "ratio", "shipped+stab", "baseline+stab"]
+    head = ["style", "input (floor)", "shipped", "no-temporal baseline", "ratio", "shipped + stability", "baseline + stability"]
     if not a.no_style_loss:
         head += ["style loss shipped", "baseline", "ratio"]
-    print(f"\nsteps: shipped {ck['step']} ({a.ckpt}), baseline {bk['step']} ({a.baseline}); clips {' '.join(a.clips)}, "
-          f"{a.frames} frames at {a.height} px high; stability strength {a.strength}; {time.time() - t0:.0f} s\n")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
+    setup = (f"steps: shipped {ck['step']} (run `{cfg['id']}`), baseline {bk['step']} (run `{bk['config']['id']}`); "
+             f"clips {', '.join(a.clips)} (video/people, never trained on), {a.frames} frames each at {a.height} px high; "
+             f"stability strength {a.strength}")
+    print(f"\n{setup}; {time.time() - t0:.0f} s\n")
+    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for sid, r in rows.items():
         cells = [sid] + [f"{r[k]:.2f}" for k in ("input", "shipped", "baseline", "ratio", "shipped_stable", "baseline_stable")]
         if not a.no_style_loss:
             cells += [f"{r[k]:.3f}" for k in ("style_shipped", "style_baseline", "style_ratio")]
-        print("| " + " | ".join(cells) + " |")
+        table.append("| " + " | ".join(cells) + " |")
+    print("\n".join(table))
+    doc = {"ckpt": a.ckpt, "step": ck["step"], "baseline": a.baseline, "baseline_step": bk["step"],
+           "clips": a.clips, "frames": a.frames, "height": a.height, "strength": a.strength,
+           "metric": "masked MSE of O_t+1 - warp(O_t) by the input's DIS flow, 0-255 scale", "styles": rows}
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"ckpt": a.ckpt, "step": ck["step"], "baseline": a.baseline, "baseline_step": bk["step"],
-                       "clips": a.clips, "frames": a.frames, "height": a.height, "strength": a.strength,
-                       "metric": "masked MSE of O_t+1 - warp(O_t), 0-255 scale", "styles": rows}, f, indent=1)
+            json.dump(doc, f, indent=1)
+    if a.cards:
+        write_cards(doc, setup, table, " ".join(sys.argv[1:]))
     return rows
+
+
+BEGIN, END = "<!-- eval_temporal:begin -->", "<!-- eval_temporal:end -->"
+
+
+def write_cards(doc, setup, table, args):
+    models = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "style")
+    with open(os.path.join(models, "temporal-eval.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    for sid in doc["styles"]:
+        card = os.path.join(models, sid, "MODEL.md")
+        if not os.path.exists(card):
+            continue
+        text = open(card).read()
+        section = "\n".join([
+            BEGIN,
+            "## Temporal consistency and style kept (training/eval_temporal.py)",
+            "",
+            "Temporal error as ReCoNet reports it: mean squared difference (0-255 scale) between output t+1 and",
+            "output t warped by the input's optical flow (DIS), over non-occluded pixels (forward-backward check);",
+            "lower is steadier. Ratio = shipped / no-temporal-loss baseline (target <= 0.6). Style loss: Gram loss",
+            "(SqueezeNet, as trained) of the outputs on held-out stills; ratio target <= 1.2. Stability = the",
+            "popup's runtime option (src/ml/stabilizer.ts, reference brushcam_train/stability.py).",
+            "",
+            setup + ".",
+            "",
+            *table,
+            "",
+            f"Command: `cd training && /usr/bin/python3 eval_temporal.py {args}`".replace(" --cards", "") + " (add --cards to rewrite this section).",
+            END,
+        ])
+        if BEGIN in text and END in text:
+            text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+        else:
+            marker = "## Visual assessment"
+            text = text.replace(marker, section + "\n\n" + marker, 1) if marker in text else text.rstrip() + "\n\n" + section + "\n"
+        with open(card, "w") as f:
+            f.write(text)
 
 
 class _Fixed(torch.nn.Module):

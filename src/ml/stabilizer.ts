@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export const RADIUS = 2;
 export const MOTION_SIDE = 160;
 export const SIGMA = 0.05;
-export const DEFAULT_STRENGTH = 0.7;
+export const DEFAULT_STRENGTH = 0.5;
 const LUMA = [0.2126, 0.7152, 0.0722];
 
 /** (dy, dx) candidates: (0, 0) first, then the others row by row (ties go to the earliest). */
