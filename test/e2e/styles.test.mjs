@@ -75,4 +75,31 @@ describe('painting styles', () => {
       }
     });
   }
+
+  it('the popup\'s stability option reaches the engine and the style stays live, marker hidden', async () => {
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: styles[0].id, backend: 'wasm', stability: false });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${server.url}/index.html`);
+      await page.waitForFunction(() => window.gumTest);
+      const i = await page.evaluate(() => gumTest.open());
+      await waitForStyle(page, styles[0].id);
+      await setSettings(browser.context, browser.extensionId, { stability: true });
+      const end = Date.now() + 60000;
+      let st;
+      do {
+        await new Promise((r) => setTimeout(r, 500));
+        st = (await status(page))?.pipelines?.[0];
+      } while (!(st?.filter?.stable === true && st.state === 'ok' && st.filterMs !== null) && Date.now() < end);
+      assert.equal(st?.filter?.stable, true, `the filter spec carries the option: ${JSON.stringify(st?.filter)}`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await page.evaluate(([i, ref, m]) => gumTest.compare(i, ref, 3, m), [i, REF, MARKER]);
+      assert.ok(r.diffRaw > 12, `stabilised output must still be the style (mean |diff| ${r.diffRaw.toFixed(1)})`);
+      assert.ok(r.markerContrast < 12, `the raw-only marker must not survive (contrast ${r.markerContrast.toFixed(1)})`);
+      assert.equal((await status(page)).cameras.length, 1, 'toggling stability never asked for the camera again');
+    } finally {
+      await page.close();
+      await setSettings(browser.context, browser.extensionId, { stability: false });
+    }
+  });
 });
