@@ -37,8 +37,9 @@ for (const [name, manifest] of Object.entries(targets)) {
   }
   cpSync(join(root, 'models'), join(dir, 'models'), {
     recursive: true,
-    // Training-side files (parity fixtures) stay out of the extension.
-    filter: (src) => !src.endsWith('parity.json'),
+    // Training-side files (parity fixtures, cards, sheets, evaluation numbers) stay out of the
+    // extension: it needs only manifest.json, model.json and the weight shards.
+    filter: (src) => !/(parity\.json|metrics\.json|temporal-eval\.json|\.md|\.png)$/.test(src),
   });
   // tfjs's WASM backend binaries, loaded by the engine worker from the extension itself.
   mkdirSync(join(dir, 'wasm'), { recursive: true });

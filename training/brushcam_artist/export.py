@@ -219,6 +219,11 @@ def write_card(folder, cfg, ck, net, m):
     lines += ["", "![contact sheet](contact.png)", "",
               "Contact sheet: [held-out work of the collection | face in | face out] / [evaluation clip frame out | scene in | scene out], "
               "inputs run at 360 px high (padded to a multiple of 16 for this Python evaluation).", ""]
+    for sheet in sorted(f for f in os.listdir(folder) if f.startswith("compare-") and f.endswith(".png")):
+        single = sheet[len("compare-"):-len(".png")]
+        lines += [f"![against {single}]({sheet})", "",
+                  f"`{sheet}`: rows face / clip frame / scene; columns input | this model | the single-painting model "
+                  f"`{single}` (`python3 -m brushcam_artist.compare --artist {cfg['id']} --single {single}`).", ""]
     with open(os.path.join(folder, "MODEL.md"), "w") as f:
         f.write("\n".join(lines))
 
