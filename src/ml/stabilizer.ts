@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  * Per frame, at the network's size h×w, all on the current tfjs backend (no readback):
  * motion image (luma averaged over k×k blocks, ~160 px long) → cost of each displacement in
- * [-2, 2]² (|difference|, 3×3 mean) → best displacement and confidence strength·exp(-(cost/σ)²)
- * → previous output gathered at the displaced position → clamped to the new output's 3×3
- * min..max → new + confidence·(previous − new).
+ * [-2, 2]² (|difference|, 3×3 mean) → best displacement, refined to sub-pixel by a parabola per
+ * axis, and confidence strength·exp(-(cost/σ)²) → previous output sampled bilinearly at the
+ * displaced position → clamped to the new output's 3×3 min..max → new + confidence·(previous − new).
  */
 export const RADIUS = 2;
 export const MOTION_SIDE = 160;
@@ -24,6 +24,24 @@ export const DISPLACEMENTS: readonly (readonly [number, number])[] = (() => {
   const out: [number, number][] = [[0, 0]];
   for (let dy = -RADIUS; dy <= RADIUS; dy++) for (let dx = -RADIUS; dx <= RADIUS; dx++) if (dy || dx) out.push([dy, dx]);
   return out;
+})();
+
+/**
+ * Per displacement: the indices of (dy, dx−1), (dy, dx+1), (dy−1, dx), (dy+1, dx), and whether
+ * each exists in the window (a missing one points at the displacement itself).
+ */
+const NEIGHBOURS: { idx: number[]; ok: number[] } = (() => {
+  const key = (dy: number, dx: number): number => DISPLACEMENTS.findIndex(([a, b]) => a === dy && b === dx);
+  const idx: number[] = [];
+  const ok: number[] = [];
+  DISPLACEMENTS.forEach(([dy, dx], i) => {
+    for (const [ny, nx] of [[dy, dx - 1], [dy, dx + 1], [dy - 1, dx], [dy + 1, dx]] as const) {
+      const j = key(ny, nx);
+      idx.push(j < 0 ? i : j);
+      ok.push(j < 0 ? 0 : 1);
+    }
+  });
+  return { idx, ok };
 })();
 
 export function motionBlock(h: number, w: number): number {
@@ -42,6 +60,11 @@ interface Grid {
   cols: tf.Tensor1D;
   dy: tf.Tensor1D;
   dx: tf.Tensor1D;
+  /** [D, 4] neighbour displacement indices and their validity (see NEIGHBOURS). */
+  nIdx: tf.Tensor2D;
+  nOk: tf.Tensor2D;
+  /** Per small pixel p: p·D, the start of its row in the flattened [hs·ws·D] costs. */
+  rowStart: tf.Tensor1D;
 }
 
 export class Stabilizer {
@@ -78,15 +101,41 @@ export class Stabilizer {
         const diff = tf.mirrorPad(tf.abs(tf.sub(g, shifted)), [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect');
         return tf.avgPool(diff as tf.Tensor4D, 3, 1, 'valid');
       });
-      const all = tf.concat(costs, 3);
-      const best = tf.reshape(tf.argMin(all, 3), [hs * ws]);
-      const cost = tf.reshape(tf.min(all, 3), [hs * ws]);
+      const all = tf.reshape(tf.concat(costs, 3), [hs * ws, DISPLACEMENTS.length]);
+      const best = tf.argMin(all, 1);
+      const cost = tf.min(all, 1);
       const conf = tf.mul(this.strength, tf.exp(tf.neg(tf.square(tf.div(cost, this.sigma)))));
-      const bestFull = tf.gather(best, grid.cell);
-      const sy = tf.clipByValue(tf.add(grid.rows, tf.mul(tf.gather(grid.dy, bestFull), k)), 0, h - 1);
-      const sx = tf.clipByValue(tf.add(grid.cols, tf.mul(tf.gather(grid.dx, bestFull), k)), 0, w - 1);
-      const src = tf.cast(tf.add(tf.mul(sy, w), sx), 'int32');
-      const warped = tf.reshape(tf.gather(tf.reshape(prev.y, [h * w, 3]), src), [1, h, w, 3]);
+      // Sub-pixel: a parabola through the best cost and its neighbours, per axis.
+      const n = tf.gather(grid.nIdx, best);                                   // [hs·ws, 4]
+      const ok = tf.gather(grid.nOk, best);
+      const flat = tf.add(tf.reshape(grid.rowStart, [hs * ws, 1]), n);
+      const cn = tf.reshape(tf.gather(tf.reshape(all, [-1]), tf.reshape(flat, [-1])), [hs * ws, 4]);
+      const col = (t: tf.Tensor, i: number): tf.Tensor1D => tf.reshape(tf.slice(t, [0, i], [hs * ws, 1]), [hs * ws]);
+      const offset = (i: number): tf.Tensor1D => {
+        const m = col(cn, i);
+        const p = col(cn, i + 1);
+        const den = tf.add(tf.sub(m, tf.mul(2, cost)), p);
+        const good = tf.logicalAnd(tf.greater(den, 1e-6), tf.greater(tf.mul(col(ok, i), col(ok, i + 1)), 0.5));
+        const safe = tf.where(good, den, tf.onesLike(den));
+        return tf.clipByValue(tf.where(good, tf.div(tf.sub(m, p), tf.mul(2, safe)), tf.zerosLike(cost)), -0.5, 0.5) as tf.Tensor1D;
+      };
+      const ox = offset(0);
+      const oy = offset(2);
+      const dySmall = tf.mul(tf.add(tf.gather(grid.dy, best), oy), k);
+      const dxSmall = tf.mul(tf.add(tf.gather(grid.dx, best), ox), k);
+      const yy = tf.clipByValue(tf.add(grid.rows, tf.gather(dySmall, grid.cell)), 0, h - 1);
+      const xx = tf.clipByValue(tf.add(grid.cols, tf.gather(dxSmall, grid.cell)), 0, w - 1);
+      const y0 = tf.floor(yy);
+      const x0 = tf.floor(xx);
+      const fy = tf.reshape(tf.sub(yy, y0), [h * w, 1]);
+      const fx = tf.reshape(tf.sub(xx, x0), [h * w, 1]);
+      const y1 = tf.minimum(tf.add(y0, 1), h - 1);
+      const x1 = tf.minimum(tf.add(x0, 1), w - 1);
+      const src = tf.reshape(prev.y, [h * w, 3]);
+      const at = (r: tf.Tensor, c: tf.Tensor): tf.Tensor => tf.gather(src, tf.cast(tf.add(tf.mul(r, w), c), 'int32'));
+      const top = tf.add(tf.mul(at(y0, x0), tf.sub(1, fx)), tf.mul(at(y0, x1), fx));
+      const bottom = tf.add(tf.mul(at(y1, x0), tf.sub(1, fx)), tf.mul(at(y1, x1), fx));
+      const warped = tf.reshape(tf.add(tf.mul(top, tf.sub(1, fy)), tf.mul(bottom, fy)), [1, h, w, 3]);
       const lo = tf.neg(tf.maxPool(tf.neg(y), 3, 1, 'same'));
       const hi = tf.maxPool(y, 3, 1, 'same');
       const clamped = tf.minimum(tf.maximum(warped, lo), hi);
@@ -105,7 +154,7 @@ export class Stabilizer {
 
   dispose(): void {
     this.reset();
-    if (this.grid) tf.dispose([this.grid.cell, this.grid.rows, this.grid.cols, this.grid.dy, this.grid.dx]);
+    if (this.grid) disposeGrid(this.grid);
     this.grid = null;
   }
 
@@ -117,7 +166,7 @@ export class Stabilizer {
   private gridFor(h: number, w: number, k: number, hs: number, ws: number): Grid {
     const old = this.grid;
     if (old && old.h === h && old.w === w) return old;
-    if (old) tf.dispose([old.cell, old.rows, old.cols, old.dy, old.dx]);
+    if (old) disposeGrid(old);
     const cell = new Int32Array(h * w);
     const rows = new Float32Array(h * w);
     const cols = new Float32Array(h * w);
@@ -137,8 +186,15 @@ export class Stabilizer {
       cols: tf.keep(tf.tensor1d(cols)),
       dy: tf.keep(tf.tensor1d(DISPLACEMENTS.map((d) => d[0]))),
       dx: tf.keep(tf.tensor1d(DISPLACEMENTS.map((d) => d[1]))),
+      nIdx: tf.keep(tf.tensor2d(NEIGHBOURS.idx, [DISPLACEMENTS.length, 4], 'int32')),
+      nOk: tf.keep(tf.tensor2d(NEIGHBOURS.ok, [DISPLACEMENTS.length, 4])),
+      rowStart: tf.keep(tf.tensor1d(Int32Array.from({ length: hs * ws }, (_, p) => p * DISPLACEMENTS.length), 'int32')),
     };
     this.grid = grid;
     return grid;
   }
+}
+
+function disposeGrid(g: Grid): void {
+  tf.dispose([g.cell, g.rows, g.cols, g.dy, g.dx, g.nIdx, g.nOk, g.rowStart]);
 }

@@ -17,14 +17,32 @@ def test_fixture_is_what_the_reference_writes_now(tmp_path):
         "stability.py changed: rerun `python3 -m brushcam_train.stability --write-parity ../test/fixtures/stability-parity.json`"
 
 
-def test_finds_the_motion_of_the_parity_case():
-    from brushcam_train.stability import match, motion_image
+def test_sub_pixel_refinement_brings_the_motion_closer():
+    from brushcam_train.stability import costs, motion_image, refine, block
+    h, w = 80, 320                                                   # block 2
+    assert block(h, w) == 2
+    # Texture at a few pixels' scale (smooth patterns leave block matching an aperture problem),
+    # moved by whole pixels that are half a block off the block grid.
+    g = torch.Generator().manual_seed(1)
+    big = torch.nn.functional.interpolate(torch.rand(1, 3, (h + 8) // 3, (w + 8) // 3, generator=g), size=(h + 8, w + 8),
+                                          mode="bilinear", align_corners=False)
+    for sy, sx in ((1, 3), (1, 1)):
+        x0, x1 = big[:, :, 4:4 + h, 4:4 + w], big[:, :, 4 - sy:4 - sy + h, 4 - sx:4 - sx + w]
+        c = costs(motion_image(x1), motion_image(x0))
+        cost, idx = c.min(0)
+        oy, ox = refine(c, idx, cost)
+        d = torch.tensor(displacements(), dtype=torch.float32)[idx]
+        want = -torch.tensor([sy, sx], dtype=torch.float32) / 2
+        inner = (slice(4, -4), slice(4, -4))
+        whole = float((d[inner] - want).abs().mean())
+        refined = float((torch.stack([d[..., 0] + oy, d[..., 1] + ox], -1)[inner] - want).abs().mean())
+        assert refined < 0.9 * whole, (sy, sx, whole, refined)      # measured 0.54 vs 0.66, 0.45 vs 0.61
+    # And the parity fixture's frames exercise the refinement (offsets off the integer grid).
     x0, _, x1, _ = parity_case()
-    idx, cost = match(motion_image(x1), motion_image(x0))
-    # The pattern moved by (2, 4) px at block 2: (-1, -2) small pixels, away from the changed patch.
-    found = torch.tensor(displacements())[idx]
-    inner = found[2:-2, 2:48]
-    assert (inner == torch.tensor([-1, -2])).all(dim=-1).float().mean() > 0.9
+    c = costs(motion_image(x1), motion_image(x0))
+    cost, idx = c.min(0)
+    oy, ox = refine(c, idx, cost)
+    assert float(((oy.abs() > 0.05) | (ox.abs() > 0.05)).float().mean()) > 0.3
 
 
 def test_calms_noise_on_a_still_scene_and_lets_a_cut_through():
