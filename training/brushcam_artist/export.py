@@ -141,7 +141,7 @@ def write_card(folder, cfg, ck, net, m):
     lines = [
         f"# {cfg.get('title', cfg['id'])}: Brushcam artist-style model `{cfg['id']}`",
         "",
-        "**Early CPU checkpoint.** " f"{ck['step']} training steps on one CPU thread (about 40-45 minutes); the method needs "
+        "**Early CPU checkpoint.** " f"{ck['step']} training steps on one CPU thread (about 0.5-1 s a step); the method needs "
         "tens of thousands of steps at larger crops (a GPU) to reach the paper's quality.",
         "",
         "Style learned from a *collection* of the artist's works rather than one painting: Sanakoyeu et al. 2018, "

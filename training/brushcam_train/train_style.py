@@ -91,6 +91,9 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
                   f"GFLOP@640x360={flops(model, 360, 640) / 1e9:.2f} threads={threads} device={device}\n")
     S, B = len(styles), d["batch"]
     style_w = torch.tensor([s.get("weight", 1.0) for s in cfg["styles"]], device=device)
+    # Per-style multiplier of both temporal terms (a style whose texture the temporal loss washes
+    # out can take less of it); applied per pair, so each style gets exactly its own.
+    temporal_w = torch.tensor([s.get("temporal_weight", 1.0) for s in cfg["styles"]], device=device)
     temporal = L["temporal"]
     stop = []  # SIGTERM/SIGINT: finish the current step, checkpoint, exit
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -111,7 +114,14 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         loss = L["content"] * content + L["style"] * sw * style + L["tv"] * terms["tv"]
         y1, y2 = y.chunk(2)
         f1, f2 = f.chunk(2)
-        if temporal:
+        if temporal and bool((temporal_w != 1).any()):
+            tw = temporal_w[sidx]
+            terms["t_out"] = sum(tw[i] * temporal_output_loss(y1[i:i + 1], y2[i:i + 1], x1[i:i + 1], x2[i:i + 1],
+                                                              flow[i:i + 1], mask[i:i + 1]) for i in range(B)) / B
+            terms["t_feat"] = sum(tw[i] * temporal_feature_loss(f1[i:i + 1], f2[i:i + 1], flow[i:i + 1], mask[i:i + 1])
+                                  for i in range(B)) / B
+            loss = loss + L["temporal_output"] * terms["t_out"] + L["temporal_feature"] * terms["t_feat"]
+        elif temporal:
             terms["t_out"] = temporal_output_loss(y1, y2, x1, x2, flow, mask)
             terms["t_feat"] = temporal_feature_loss(f1, f2, flow, mask)
             loss = loss + L["temporal_output"] * terms["t_out"] + L["temporal_feature"] * terms["t_feat"]
