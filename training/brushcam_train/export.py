@@ -171,6 +171,12 @@ def write_parity(folder, model):
 def export(ckpt_path, models_dir, styles=None, baseline=None, do_eval=True):
     ck = torch.load(ckpt_path, map_location="cpu")
     cfg, arch = ck["config"], ck["arch"]
+    cfg_file = os.path.join(REPO, "training", "configs", f"{cfg['id']}.toml")
+    if os.path.exists(cfg_file):  # descriptive fields may be edited after the run started: the file wins
+        with open(cfg_file, "rb") as f:
+            if tomllib.load(f).get("history"):
+                f.seek(0)
+                cfg["history"] = tomllib.load(f)["history"]
     net = build(arch, ck["num_styles"])
     net.load_state_dict(ck["model"])
     base_net = None
@@ -232,8 +238,10 @@ def write_card(folder, cfg, entry, ck, model, m):
         f"- Style target: `paintings/{os.path.basename(entry['image'])}`, long side {d['style_size']} px.",
         f"- Loss network: SqueezeNet 1.1 (ImageNet) features; content layer fire3, style layers relu1, fire3, fire5, fire7 (Gram, relative error).",
         f"- Loss weights: content {L['content']}, style {L['style']} x {entry.get('weight', 1.0)}, total variation {L['tv']}, "
-        + (f"output temporal (with luminance term) {L['temporal_output']}, feature temporal (encoder output) {L['temporal_feature']}."
+        + (f"output temporal (with luminance term) {L['temporal_output']}, feature temporal (encoder output) {L['temporal_feature']}, "
+           f"both x {entry.get('temporal_weight', 1.0)} for this style at the end of the run."
            if L["temporal"] else "no temporal losses (baseline)."),
+        *([f"- Schedule: {cfg['history']}"] if cfg.get("history") else []),
         f"- Motion: synthetic pairs (random perspective + smooth elastic warp + brightness change of still images, exact flow "
         f"and out-of-frame mask) and, for {round(100 * d['real_fraction'])}% of pairs, consecutive frames of real clips with "
         "DIS optical flow (OpenCV, medium preset) and a forward-backward occlusion check.",
