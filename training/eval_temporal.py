@@ -157,8 +157,16 @@ BEGIN, END = "<!-- eval_temporal:begin -->", "<!-- eval_temporal:end -->"
 
 def write_cards(doc, setup, table, args):
     models = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "style")
-    with open(os.path.join(models, "temporal-eval.json"), "w") as f:
-        json.dump(doc, f, indent=1)
+    path = os.path.join(models, "temporal-eval.json")
+    # One entry per style: a style exported from another checkpoint pair keeps its own record.
+    merged = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            merged = json.load(f).get("styles", {})
+    setup_fields = {k: v for k, v in doc.items() if k != "styles"}
+    merged.update({sid: {**row, **setup_fields} for sid, row in doc["styles"].items()})
+    with open(path, "w") as f:
+        json.dump({"metric": doc["metric"], "styles": merged}, f, indent=1)
         f.write("\n")
     for sid in doc["styles"]:
         card = os.path.join(models, sid, "MODEL.md")
