@@ -163,8 +163,8 @@ def write_cards(doc, setup, table, args):
     if os.path.exists(path):
         with open(path) as f:
             merged = json.load(f).get("styles", {})
-    setup_fields = {k: v for k, v in doc.items() if k != "styles"}
-    merged.update({sid: {**row, **setup_fields} for sid, row in doc["styles"].items()})
+    run = {k: v for k, v in doc.items() if k not in ("styles", "metric")}
+    merged.update({sid: {**row, "run": run} for sid, row in doc["styles"].items()})
     with open(path, "w") as f:
         json.dump({"metric": doc["metric"], "styles": merged}, f, indent=1)
         f.write("\n")
