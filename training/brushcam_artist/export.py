@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from brushcam_train import evaluate
-from brushcam_train.export import write_weights, write_parity, run_ops, read_model
-from brushcam_train.nets import flops, EPS
+from brushcam_train.export import graph_and_weights, op_semantics, write_weights, write_parity, run_ops, read_model
+from brushcam_train.nets import flops
 from .data import collection, split
 from brushcam_train.data import list_images
 from .nets import build, op_graph, INPUT_MULTIPLE
@@ -68,17 +68,8 @@ def write_model(folder, net, ck):
                           "other multiples of 4 give an output up to 12 px larger than the input",
                  "input_multiple": INPUT_MULTIPLE,
                  "output": "RGB in [0,1] (sigmoid), same H and W as the input when both are multiples of 16",
-                 "padding": "zeros, k//2 pixels on every side of every conv (stride-2 convs too: NOT TF 'same')",
-                 "norm": f"instance norm per sample and channel over H,W; biased variance; eps {EPS}; affine (weight, bias)",
-                 "upsample": "nearest neighbour x2: out[i][j] = in[floor(i/2)][floor(j/2)]",
-                 "conv_bias": "a conv has a bias iff its op lists one (convs followed by a norm have none)",
-                 "gflop_640x360": round(flops(net, 360, 640) / 1e9, 3),
-                 "gflop_1280x720": round(flops(net, 720, 1280) / 1e9, 3)},
-        "layout": "OIHW",
-        "layout_note": "conv2d weight [out, in, kh, kw] (tfjs conv2d wants [kh, kw, in, out]: transpose 2,3,1,0); "
-                       "depthwise weight [C, 1, kh, kw] (tfjs depthwiseConv2d wants [kh, kw, C, 1]: transpose 2,3,0,1)",
-        "ops": op_graph(net),
-        "weightsManifest": [{"paths": ["weights.bin"], "weights": entries}],
+                 **op_semantics(net)},
+        **graph_and_weights(op_graph(net), entries),
         "title": cfg.get("title", cfg["id"]),
         "artist": cfg.get("artist", ""),
         "trained_steps": ck["step"],

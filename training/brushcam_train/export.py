@@ -122,6 +122,29 @@ def write_weights(folder, sd):
     return entries
 
 
+def op_semantics(model):
+    """What the op list means, written into model.json's arch (shared by every exported network)."""
+    return {
+        "padding": "zeros, k//2 pixels on every side of every conv (stride-2 convs too: NOT TF 'same')",
+        "norm": f"instance norm per sample and channel over H,W; biased variance; eps {EPS}; affine (weight, bias)",
+        "upsample": "nearest neighbour x2: out[i][j] = in[floor(i/2)][floor(j/2)]",
+        "conv_bias": "a conv has a bias iff its op lists one (convs followed by a norm have none)",
+        "gflop_640x360": round(flops(model, 360, 640) / 1e9, 3),
+        "gflop_1280x720": round(flops(model, 720, 1280) / 1e9, 3),
+    }
+
+
+def graph_and_weights(ops, entries):
+    """model.json's layout notes, op list and weights manifest."""
+    return {
+        "layout": "OIHW",
+        "layout_note": "conv2d weight [out, in, kh, kw] (tfjs conv2d wants [kh, kw, in, out]: transpose 2,3,1,0); "
+                       "depthwise weight [C, 1, kh, kw] (tfjs depthwiseConv2d wants [kh, kw, C, 1]: transpose 2,3,0,1)",
+        "ops": ops,
+        "weightsManifest": [{"paths": ["weights.bin"], "weights": entries}],
+    }
+
+
 def write_model(folder, style_id, arch, sd, extra):
     os.makedirs(folder, exist_ok=True)
     model = single_style_model(arch, sd)
@@ -133,17 +156,8 @@ def write_model(folder, style_id, arch, sd, extra):
         "arch": {"name": "ReCoNetLite" if arch["separable"] else "ReCoNetRef", **arch,
                  "input": "RGB in [0,1], NCHW in PyTorch (NHWC in tfjs); H and W multiples of 4",
                  "output": "RGB in [0,1] (sigmoid), same H and W as the input",
-                 "padding": "zeros, k//2 pixels on every side of every conv (stride-2 convs too: NOT TF 'same')",
-                 "norm": f"instance norm per sample and channel over H,W; biased variance; eps {EPS}; affine (weight, bias)",
-                 "upsample": "nearest neighbour x2: out[i][j] = in[floor(i/2)][floor(j/2)]",
-                 "conv_bias": "a conv has a bias iff its op lists one (convs followed by a norm have none)",
-                 "gflop_640x360": round(flops(model, 360, 640) / 1e9, 3),
-                 "gflop_1280x720": round(flops(model, 720, 1280) / 1e9, 3)},
-        "layout": "OIHW",
-        "layout_note": "conv2d weight [out, in, kh, kw] (tfjs conv2d wants [kh, kw, in, out]: transpose 2,3,1,0); "
-                       "depthwise weight [C, 1, kh, kw] (tfjs depthwiseConv2d wants [kh, kw, C, 1]: transpose 2,3,0,1)",
-        "ops": op_graph(model),
-        "weightsManifest": [{"paths": ["weights.bin"], "weights": entries}],
+                 **op_semantics(model)},
+        **graph_and_weights(op_graph(model), entries),
         **extra,
     }
     with open(os.path.join(folder, "model.json"), "w") as f:
