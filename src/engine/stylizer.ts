@@ -24,12 +24,15 @@ export class Stylizer {
 
   /** The "stability" option: blends with the previous output, motion-compensated. */
   readonly stabilizer: Stabilizer | null;
+  private readonly post: Parameters<typeof runOnPixels>[4];
 
   constructor(
     readonly model: StyleModel,
     o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean } = {},
   ) {
-    this.stabilizer = o.stability ? new Stabilizer() : null;
+    const st = o.stability ? new Stabilizer() : null;
+    this.stabilizer = st;
+    this.post = st ? (x, y) => st.apply(x, y) : undefined;
     if (o.fixedMaxSide) this.governor = new ResolutionGovernor(Infinity, [o.fixedMaxSide]);
     else {
       const all = new ResolutionGovernor().sides;
@@ -78,8 +81,7 @@ export class Stylizer {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, this.model.inputMultiple);
-    const st = this.stabilizer;
-    const pixels = await runOnPixels(this.model, input, w, h, st ? (x, y) => st.apply(x, y) : undefined);
+    const pixels = await runOnPixels(this.model, input, w, h, this.post);
     if (this.canvas.width !== w || this.canvas.height !== h) {
       this.canvas.width = w;
       this.canvas.height = h;

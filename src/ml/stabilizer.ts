@@ -69,6 +69,8 @@ interface Grid {
 
 export class Stabilizer {
   private prev: { g: tf.Tensor4D; y: tf.Tensor4D } | null = null;
+  /** The luma weights, uploaded once. */
+  private luma: tf.Tensor1D | null = null;
   private grid: Grid | null = null;
 
   constructor(readonly strength = DEFAULT_STRENGTH, readonly sigma = SIGMA) {
@@ -87,7 +89,8 @@ export class Stabilizer {
     const hs = Math.floor(h / k);
     const ws = Math.floor(w / k);
     return tf.tidy(() => {
-      const luma = tf.sum(tf.mul(x, tf.tensor1d(LUMA)), 3, true) as tf.Tensor4D;
+      this.luma ??= tf.keep(tf.tensor1d(LUMA));
+      const luma = tf.sum(tf.mul(x, this.luma), 3, true) as tf.Tensor4D;
       const g = k > 1 ? tf.avgPool(luma, k, k, 'valid') : luma;
       const prev = this.prev;
       if (!prev || prev.y.shape[1] !== h || prev.y.shape[2] !== w || Math.min(hs, ws) <= RADIUS) {
@@ -96,12 +99,11 @@ export class Stabilizer {
       }
       const grid = this.gridFor(h, w, k, hs, ws);
       const padded = tf.mirrorPad(prev.g, [[0, 0], [RADIUS, RADIUS], [RADIUS, RADIUS], [0, 0]], 'reflect');
-      const costs = DISPLACEMENTS.map(([dy, dx]) => {
-        const shifted = tf.slice(padded, [0, RADIUS + dy, RADIUS + dx, 0], [1, hs, ws, 1]);
-        const diff = tf.mirrorPad(tf.abs(tf.sub(g, shifted)), [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect');
-        return tf.avgPool(diff as tf.Tensor4D, 3, 1, 'valid');
-      });
-      const all = tf.reshape(tf.concat(costs, 3), [hs * ws, DISPLACEMENTS.length]);
+      // |difference| for every displacement as channels, then one 3×3 mean over all of them.
+      const diffs = tf.concat(DISPLACEMENTS.map(([dy, dx]) =>
+        tf.abs(tf.sub(g, tf.slice(padded, [0, RADIUS + dy, RADIUS + dx, 0], [1, hs, ws, 1])))), 3);
+      const pooled = tf.avgPool(tf.mirrorPad(diffs, [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect') as tf.Tensor4D, 3, 1, 'valid');
+      const all = tf.reshape(pooled, [hs * ws, DISPLACEMENTS.length]);
       const best = tf.argMin(all, 1);
       const cost = tf.min(all, 1);
       const conf = tf.mul(this.strength, tf.exp(tf.neg(tf.square(tf.div(cost, this.sigma)))));
@@ -156,6 +158,8 @@ export class Stabilizer {
     this.reset();
     if (this.grid) disposeGrid(this.grid);
     this.grid = null;
+    this.luma?.dispose();
+    this.luma = null;
   }
 
   private remember(g: tf.Tensor4D | null, y: tf.Tensor4D): void {

@@ -79,21 +79,11 @@ NEIGHBOURS, NEIGHBOUR_OK = _neighbours()
 
 
 def costs(g, g_prev, r=RADIUS):
-    """Cost of every displacement per small pixel: [D, hs, ws]."""
+    """Cost of every displacement per small pixel: [D, hs, ws] (the 3 x 3 mean taken on all at once)."""
     hs, ws = g.shape[2], g.shape[3]
     padded = F.pad(g_prev, [r] * 4, mode="reflect")
-    out = []
-    for dy, dx in displacements(r):
-        shifted = padded[:, :, r + dy:r + dy + hs, r + dx:r + dx + ws]
-        diff = F.pad((g - shifted).abs(), [1] * 4, mode="reflect")
-        out.append(F.avg_pool2d(diff, 3, 1))
-    return torch.cat(out, 1)[0]
-
-
-def match(g, g_prev, r=RADIUS):
-    """Best displacement index and its cost per small pixel: ([hs, ws] long, [hs, ws] float)."""
-    cost, idx = costs(g, g_prev, r).min(0)   # first minimum on ties
-    return idx, cost
+    diffs = torch.cat([(g - padded[:, :, r + dy:r + dy + hs, r + dx:r + dx + ws]).abs() for dy, dx in displacements(r)], 1)
+    return F.avg_pool2d(F.pad(diffs, [1] * 4, mode="reflect"), 3, 1)[0]
 
 
 def refine(c, idx, cost):
@@ -144,7 +134,7 @@ class Stabilizer:
             return y
         g_prev, y_prev = self.prev
         c = costs(g, g_prev)
-        cost, idx = c.min(0)
+        cost, idx = c.min(0)                 # first minimum on ties
         oy, ox = refine(c, idx, cost)
         d = torch.tensor(displacements(), dtype=torch.float32)
         conf = self.strength * torch.exp(-(cost / self.sigma) ** 2)
