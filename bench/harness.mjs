@@ -115,21 +115,23 @@ for (const [w, h] of sizes) {
           // The camera's rate is its nominal frame rate: the pump's own reading rate drops when a
           // filter blocks its thread (the camera's queue then discards frames unseen).
           const nominalFps = await page.evaluate((i) => gumTest.info(i).find((t) => t.kind === 'video').settings.frameRate, i);
-          const pumpReadFps = (after.framesIn - before.framesIn) / seconds;
+          // Statuses arrive about once a second: rate over their own timestamps, not the window's.
+          const pumpReadFps = after.at && before.at && after.at > before.at
+            ? ((after.framesIn - before.framesIn) * 1000) / (after.at - before.at) : (after.framesIn - before.framesIn) / seconds;
           const cameraFps = Math.max(nominalFps || 0, pumpReadFps);
           const side = Number(/@ (\d+)px/.exec(after.backend ?? '')?.[1] ?? 0) || null;
           const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
           const gflop = mode.gflop640 != null ? (mode.gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
-            msMedian: after.filterMs, msP95: after.filterMsP95, outputFps: frames / seconds, cameraFps, pumpReadFps, fpsRatio: frames / seconds / cameraFps,
+            msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null, outputFps: frames / seconds, cameraFps, pumpReadFps, fpsRatio: frames / seconds / cameraFps,
             framesOut: frames, seconds, dropped: after.dropped - before.dropped,
             longTasksPerMin: ((a.longTasks + b.longTasks) / seconds) * 60,
             heapMbAt100: heap100 == null ? null : heap100 / 2 ** 20, heapMbAtEnd: heapEnd == null ? null : heapEnd / 2 ** 20,
             tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, gflopPerFrame: gflop,
           };
           rows.push(row);
-          console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms  ` +
+          console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms${row.engineMs != null ? ` (engine ${row.engineMs.toFixed(1)})` : ''}  ` +
             `out ${row.outputFps.toFixed(1)} of ${row.cameraFps.toFixed(1)} fps (${row.fpsRatio.toFixed(2)})  dropped ${row.dropped}  long ${row.longTasksPerMin.toFixed(1)}/min  ` +
             `heap ${row.heapMbAt100?.toFixed(2)}→${row.heapMbAtEnd?.toFixed(2)} MB  tensors ${row.tensorsAt100 ?? '-'}→${row.tensorsAtEnd ?? '-'}  ` +
             `${side ? `@${side}px ` : ''}${gflop == null ? '' : `${gflop.toFixed(2)} GFLOP`}`);

@@ -11,6 +11,7 @@ export { Stabilizer, DISPLACEMENTS, motionBlock } from '../ml/stabilizer';
 export { Stylizer, internalSize } from '../engine/stylizer';
 export { parseModelsManifest } from '../models';
 export { styleFlops } from '../ml/flops';
+export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../ml/instance-norm';
 export { referenceReCoNet } from '../ml/reference';
 export { AvatarPainter } from '../engine/avatar';
 export { FaceFinder } from '../filters/anime/face-detector';

@@ -14,6 +14,13 @@ export interface Filter {
   /** What runs it, for the popup: e.g. "webgl2", "canvas2d", "tfjs-wasm". */
   readonly backend: string;
   process(frame: VideoFrame): Promise<VideoFrame>;
+  /**
+   * How many frames it may hold at once (default 1). A filter whose work runs in another
+   * thread takes 2: the next frame is on its way while the current one is painted.
+   */
+  readonly concurrency?: number;
+  /** Time of the last processed frame inside an engine elsewhere (another worker), ms. */
+  readonly engineMs?: number;
   /** Frees GPU memory and models. The filter is unusable afterwards. */
   dispose(): void;
 }

@@ -21,9 +21,16 @@ export interface PumpStatus {
   filterMs: number | null;
   /** 95th percentile of the same window. */
   filterMsP95: number | null;
+  /**
+   * Median time of the same frames inside the filter's engine (filters that paint elsewhere),
+   * ms; filterMs less this is the page side: picture in and out, messages, waiting.
+   */
+  engineMs?: number | null;
   lastError: string | null;
   width: number;
   height: number;
+  /** When these counts were read (Date.now(), so that it compares across threads). */
+  at?: number;
 }
 
 export interface PumpOptions {
@@ -41,11 +48,16 @@ export interface PumpOptions {
   statusIntervalMs?: number;
 }
 
+/** Most frames a filter may hold at once (see Filter.concurrency). */
+const MAX_CONCURRENCY = 3;
+
 /**
  * Moves frames from a source to a sink through the current filter.
  *
- * - At most two frames are in flight (one in the filter, one waiting); a newer frame
- *   replaces the waiting one, which is closed (newest wins).
+ * - At most `filter.concurrency` frames are in the filter (1 unless it says otherwise; a
+ *   filter that paints in another thread takes 2, so this side prepares one frame while the
+ *   other is painted) and one waits; a newer frame replaces the waiting one, which is closed
+ *   (newest wins). Outputs reach the sink in input order.
  * - Every frame read is closed or handed to the sink exactly once, on every path.
  * - Output keeps the input timestamp; "off" hands the input frame itself to the sink.
  * - Fail closed: while a filter is selected but failing or loading, the sink gets the last
@@ -64,13 +76,17 @@ export class FramePump {
   /** The current filter's last process() call threw: output is fail-closed. */
   private processFailing = false;
   private pending: VideoFrame | null = null;
-  private busy: Promise<void> | null = null;
+  /** Frames inside the filter now (up to its `concurrency`). */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Settles when the last frame started so far has been written: outputs keep input order. */
+  private writeTail: Promise<void> = Promise.resolve();
   private lastGood: VideoFrame | null = null;
   private lastGoodAt = 0;
   private readonly neutral = new NeutralFrames();
   private stopped = false;
   private readonly startedAt = performance.now();
   private readonly timings: number[] = [];
+  private readonly engineTimings: number[] = [];
   private counts = { framesIn: 0, framesOut: 0, dropped: 0, fallbackFrames: 0 };
   /** Timestamp (µs) of the last frame battery saver let through. */
   private lastAcceptedTs = -Infinity;
@@ -134,6 +150,7 @@ export class FramePump {
 
   status(): PumpStatus {
     const t = [...this.timings].sort((a, b) => a - b);
+    const e = [...this.engineTimings].sort((a, b) => a - b);
     const spec = this.spec;
     let state: PumpStatus['state'] = 'ok';
     if (!spec) state = 'waiting';
@@ -150,9 +167,11 @@ export class FramePump {
       fpsOut: this.fps.out,
       filterMs: t.length ? t[Math.floor(t.length / 2)]! : null,
       filterMsP95: t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.95))]! : null,
+      engineMs: e.length ? e[Math.floor(e.length / 2)]! : null,
       lastError: this.lastError,
       width: this.size.width,
       height: this.size.height,
+      at: Date.now(),
     };
   }
 
@@ -171,8 +190,8 @@ export class FramePump {
     this.filter = f;
     if (old) {
       // A frame may be inside the old filter right now: free it once that frame is done.
-      const busy = this.busy;
-      if (busy) void busy.finally(() => old.dispose());
+      const busy = [...this.inFlight];
+      if (busy.length) void Promise.allSettled(busy).then(() => old.dispose());
       else old.dispose();
     }
   }
@@ -211,7 +230,7 @@ export class FramePump {
       if (this.statusTimer) clearInterval(this.statusTimer);
       this.pending?.close();
       this.pending = null;
-      while (this.busy) await this.busy;
+      while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
       // A filter still loading is freed when it arrives; wait for that, so that whoever ends
       // this thread afterwards (the pipeline terminates its worker) does not strand it in the
       // engine.
@@ -226,16 +245,34 @@ export class FramePump {
   }
 
   private kick(): void {
-    if (this.busy || !this.pending) return;
-    const frame = this.pending;
-    this.pending = null;
-    this.busy = this.handle(frame).finally(() => {
-      this.busy = null;
-      if (!this.stopped) this.kick();
-    });
+    const limit = Math.max(1, Math.min(MAX_CONCURRENCY, Math.floor(this.filter?.concurrency ?? 1)));
+    while (this.pending && this.inFlight.size < limit) {
+      const frame = this.pending;
+      this.pending = null;
+      const job: Promise<void> = this.handle(frame).finally(() => {
+        this.inFlight.delete(job);
+        if (!this.stopped) this.kick();
+      });
+      this.inFlight.add(job);
+    }
   }
 
   private async handle(input: VideoFrame): Promise<void> {
+    // This frame's turn at the sink comes after every frame taken before it.
+    const before = this.writeTail;
+    let written!: () => void;
+    this.writeTail = new Promise<void>((r) => (written = r));
+    try {
+      const out = await this.produce(input);
+      await before;
+      if (out) await this.write(out);
+    } finally {
+      written();
+    }
+  }
+
+  /** The output for one input frame (filtered, passed through or a fallback), or null. */
+  private async produce(input: VideoFrame): Promise<VideoFrame | null> {
     // `frame` is ours until handed on (to the sink, or to the filter, which closes it).
     let frame: VideoFrame | null = input;
     const like = { timestamp: input.timestamp, width: input.displayWidth, height: input.displayHeight };
@@ -261,6 +298,10 @@ export class FramePump {
           this.processFailing = false;
           this.timings.push(performance.now() - t0);
           if (this.timings.length > 60) this.timings.shift();
+          if (typeof filter.engineMs === 'number') {
+            this.engineTimings.push(filter.engineMs);
+            if (this.engineTimings.length > 60) this.engineTimings.shift();
+          }
           this.lastGood?.close();
           this.lastGood = out.clone();
           this.lastGoodAt = performance.now();
@@ -279,7 +320,10 @@ export class FramePump {
     } finally {
       frame?.close();
     }
-    if (!out) return;
+    return out;
+  }
+
+  private async write(out: VideoFrame): Promise<void> {
     this.maybePreview(out);
     try {
       await this.writer.write(out);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { instanceNorm } from './instance-norm';
 
 /**
  * A style network exported by training/brushcam_train/export.py ("brushcam-style" format):
@@ -205,14 +206,19 @@ export class StyleModel {
     let t: tf.Tensor4D = x;
     const keep = (v: tf.Tensor4D): boolean => v === x || [...saved.values()].includes(v);
     try {
-      for (const op of this.json.ops) {
+      const ops = this.json.ops;
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
         if (op.op === 'save') {
           saved.set(op.name, t);
           continue;
         }
         if (op.op === 'features') continue;
         const prev = t;
-        t = tf.tidy(() => this.apply(op, prev, saved));
+        // An instance norm followed by a ReLU runs as one fused kernel.
+        const withRelu = op.op === 'instance_norm' && ops[i + 1]?.op === 'relu';
+        if (withRelu) i++;
+        t = tf.tidy(() => this.apply(op, prev, saved, withRelu));
         if (op.op === 'add') {
           const s = saved.get(op.name)!;
           saved.delete(op.name);
@@ -229,7 +235,7 @@ export class StyleModel {
     }
   }
 
-  private apply(op: StyleOp, t: tf.Tensor4D, saved: Map<string, tf.Tensor4D>): tf.Tensor4D {
+  private apply(op: StyleOp, t: tf.Tensor4D, saved: Map<string, tf.Tensor4D>, relu = false): tf.Tensor4D {
     switch (op.op) {
       case 'conv2d':
       case 'depthwise_conv2d': {
@@ -239,17 +245,9 @@ export class StyleModel {
         const y = op.op === 'conv2d' ? tf.conv2d(t, k, op.stride, op.pad) : tf.depthwiseConv2d(t, k, op.stride, op.pad);
         return op.bias ? tf.add(y, this.weights.get(op.bias)!) : y;
       }
-      case 'instance_norm': {
-        // Per-channel mean and E[x²] over H×W as global average pools: one pass each, far
-        // cheaper than a two-axis reduction on every backend (WASM in particular).
-        const [, h, w] = t.shape;
-        const mean = tf.avgPool(t, [h, w], 1, 'valid');
-        const meanSq = tf.avgPool(tf.square(t), [h, w], 1, 'valid');
-        const variance = tf.relu(tf.sub(meanSq, tf.square(mean)));
-        const scale = tf.mul(tf.rsqrt(tf.add(variance, op.eps)), this.weights.get(op.weight)!);
-        const shift = tf.sub(this.weights.get(op.bias)!, tf.mul(mean, scale));
-        return tf.add(tf.mul(t, scale), shift);
-      }
+      case 'instance_norm':
+        // One fused kernel on WASM, WebGL and WebGPU (src/ml/instance-norm.ts).
+        return instanceNorm(t, this.weights.get(op.weight)!, this.weights.get(op.bias)!, op.eps, relu);
       case 'relu':
         return tf.relu(t);
       case 'sigmoid':

@@ -196,6 +196,10 @@ interface FakeOptions {
   /** CSS colour the output is filled with. */
   color: string;
   delayMs?: number;
+  /** Per call (0-based), overrides delayMs: lets a later frame finish before an earlier one. */
+  delayOf?: (call: number) => number;
+  /** Frames it takes at once (Filter.concurrency). */
+  concurrency?: number;
   /** process() throws from this many good frames on. */
   failAfter?: number;
 }
@@ -209,8 +213,10 @@ class FakeFilter implements Filter {
   inFlight = 0;
   maxInFlight = 0;
   disposedWhileBusy = false;
-  private readonly canvas = new OffscreenCanvas(1, 1);
-  constructor(readonly name: string, private readonly o: FakeOptions) {}
+  readonly concurrency: number | undefined;
+  constructor(readonly name: string, private readonly o: FakeOptions) {
+    this.concurrency = o.concurrency;
+  }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const w = frame.displayWidth;
@@ -219,21 +225,21 @@ class FakeFilter implements Filter {
     // Filter.process takes its input: release it on every path, as early as possible.
     frame.close();
     if (this.disposeCount) throw new Error(`${this.name} used after dispose()`);
-    this.calls++;
+    const call = this.calls++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      if (this.o.delayMs) await sleep(this.o.delayMs);
+      const delay = this.o.delayOf ? this.o.delayOf(call) : this.o.delayMs;
+      if (delay) await sleep(delay);
       if (this.o.failAfter !== undefined && this.processed >= this.o.failAfter) throw new Error(`${this.name} exploded`);
-      this.canvas.width = w;
-      this.canvas.height = h;
-      const ctx = this.canvas.getContext('2d')!;
+      const canvas = new OffscreenCanvas(w, h);
+      const ctx = canvas.getContext('2d')!;
       ctx.fillStyle = this.o.color;
       ctx.fillRect(0, 0, w, h);
       ctx.fillStyle = '#fff';
       ctx.fillRect(w / 2, 0, 4, h);
       this.processed++;
-      return new VideoFrame(this.canvas, { timestamp, alpha: 'discard' });
+      return new VideoFrame(canvas, { timestamp, alpha: 'discard' });
     } finally {
       this.inFlight--;
     }
@@ -388,6 +394,26 @@ describe('FramePump', () => {
     expect(made[0]!.maxInFlight, 'process() never runs twice at once').to.equal(1);
     expect(strictlyIncreasing(sink.got.map((r) => r.timestamp)), 'output timestamps strictly increase').to.equal(true);
     expect(s.filterMs).to.be.greaterThan(40);
+    sink.expectOwnedEveryFrame();
+    expectAllClosedOnce();
+  });
+
+  it('a filter that takes two frames at once gets two, and the sink still gets them in input order', async () => {
+    const source = new Source();
+    const sink = new Sink(1);
+    // Even calls are slow and odd ones fast: the later frame is ready first every other time.
+    const { factory, made } = fakeFactory({ two: { color: 'blue', concurrency: 2, delayOf: (i) => (i % 2 ? 5 : 40) } });
+    const pump = makePump(source, sink, factory);
+    pump.setFilter(style('two'));
+    await until(() => made.length === 1, 2000);
+    const ts = await source.run(60, 8);
+    expect(await until(() => sink.got.at(-1)?.timestamp === ts.at(-1), 2000), 'last input reaches the sink').to.equal(true);
+    const s = pump.status();
+    await pump.stop();
+    expect(made[0]!.maxInFlight, 'frames inside process() at once').to.equal(2);
+    expect(strictlyIncreasing(sink.got.map((r) => r.timestamp)), 'output timestamps strictly increase').to.equal(true);
+    expect(s.framesIn - s.framesOut - s.dropped).to.equal(0);
+    expect(source.maxOpen, 'two in the filter and one waiting, at most').to.be.at.most(3);
     sink.expectOwnedEveryFrame();
     expectAllClosedOnce();
   });
