@@ -33,7 +33,7 @@ const avatars = manifest.models.filter((m) => m.kind === 'avatar' && m.folder);
 const allModes = [
   { id: 'off', settings: { mode: 'off' }, neural: false },
   { id: 'posterize', settings: { mode: 'style', style: 'posterize' }, neural: false },
-  ...styleModels.map((m) => ({ id: m.id, settings: { mode: 'style', style: m.id }, neural: true, gflop640: m.gflopsAt640x360 })),
+  ...styleModels.map((m) => ({ id: m.id, settings: { mode: 'style', style: m.id }, neural: true, gflop640: m.gflopsAt640x360, tiers: m.tiers ?? [] })),
   ...(avatars.length
     ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null }))
     : []),
@@ -91,6 +91,9 @@ for (const [w, h] of sizes) {
     await page.waitForFunction(() => window.gumTest);
     gpuName ??= await gpuInfo(page);
     const session = await cdp(page);
+    await session.send('Performance.enable').catch(() => {});
+    // Busy time of the page's main thread (the renderer's TaskDuration, seconds), when CDP has it.
+    const mainBusy = async () => (await session.send('Performance.getMetrics').catch(() => null))?.metrics?.find((m) => m.name === 'TaskDuration')?.value ?? null;
     await setSettings(browser.context, browser.extensionId, { mode: 'off', backend: 'auto' });
     const i = await page.evaluate(([w, h]) => gumTest.open({ video: { width: w, height: h, frameRate: 30 } }), [w, h]);
     for (const mode of rowModes) {
@@ -101,11 +104,13 @@ for (const [w, h] of sizes) {
           await waitForMode(browser, page, mode, backend);
           await sleep(SETTLE_S * 1000);
           const before = await pipelineOf(browser, page);
+          const busy0 = await mainBusy();
           const a = await page.evaluate(([i, n, ms]) => gumTest.measure(i, n, ms), [i, Math.min(100, FRAMES), MAX_S * 1000]);
           await session.send('HeapProfiler.collectGarbage').catch(() => {});
           const heap100 = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
           const eng100 = mode.neural ? await engineMemory(page) : { tensors: null };
           const b = await page.evaluate(([i, n, ms]) => gumTest.measure(i, n, ms), [i, Math.max(0, FRAMES - 100), Math.max(1, MAX_S * 1000 - a.seconds * 1000)]);
+          const busy1 = await mainBusy();
           const after = await pipelineOf(browser, page);
           await session.send('HeapProfiler.collectGarbage').catch(() => {});
           const heapEnd = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? null);
@@ -120,21 +125,27 @@ for (const [w, h] of sizes) {
             ? ((after.framesIn - before.framesIn) * 1000) / (after.at - before.at) : (after.framesIn - before.framesIn) / seconds;
           const cameraFps = Math.max(nominalFps || 0, pumpReadFps);
           const side = Number(/@ (\d+)px/.exec(after.backend ?? '')?.[1] ?? 0) || null;
+          // "tfjs-wasm @ 96px tiny": the governor moved the style to its cheaper tier.
+          const tier = /@ \d+px ([a-z0-9_-]+)/.exec(after.backend ?? '')?.[1] ?? null;
+          const gflop640 = tier ? mode.tiers?.find((t) => t.id === tier)?.gflopsAt640x360 ?? null : mode.gflop640;
           const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
-          const gflop = mode.gflop640 != null ? (mode.gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
+          const gflop = gflop640 != null ? (gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
             msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null, outputFps: frames / seconds, cameraFps, pumpReadFps, fpsRatio: frames / seconds / cameraFps,
             framesOut: frames, seconds, dropped: after.dropped - before.dropped,
             longTasksPerMin: ((a.longTasks + b.longTasks) / seconds) * 60,
+            // Includes the test page's own work (its <video> of the output): compare rows, not absolutes.
+            mainThreadMsPerFrame: busy0 != null && busy1 != null && frames ? ((busy1 - busy0) * 1000) / frames : null,
             heapMbAt100: heap100 == null ? null : heap100 / 2 ** 20, heapMbAtEnd: heapEnd == null ? null : heapEnd / 2 ** 20,
-            tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, gflopPerFrame: gflop,
+            tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, tier, gflopPerFrame: gflop,
           };
           rows.push(row);
           console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms${row.engineMs != null ? ` (engine ${row.engineMs.toFixed(1)})` : ''}  ` +
             `out ${row.outputFps.toFixed(1)} of ${row.cameraFps.toFixed(1)} fps (${row.fpsRatio.toFixed(2)})  dropped ${row.dropped}  long ${row.longTasksPerMin.toFixed(1)}/min  ` +
+            `main ${row.mainThreadMsPerFrame?.toFixed(2) ?? '-'} ms/frame  ` +
             `heap ${row.heapMbAt100?.toFixed(2)}→${row.heapMbAtEnd?.toFixed(2)} MB  tensors ${row.tensorsAt100 ?? '-'}→${row.tensorsAtEnd ?? '-'}  ` +
-            `${side ? `@${side}px ` : ''}${gflop == null ? '' : `${gflop.toFixed(2)} GFLOP`}`);
+            `${side ? `@${side}px${tier ? ` ${tier}` : ''} ` : ''}${gflop == null ? '' : `${gflop.toFixed(2)} GFLOP`}`);
         } catch (e) {
           notes.push(`${label}: ${e.message}`);
           console.log(`${label.padEnd(40)} skipped: ${e.message}`);
@@ -179,11 +190,12 @@ const summary = {
   referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
 };
 
-console.log('\nmode                  backend  size       placement    ms med/p95      out/cam fps   vs passthrough  naive/this ms');
+console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier    vs passthrough  naive/this ms');
 for (const r of rows) {
   console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ` +
-    `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(7)} ${r.fpsRatio.toFixed(2).padStart(6)}        ` +
-    `${r.vsPassthroughFps?.toFixed(2) ?? '-'}           ${r.vsNaiveMs?.toFixed(2) ?? '-'}`);
+    `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ${(r.engineMs?.toFixed(1) ?? '-').padStart(6)}  ` +
+    `${(r.mainThreadMsPerFrame?.toFixed(2) ?? '-').padStart(9)}  ${r.fpsRatio.toFixed(2).padStart(10)}   ${(r.internalSide ? `${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : '-').padEnd(6)}  ` +
+    `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${r.vsNaiveMs?.toFixed(2) ?? '-'}`);
 }
 if (ref && lite) console.log(`\nreference ReCoNet ${ref.median.toFixed(0)} ms vs ${lite.model} ${lite.median.toFixed(0)} ms per 640x360 frame (model only, wasm): ${summary.referenceSpeedup640.toFixed(1)}x`);
 for (const n of notes) console.log(`note: ${n}`);

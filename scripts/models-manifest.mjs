@@ -18,6 +18,12 @@ for (const kind of ['style', 'anime']) {
     const mj = join(dir, id, 'model.json');
     if (!existsSync(mj)) continue;
     const m = JSON.parse(readFileSync(mj, 'utf8'));
+    // Cheaper tiers of the same style: models/style/<id>/<tier>/model.json (brushcam_train.distill).
+    const tiers = kind === 'style'
+      ? readdirSync(join(dir, id), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, id, d.name, 'model.json')))
+        .map((d) => ({ id: d.name, folder: `${kind}/${id}/${d.name}`, gflopsAt640x360: JSON.parse(readFileSync(join(dir, id, d.name, 'model.json'), 'utf8')).arch?.gflop_640x360 ?? null }))
+        .sort((a, b) => (b.gflopsAt640x360 ?? 0) - (a.gflopsAt640x360 ?? 0))
+      : [];
     found.push({
       id: m.id ?? id,
       kind: kind === 'style' ? 'style' : 'avatar',
@@ -25,6 +31,7 @@ for (const kind of ['style', 'anime']) {
       folder: `${kind}/${id}`,
       inputResolution: null,
       gflopsAt640x360: m.arch?.gflop_640x360 ?? null,
+      ...(tiers.length ? { tiers } : {}),
       dataLicence: m.data_licence ?? STYLE_DATA,
       provenance: `${m.arch?.name ?? 'network'} trained by training/ (run ${m.run ?? '?'}, ${m.trained_steps ?? '?'} steps); see ${kind}/${id}/MODEL.md`,
     });

@@ -8,6 +8,11 @@ export interface ModelEntry {
   builtin?: boolean;
   inputResolution: [number, number] | null;
   gflopsAt640x360: number;
+  /**
+   * Cheaper networks of the same style, cheapest last, that the governor switches to once the
+   * internal resolution is at its floor (styles only).
+   */
+  tiers?: { id: string; folder: string; gflopsAt640x360: number | null }[];
   dataLicence: string;
   provenance: string;
 }
@@ -34,6 +39,14 @@ export function parseModelsManifest(raw: unknown, source = 'models/manifest.json
     if (!['style', 'avatar', 'detector'].includes(x.kind as string)) fail(`models[${i}].kind must be style, avatar or detector`);
     if (typeof x.name !== 'string') fail(`models[${i}].name must be a string`);
     if (x.folder !== null && typeof x.folder !== 'string') fail(`models[${i}].folder must be a string or null`);
+    if (x.tiers !== undefined) {
+      if (!Array.isArray(x.tiers)) fail(`models[${i}].tiers must be an array`);
+      for (const [j, t] of (x.tiers as unknown[]).entries()) {
+        const y = t as Record<string, unknown>;
+        if (typeof y?.id !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(y.id)) fail(`models[${i}].tiers[${j}].id must be a lowercase id`);
+        if (typeof y.folder !== 'string') fail(`models[${i}].tiers[${j}].folder must be a string`);
+      }
+    }
   }
   return m as unknown as ModelsManifest;
 }

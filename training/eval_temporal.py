@@ -20,6 +20,15 @@ Style loss: the Gram style loss (SqueezeNet, as trained) of the outputs on the h
 Both checkpoints must be at the same step unless --any-step is given. --cards writes the table
 into each style's models/style/<id>/MODEL.md (between marker comments) and the numbers to
 models/style/temporal-eval.json.
+
+Artist styles (brushcam_artist), the same measurement on the same clips:
+
+  cd training && /usr/bin/python3 eval_temporal.py --artist /work/runs/artist/monet/ckpt.pt \
+      --single /work/runs/style/water_lilies/ckpt.pt [--cards]
+
+Rows: input, the artist model, the artist model + stability, and a single-painting model of the
+same artist (a painting-style checkpoint) for scale. The artist runs have no no-temporal twin, so
+there is no ratio; the painting styles' rows give the scale (their baselines: 18-179).
 """
 import argparse
 import json
@@ -92,8 +101,13 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default=None, help="also write the results here")
     ap.add_argument("--cards", action="store_true", help="write the results into models/style/<id>/MODEL.md")
+    ap.add_argument("--artist", default=None, help="an artist checkpoint (brushcam_artist): measure it instead")
+    ap.add_argument("--single", default=None, help="with --artist: a single-painting checkpoint of the same artist")
+    ap.add_argument("--single-style", default=None, help="its style id, when that run has several (default: the first)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.artist:
+        return artist_main(a)
     net, ck = load_net(a.ckpt)
     base, bk = load_net(a.baseline)
     if ck["step"] != bk["step"] and not a.any_step:
@@ -152,10 +166,56 @@ def main(argv=None):
     return rows
 
 
+def artist_main(a):
+    from brushcam_artist.export import Pad16, load as load_artist
+    net, ck = load_artist(a.artist)
+    wrapped = Pad16(net)
+    single = load_net(a.single) if a.single else None
+    if single:
+        ids = [s["id"] for s in single[1]["config"]["styles"]]
+        sid = a.single_style or ids[0]
+        if sid not in ids:
+            raise SystemExit(f"--single-style {sid}: {a.single} has {ids}")
+        s_index = ids.index(sid)
+    t0 = time.time()
+    clips = {c: load_clip(c, a.frames, a.height) for c in a.clips}
+    r = {k: [] for k in ("input", "artist", "artist_stable", "single", "single_stable")}
+    for frames, pairs in clips.values():
+        with torch.no_grad():
+            outs = {"artist": [wrapped(x) for x in frames]}
+            if single:
+                outs["single"] = [single[0](x, torch.tensor([s_index])) for x in frames]
+        r["input"].append(temporal_error(frames, pairs))
+        for k, o in outs.items():
+            r[k].append(temporal_error(o, pairs))
+            st = Stabilizer(a.strength)
+            r[k + "_stable"].append(temporal_error([st(x, y) for x, y in zip(frames, o)], pairs))
+    row = {k: float(np.mean(v)) for k, v in r.items() if v}
+    aid = ck["config"]["id"]
+    setup = (f"artist model `{aid}` at step {ck['step']}"
+             + (f"; single-painting model `{sid}` (run `{single[1]['config']['id']}`) at step {single[1]['step']}" if single else "")
+             + f"; clips {', '.join(a.clips)} (video/people, never trained on), {a.frames} frames each at {a.height} px high; "
+             f"stability strength {a.strength}")
+    head = ["model", "input (floor)", "artist model", "artist + stability"] + (["single-painting model", "single + stability"] if single else [])
+    cells = [aid] + [f"{row[k]:.2f}" for k in ("input", "artist", "artist_stable", "single", "single_stable") if k in row]
+    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), "| " + " | ".join(cells) + " |"]
+    print(f"\n{setup}; {time.time() - t0:.0f} s\n")
+    print("\n".join(table))
+    doc = {"ckpt": a.artist, "step": ck["step"], "single": a.single, "single_step": single[1]["step"] if single else None,
+           "clips": a.clips, "frames": a.frames, "height": a.height, "strength": a.strength,
+           "metric": "masked MSE of O_t+1 - warp(O_t) by the input's DIS flow, 0-255 scale", "styles": {aid: row}}
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(doc, f, indent=1)
+    if a.cards:
+        write_cards(doc, setup, table, " ".join(sys.argv[1:]), artist=True)
+    return {aid: row}
+
+
 BEGIN, END = "<!-- eval_temporal:begin -->", "<!-- eval_temporal:end -->"
 
 
-def write_cards(doc, setup, table, args):
+def write_cards(doc, setup, table, args, artist=False):
     models = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "style")
     path = os.path.join(models, "temporal-eval.json")
     # One entry per style: a style exported from another checkpoint pair keeps its own record.
@@ -175,13 +235,17 @@ def write_cards(doc, setup, table, args):
         text = open(card).read()
         section = "\n".join([
             BEGIN,
-            "## Temporal consistency and style kept (training/eval_temporal.py)",
+            "## Temporal consistency" + ("" if artist else " and style kept") + " (training/eval_temporal.py)",
             "",
             "Temporal error as ReCoNet reports it: mean squared difference (0-255 scale) between output t+1 and",
             "output t warped by the input's optical flow (DIS), over non-occluded pixels (forward-backward check);",
-            "lower is steadier. Ratio = shipped / no-temporal-loss baseline (target <= 0.6). Style loss: Gram loss",
-            "(SqueezeNet, as trained) of the outputs on held-out stills; ratio target <= 1.2. Stability = the",
-            "popup's runtime option (src/ml/stabilizer.ts, reference brushcam_train/stability.py).",
+            *(["lower is steadier. The same clips and command as the painting styles (whose shipped models score",
+               "8.8-82 and their no-temporal baselines 18-179); the single-painting model of the same artist for scale.",
+               "Stability = the popup's runtime option (src/ml/stabilizer.ts, reference brushcam_train/stability.py)."]
+              if artist else
+              ["lower is steadier. Ratio = shipped / no-temporal-loss baseline (target <= 0.6). Style loss: Gram loss",
+               "(SqueezeNet, as trained) of the outputs on held-out stills; ratio target <= 1.2. Stability = the",
+               "popup's runtime option (src/ml/stabilizer.ts, reference brushcam_train/stability.py)."]),
             "",
             setup + ".",
             "",

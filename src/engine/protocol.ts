@@ -20,6 +20,8 @@ export type FromEngine =
       ms: number;
       /** Internal resolution (long side) used. */
       side: number;
+      /** The cheaper model tier that painted it ('tiny'), when the governor has switched to it. */
+      tier?: string;
       /** What painted it (changes when a lost GPU made the engine move to the next backend). */
       backend: string;
       /**

@@ -15,6 +15,8 @@ export interface Painter {
   inputMultiple?: number;
   /** Internal resolution (long side) it paints at now. */
   side(): number;
+  /** The cheaper model tier it paints with now, or null for the full model. */
+  tier?(): string | null;
   paint(b: ImageBitmap): Promise<ImageBitmap>;
   dispose(): void;
 }
@@ -111,6 +113,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
           if (before) await failOver(before);
           if (!painter) throw new Error('no filter in this session');
           const side = painter.side();
+          const tier = painter.tier?.() ?? null;
           const out = await paintUnlessLost(painter, msg.bitmap);
           const during = isLost();
           if (during) {
@@ -119,7 +122,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
             throw new Error(`${during} was lost while painting`);
           }
           const multiple = painter.inputMultiple;
-          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}) }, [out]);
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}), ...(tier ? { tier } : {}) }, [out]);
         } catch (err) {
           let message = err instanceof Error ? err.message : String(err);
           const lost = isLost();

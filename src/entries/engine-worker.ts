@@ -82,10 +82,15 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   if (!entry) throw new Error(`style model '${spec.id}' not found; known: ${m.models.filter((x) => x.kind === 'style').map((x) => x.id).join(', ')}`);
   const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
   const model = await onOwnBackend(backend, () => StyleModel.load(`${root}models/${entry.folder}`));
+  // The cheaper tier the governor ends with, when the style ships one. A tier that does not load
+  // costs the ladder its last step, not the style.
+  const t = entry.tiers?.[0];
+  const tierModel = t ? await onOwnBackend(backend, () => StyleModel.load(`${root}models/${t.folder}`)).catch(() => null) : null;
   // Battery saver: a 15-fps budget and at most 320 px inside. Stability: motion-compensated blend.
   const s = new Stylizer(model, {
     ...(spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {}),
     stability: spec.stable === true,
+    ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
   });
   try {
     // Compile the backend's kernels and pick the starting resolution now, while the page
@@ -100,7 +105,8 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
     backend: `tfjs-${backend}`,
     tfBackend: backend,
     inputMultiple: model.inputMultiple,
-    side: () => s.governor.maxSide,
+    side: () => s.level.side,
+    tier: () => s.level.tier,
     paint: (b) => onOwnBackend(backend, () => s.paint(b)),
     dispose: () => s.dispose(),
   };

@@ -16,6 +16,7 @@ export class RemoteFilter implements Filter {
   /** The engine paints frame n while this side prepares frame n+1 (it queues them in order). */
   readonly concurrency = 2;
   private side = 0;
+  private tier: string | null = null;
   /** Set while the engine paints below the frame's size (see FromEngine 'out'). */
   private multiple = 0;
   private readonly canvas = new OffscreenCanvas(2, 2);
@@ -50,7 +51,7 @@ export class RemoteFilter implements Filter {
 
   /** The engine's backend and the internal resolution it settled on. */
   get backend(): string {
-    return this.side ? `${this.engineBackend} @ ${this.side}px` : this.engineBackend;
+    return this.side ? `${this.engineBackend} @ ${this.side}px${this.tier ? ` ${this.tier}` : ''}` : this.engineBackend;
   }
 
   /** Engine-side time of the last frame, ms. */
@@ -112,6 +113,7 @@ export class RemoteFilter implements Filter {
     if (m?.t === 'out') {
       this.lastEngineMs = m.ms;
       this.side = m.side;
+      this.tier = typeof m.tier === 'string' ? m.tier : null;
       if (typeof m.backend === 'string') this.engineBackend = m.backend;
       this.multiple = typeof m.multiple === 'number' && m.multiple > 0 ? m.multiple : 0;
       const w = this.waiting.get(m.id);

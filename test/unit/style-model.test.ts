@@ -22,7 +22,10 @@ function toNhwc(data: number[], [n, c, h, w]: number[]): tf.Tensor4D {
 
 async function styleFolders(): Promise<{ id: string; url: string }[]> {
   const m = parseModelsManifest(await (await fetch('/models/manifest.json')).json());
-  return m.models.filter((e) => e.kind === 'style' && e.folder).map((e) => ({ id: e.id, url: `/models/${e.folder}/` }));
+  const styles = m.models.filter((e) => e.kind === 'style' && e.folder);
+  // Each style's cheaper tiers (models/style/<id>/<tier>/) are shipped networks too: same checks.
+  return [...styles.map((e) => ({ id: e.id, url: `/models/${e.folder}/` })),
+    ...styles.flatMap((e) => (e.tiers ?? []).map((t) => ({ id: `${e.id}/${t.id}`, url: `/models/${t.folder}/` })))];
 }
 
 /** A small network in the exported format with seeded weights: every op kind once. */
@@ -248,6 +251,59 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     st.dispose();
     expect(tf.memory().numTensors).to.equal(before);
     expect(new Stylizer({} as unknown as ConstructorParameters<typeof Stylizer>[0]).stabilizer, 'off by default').to.equal(null);
+  });
+
+  it('model tier: the ladder ends with the cheaper network at the smallest size, placed by its measured cost', async function () {
+    this.timeout(60_000);
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const { json, bin } = tinyModel();
+    const full = StyleModel.fromParts(json, [bin.slice(0)]);
+    // The tier: the same op list with other weights (so its output differs visibly).
+    const other = new Float32Array(bin.slice(0)).map((v, i) => (i % 7 === 0 ? -v : v * 0.5));
+    const tier = StyleModel.fromParts({ ...json, id: 'tiny-tier' }, [other.buffer]);
+    const runs = { full: 0, tier: 0 };
+    const count = (m: typeof full, k: keyof typeof runs): void => {
+      const run = m.run.bind(m);
+      m.run = (x) => (runs[k]++, run(x));
+    };
+    count(full, 'full');
+    count(tier, 'tier');
+    const st = new Stylizer(full, { tier: { name: 'tiny', model: tier } });
+    const sides = st.governor.sides;
+    expect(sides.slice(0, -1), 'the full model at every size first').to.deep.equal([640, 544, 448, 384, 320, 256, 224, 192, 160, 128, 96]);
+    expect(sides.at(-1)!, 'then the tier, below the smallest size').to.be.below(96);
+    await st.warmUp(64, 48);
+    expect(runs.tier, 'warm-up timed the tier too').to.equal(2);
+    expect(st.governor.sides.at(-1)!, 'placed by measurement').to.be.within(1, 95);
+    // Far over budget: the governor walks down the sizes and then onto the tier.
+    for (let i = 0; i < 60 && st.level.tier === null; i++) st.governor.record(10_000);
+    expect(st.level).to.deep.equal({ side: 96, tier: 'tiny' });
+    const frame = await createImageBitmap(new ImageData(new Uint8ClampedArray(64 * 48 * 4).map((_, i) => (i * 37) % 256), 64, 48));
+    runs.full = runs.tier = 0;
+    (await st.paint(frame)).close();
+    expect(runs, 'painted with the tier').to.deep.equal({ full: 0, tier: 1 });
+    // Plenty of room again: back to the full model (hysteresis: under half the budget).
+    for (let i = 0; i < 10 && st.level.tier !== null; i++) st.governor.record(1);
+    expect(st.level.tier).to.equal(null);
+    runs.full = runs.tier = 0;
+    (await st.paint(frame)).close();
+    expect(runs).to.deep.equal({ full: 1, tier: 0 });
+    frame.close();
+    st.dispose();
+    expect(tf.memory().numTensors, 'both models freed').to.equal(before);
+    // No tier: the ladder is the sizes alone; a fixed size ignores the tier.
+    expect(new Stylizer({} as unknown as typeof full).governor.sides.at(-1)).to.equal(96);
+    expect(new Stylizer({} as unknown as typeof full, { fixedMaxSide: 64, tier: { name: 'tiny', model: {} as unknown as typeof full } }).governor.sides).to.deep.equal([64]);
+  });
+
+  it('reads model tiers from the manifest and names a malformed one', () => {
+    const entry = { id: 'udnie', kind: 'style', name: 'Udnie', folder: 'style/udnie', inputResolution: null, gflopsAt640x360: 4.76, dataLicence: '', provenance: '' };
+    const ok = parseModelsManifest({ version: 1, models: [{ ...entry, tiers: [{ id: 'tiny', folder: 'style/udnie/tiny', gflopsAt640x360: 1.73 }] }] });
+    expect(ok.models[0]!.tiers![0]!.folder).to.equal('style/udnie/tiny');
+    expect(() => parseModelsManifest({ version: 1, models: [{ ...entry, tiers: {} }] })).to.throw(/models\[0\]\.tiers must be an array/);
+    expect(() => parseModelsManifest({ version: 1, models: [{ ...entry, tiers: [{ id: 'Tiny!', folder: 'x' }] }] })).to.throw(/tiers\[0\]\.id/);
+    expect(() => parseModelsManifest({ version: 1, models: [{ ...entry, tiers: [{ id: 'tiny' }] }] })).to.throw(/tiers\[0\]\.folder/);
   });
 
   it('battery saver caps the governor: nothing above 320 px, a 15-fps budget', () => {

@@ -3,6 +3,8 @@ by a single-painting model of the same artist, both read back from their exporte
 (models/style/<id>/model.json + weights, run by the op-list interpreter the parity tests check).
 
   cd training && /usr/bin/python3 -m brushcam_artist.compare --artist van_gogh --single starry_night
+  ... --artist monet --single water_lilies --single-models /work/runs/style/exports
+      (a single-painting model exported outside the shipped ones: configs/water_lilies.toml)
 
 Rows: [input | artist model | single-painting model] for a held-out face, a frame of the
 evaluation clip (video/people/d0.mp4) and a held-out scene, run at 360 px high (a 640x360 camera
@@ -37,9 +39,9 @@ def exported(folder):
     return meta, run
 
 
-def sheet(artist, single, models_dir, out=None, run_h=360, tile_h=240):
+def sheet(artist, single, models_dir, out=None, run_h=360, tile_h=240, single_models=None):
     a_meta, a_run = exported(os.path.join(models_dir, artist))
-    s_meta, s_run = exported(os.path.join(models_dir, single))
+    s_meta, s_run = exported(os.path.join(single_models or models_dir, single))
     frames = [evaluate.resize_h(load_rgb(os.path.join(evaluate.DATA, evaluate.FACE)), run_h),
               evaluate.resize_h(evaluate.clip_frames()[0][0], run_h),
               evaluate.resize_h(load_rgb(os.path.join(evaluate.DATA, evaluate.SCENE)), run_h)]
@@ -56,13 +58,14 @@ def main(argv=None):
     ap.add_argument("--artist", required=True, help="id of the artist model under models/style/")
     ap.add_argument("--single", required=True, help="id of a single-painting model of the same artist")
     ap.add_argument("--models", default=os.path.join(REPO, "models", "style"))
+    ap.add_argument("--single-models", default=None, help="folder of the single-painting model (default: --models)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    for d in (a.artist, a.single):
-        if not os.path.exists(os.path.join(a.models, d, "model.json")):
-            raise SystemExit(f"no exported model at {os.path.join(a.models, d)}")
-    out, at, st = sheet(a.artist, a.single, a.models, a.out)
+    for base, d in ((a.models, a.artist), (a.single_models or a.models, a.single)):
+        if not os.path.exists(os.path.join(base, d, "model.json")):
+            raise SystemExit(f"no exported model at {os.path.join(base, d)}")
+    out, at, st = sheet(a.artist, a.single, a.models, a.out, single_models=a.single_models)
     print(f"wrote {out}: rows face / clip frame / scene; columns input | {at} | {st}")
 
 

@@ -71,6 +71,18 @@ def temporal_metrics(model):
             "frames": len(frames), "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}"}
 
 
+def heldout_images(holdout=8, size=256):
+    """The held-out stills (first `holdout` of photos/cq100 and faces/london), centre-cropped to
+    size x size, as [1,3,size,size] tensors."""
+    out = []
+    for f in list_images("photos/cq100")[:holdout] + list_images("faces/london")[:holdout]:
+        img = load_rgb(f)
+        s = min(img.shape[:2])
+        img = cv2.resize(img[(img.shape[0] - s) // 2:][:s, (img.shape[1] - s) // 2:][:, :s], (size, size), interpolation=cv2.INTER_AREA)
+        out.append(to_tensor(img)[None])
+    return out
+
+
 def heldout_losses(model, style_image, style_size=512, holdout=8, size=256):
     files = list_images("photos/cq100")[:holdout] + list_images("faces/london")[:holdout]
     crit = PerceptualLoss([to_tensor(load_rgb(os.path.join(DATA, style_image), max_side=style_size))])

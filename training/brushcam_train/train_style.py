@@ -50,6 +50,41 @@ def make_model(cfg):
     return {"lite": ReCoNetLite, "ref": ReCoNetRef}[cfg["arch"]](num_styles=n)
 
 
+def warm_start(model, cfg, device):
+    """`init_from` (a checkpoint path) and `init_style` (one of its style ids): copies every tensor
+    of that run whose shape matches, and for the per-style norm affines ([styles, C]) the row of
+    `init_style` into every style of this run. A new style then starts from a trained network
+    instead of from noise. Returns a description for the log, or None when there is nothing to do."""
+    src_path = cfg.get("init_from")
+    if not src_path:
+        return None
+    if not os.path.exists(src_path):
+        raise FileNotFoundError(f"init_from: {src_path} does not exist")
+    ck = torch.load(src_path, map_location=device)
+    ids = [s["id"] for s in ck["config"]["styles"]]
+    want = cfg.get("init_style", ids[0])
+    if want not in ids:
+        raise ValueError(f"init_style {want!r} is not a style of {src_path} (it has {ids})")
+    row = ids.index(want)
+    own = model.state_dict()
+    copied, skipped = 0, []
+    for k, v in ck["model"].items():
+        if k not in own:
+            skipped.append(k)
+            continue
+        affine = v.dim() == 2 and ".norm" in k  # [styles, C]
+        if not affine and v.shape == own[k].shape:
+            own[k] = v.clone(); copied += 1
+        elif affine and own[k].dim() == 2 and v.shape[1] == own[k].shape[1]:
+            own[k] = v[row:row + 1].repeat(own[k].shape[0], 1).clone(); copied += 1
+        else:
+            skipped.append(k)
+    model.load_state_dict(own)
+    if skipped:
+        raise ValueError(f"init_from: tensors that do not fit this network: {skipped[:5]}")
+    return f"warm start from {src_path} (step {ck['step']}, style {want}): {copied} tensors"
+
+
 def style_tensor(entry, size):
     return to_tensor(load_rgb(os.path.join(DATA, entry["image"]), max_side=size))
 
@@ -80,6 +115,10 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         ck = torch.load(ckpt_path, map_location=device)
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); step = ck["step"]
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    else:
+        started = warm_start(model, cfg, device)
+        if started:
+            print(started, flush=True)
     torch.manual_seed(t["seed"] + step)
     styles = [style_tensor(s, d["style_size"]) for s in cfg["styles"]]
     crit = PerceptualLoss(styles).to(device)

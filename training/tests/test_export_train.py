@@ -84,3 +84,28 @@ def test_configs_load():
         assert cfg["loss"]["temporal"] == ("notemporal" not in n)
         for s in cfg["styles"]:
             assert os.path.exists(os.path.join(DATA, s["image"])), s["image"]
+
+
+def test_warm_start_copies_the_network_and_one_styles_norm_rows(tmp_path):
+    from brushcam_train.train_style import warm_start
+    src = ReCoNetLite(num_styles=3)
+    with torch.no_grad():
+        for p in src.parameters():
+            p.normal_()
+    cfg_src = {"styles": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}
+    path = str(tmp_path / "src.pt")
+    torch.save({"config": cfg_src, "step": 7, "model": src.state_dict()}, path)
+    dst = ReCoNetLite(num_styles=1)
+    note = warm_start(dst, {"init_from": path, "init_style": "b"}, "cpu")
+    assert "step 7" in note and "style b" in note
+    s, d = src.state_dict(), dst.state_dict()
+    for k in s:
+        if s[k].dim() == 2 and ".norm" in k:
+            assert torch.equal(d[k][0], s[k][1]), k     # style b's row
+        else:
+            assert torch.equal(d[k], s[k]), k
+    import pytest
+    with pytest.raises(ValueError, match="not a style"):
+        warm_start(ReCoNetLite(num_styles=1), {"init_from": path, "init_style": "zzz"}, "cpu")
+    with pytest.raises(FileNotFoundError):
+        warm_start(ReCoNetLite(num_styles=1), {"init_from": str(tmp_path / "missing.pt")}, "cpu")
