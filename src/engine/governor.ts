@@ -1,8 +1,10 @@
 /**
  * Picks the internal resolution of a neural filter so that it keeps up with the camera:
  * when the smoothed frame time is over budget it steps the resolution down; when it is under
- * half the budget it steps back up. A step changes the cost (∝ pixels) by at most 1.8×, less
- * than the 2× between the thresholds, so it settles instead of oscillating.
+ * half the budget it steps back up, if the level above is predicted (cost ∝ side²) to fit in 0.9
+ * of it. A resolution step changes the cost by at most 1.8×, less than the 2× between the
+ * thresholds; a bigger step (the model tier's) waits for proportionally more room, so the
+ * governor settles instead of oscillating.
  */
 export class ResolutionGovernor {
   private ema: number | null = null;
@@ -51,7 +53,10 @@ export class ResolutionGovernor {
       next = this.index + 1;
       while (next < this.sides.length - 1 && this.sides[next]! > target) next++;
     } else if (this.ema < 0.5 * this.budgetMs && this.index > 0) {
-      next--;
+      // Up only when the level above is predicted to fit with room to spare: a step bigger than
+      // the thresholds' 2x (the model tier's, say) must not bounce straight back down.
+      const up = (this.sides[this.index - 1]! / this.maxSide) ** 2;
+      if (this.ema * up <= 0.9 * this.budgetMs) next--;
     }
     if (next === this.index) return false;
     this.index = next;

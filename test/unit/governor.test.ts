@@ -33,6 +33,24 @@ describe('ResolutionGovernor', () => {
     expect(last[0]).to.be.at.least(448);
   });
 
+  it('does not bounce across a step bigger than its thresholds (a model tier 2.5x cheaper)', () => {
+    // Ladder: sizes down to 96, then a tier that costs what the full model would at ~61 px.
+    const sides = [640, 448, 320, 224, 160, 128, 96, 61];
+    const g = new ResolutionGovernor(33, sides);
+    // The full model at 96 px costs 36 ms (just over budget); the tier costs 0.4x of that.
+    const ms = (i: number) => (i === sides.length - 1 ? 0.4 * 36 : 36 * (sides[i]! / 96) ** 2);
+    const seen: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      g.record(ms(g.tier));
+      seen.push(g.tier);
+    }
+    expect(seen.at(-1), 'on the tier').to.equal(sides.length - 1);
+    expect(new Set(seen.slice(40)).size, `settled (tiers ${seen.slice(40).join(',')})`).to.equal(1);
+    // When the machine frees up (full at 96 px: 20 ms), it leaves the tier again.
+    for (let i = 0; i < 40; i++) g.record(g.tier === sides.length - 1 ? 0.4 * 20 : 20 * (sides[g.tier]! / 96) ** 2);
+    expect(g.tier).to.be.below(sides.length - 1);
+  });
+
   it('holds a fixed size when told to', () => {
     const g = new ResolutionGovernor(Infinity, [320]);
     for (let i = 0; i < 10; i++) g.record(1e6);
