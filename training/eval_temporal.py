@@ -24,7 +24,7 @@ models/style/temporal-eval.json.
 Artist styles (brushcam_artist), the same measurement on the same clips:
 
   cd training && /usr/bin/python3 eval_temporal.py --artist /work/runs/artist/monet/ckpt.pt \
-      --single /work/runs/style/water_lilies/ckpt.pt [--cards]
+      --single /work/runs/style/giverny_footbridge/ckpt.pt [--cards]
 
 Rows: input, the artist model, the artist model + stability, and a single-painting model of the
 same artist (a painting-style checkpoint) for scale. The artist runs have no no-temporal twin, so

@@ -3,8 +3,8 @@ by a single-painting model of the same artist, both read back from their exporte
 (models/style/<id>/model.json + weights, run by the op-list interpreter the parity tests check).
 
   cd training && /usr/bin/python3 -m brushcam_artist.compare --artist van_gogh --single starry_night
-  ... --artist monet --single water_lilies --single-models /work/runs/style/exports
-      (a single-painting model exported outside the shipped ones: configs/water_lilies.toml)
+  ... --artist monet --single giverny_footbridge --single-models /work/runs/style/exports
+      (a single-painting model exported outside the shipped ones: configs/giverny_footbridge.toml)
 
 Rows: [input | artist model | single-painting model] for a held-out face, a frame of the
 evaluation clip (video/people/d0.mp4) and a held-out scene, run at 360 px high (a 640x360 camera

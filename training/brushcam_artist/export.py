@@ -172,7 +172,7 @@ def write_card(folder, cfg, ck, net, m):
            "the discriminator started fresh. Steps above count from that start."] if cfg.get("init_from") else []),
         *([f"- Loss-weight change during the run: {cfg['history']}"] if cfg.get("history") else []),
         *([f"- Discriminator/generator balance (the paper's): D is updated only while its running accuracy is below {t['d_success']}."]
-          if t.get("d_success") else ["- D updated every step (no balancing; its accuracy reached ~0.95)."]),
+          if t.get("d_success") else ["- D updated every step (no balancing)."]),
         "- Discriminator: 7 stride-2 3x3 convs (LeakyReLU 0.2, IN on layers 2-6), score heads on layers 3, 5, 7 "
         "(training only, not exported).",
         "",
@@ -212,10 +212,20 @@ def write_card(folder, cfg, ck, net, m):
               "inputs run at 360 px high (padded to a multiple of 16 for this Python evaluation).", ""]
     for sheet in sorted(f for f in os.listdir(folder) if f.startswith("compare-") and f.endswith(".png")):
         single = sheet[len("compare-"):-len(".png")]
+        shipped = os.path.exists(os.path.join(os.path.dirname(folder), single, "model.json"))
+        where = "" if shipped else (f" --single-models /work/runs/style/exports`; that model is not shipped: "
+                                    f"`training/configs/{single}.toml`, exported with `brushcam_train.export --models /work/runs/style/exports")
         lines += [f"![against {single}]({sheet})", "",
                   f"`{sheet}`: rows face / clip frame / scene; columns input | this model | the single-painting model "
-                  f"`{single}` (`python3 -m brushcam_artist.compare --artist {cfg['id']} --single {single}`).", ""]
-    with open(os.path.join(folder, "MODEL.md"), "w") as f:
+                  f"`{single}` (`python3 -m brushcam_artist.compare --artist {cfg['id']} --single {single}{where}`).", ""]
+    # The temporal evaluation (eval_temporal.py --artist ... --cards) owns its own section: keep it.
+    card = os.path.join(folder, "MODEL.md")
+    begin, end = "<!-- eval_temporal:begin -->", "<!-- eval_temporal:end -->"
+    if os.path.exists(card):
+        old = open(card).read()
+        if begin in old and end in old:
+            lines += [old[old.index(begin):old.index(end) + len(end)], ""]
+    with open(card, "w") as f:
         f.write("\n".join(lines))
 
 
