@@ -60,6 +60,10 @@ def test_op_list_interpreter_matches_torch_and_parity_fixture(tmp_path):
 def test_shipped_models_parity():
     root = os.path.join(REPO, "models", "style")
     folders = [d for d in sorted(os.listdir(root)) if os.path.exists(os.path.join(root, d, "model.json"))] if os.path.isdir(root) else []
+    # each style's cheaper tiers (models/style/<id>/<tier>/) too
+    folders += [os.path.join(d, t) for d in folders for t in sorted(os.listdir(os.path.join(root, d)))
+                if os.path.exists(os.path.join(root, d, t, "model.json"))]
+    assert any(os.sep in d for d in folders), "no tier exported"
     for d in folders:
         meta, weights = export.read_model(os.path.join(root, d))
         with open(os.path.join(root, d, "parity.json")) as f:
@@ -75,7 +79,8 @@ def test_smoke_train_step():
 
 def test_configs_load():
     cdir = os.path.join(TRAINING, "configs")
-    names = [f for f in os.listdir(cdir) if f.endswith(".toml")]
+    # tier_*.toml are distillation configs (brushcam_train.distill), checked below
+    names = [f for f in os.listdir(cdir) if f.endswith(".toml") and not f.startswith("tier_")]
     assert len([n for n in names if "notemporal" not in n and n != "paintings5.toml"]) >= 5
     assert any("notemporal" in n for n in names)
     for n in names:
@@ -109,3 +114,27 @@ def test_warm_start_copies_the_network_and_one_styles_norm_rows(tmp_path):
         warm_start(ReCoNetLite(num_styles=1), {"init_from": path, "init_style": "zzz"}, "cpu")
     with pytest.raises(FileNotFoundError):
         warm_start(ReCoNetLite(num_styles=1), {"init_from": str(tmp_path / "missing.pt")}, "cpu")
+
+
+def test_distill_config_and_one_step(tmp_path):
+    """The tier config names existing teachers' styles; one distillation step runs, checkpoints,
+    and the student is the narrower network the config asks for."""
+    from brushcam_train import distill
+    cfg = distill.load_config(os.path.join(TRAINING, "configs", "tier_tiny.toml"))
+    assert cfg["tier"] == "tiny" and cfg["arch"]["widths"] == [8, 16, 32]
+    # Teachers are training runs outside the repo: a stand-in with the same style ids.
+    ids = [sid for t in cfg["teachers"] for sid in t["styles"]]
+    src = ReCoNetLite(num_styles=len(ids))
+    path = str(tmp_path / "teacher.pt")
+    torch.save({"config": {"styles": [{"id": i} for i in ids]}, "step": 3, "arch": src.arch,
+                "num_styles": len(ids), "model": src.state_dict()}, path)
+    cfg["teachers"] = [{"ckpt": path, "styles": ids}]
+    cfg["data"].update(crop=64, batch=2, real_fraction=0.0)
+    cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
+    student, step = distill.train(cfg, str(tmp_path / "run"))
+    assert step == 1 and os.path.exists(tmp_path / "run" / "ckpt.pt")
+    assert student.arch["widths"] == [8, 16, 32] and student.num_styles == len(ids)
+    bad = dict(cfg, teachers=[{"ckpt": path, "styles": ["nope"]}])
+    import pytest
+    with pytest.raises(ValueError, match="no style 'nope'"):
+        distill.load_teachers(bad)
