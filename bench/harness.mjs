@@ -190,11 +190,11 @@ const summary = {
   referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
 };
 
-console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier    vs passthrough  naive/this ms');
+console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms');
 for (const r of rows) {
   console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ` +
     `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ${(r.engineMs?.toFixed(1) ?? '-').padStart(6)}  ` +
-    `${(r.mainThreadMsPerFrame?.toFixed(2) ?? '-').padStart(9)}  ${r.fpsRatio.toFixed(2).padStart(10)}   ${(r.internalSide ? `${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : '-').padEnd(6)}  ` +
+    `${(r.mainThreadMsPerFrame?.toFixed(2) ?? '-').padStart(9)}  ${r.fpsRatio.toFixed(2).padStart(10)}   ${(r.internalSide ? `${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : '-').padEnd(10)}  ` +
     `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${r.vsNaiveMs?.toFixed(2) ?? '-'}`);
 }
 if (ref && lite) console.log(`\nreference ReCoNet ${ref.median.toFixed(0)} ms vs ${lite.model} ${lite.median.toFixed(0)} ms per 640x360 frame (model only, wasm): ${summary.referenceSpeedup640.toFixed(1)}x`);
@@ -230,7 +230,7 @@ writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n');
       g.fillStyle = '#ff7f0e';
       g.fillRect(L, y + 11, Math.max(1, ((r.msMedian ?? 0) / maxMs) * 350), 8);
       g.fillStyle = '#000';
-      g.fillText(`${r.fpsRatio.toFixed(2)}  ${r.msMedian?.toFixed(1) ?? '-'} ms  ${r.internalSide ? `@${r.internalSide}px` : ''}`, L + 360, y + 14);
+      g.fillText(`${r.fpsRatio.toFixed(2)}  ${r.msMedian?.toFixed(1) ?? '-'} ms  ${r.internalSide ? `@${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : ''}`, L + 360, y + 14);
     });
     const blob = await c.convertToBlob({ type: 'image/png' });
     const bytes = new Uint8Array(await blob.arrayBuffer());
