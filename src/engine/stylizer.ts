@@ -51,7 +51,9 @@ export class Stylizer {
     const st = o.stability ? new Stabilizer() : null;
     this.stabilizer = st;
     this.post = st ? (x, y) => st.apply(x, y) : undefined;
-    this.tier = o.fixedMaxSide ? null : o.tier ?? null;
+    // Owned either way (dispose() frees it); a fixed size leaves it off the ladder.
+    this.tier = o.tier ?? null;
+    this.fixed = Boolean(o.fixedMaxSide);
     if (o.fixedMaxSide) {
       this.budgetMs = Infinity;
       this.fullSides = [o.fixedMaxSide];
@@ -68,10 +70,11 @@ export class Stylizer {
 
   /** The cheaper network the ladder ends with, when the style ships one. */
   readonly tier: { name: string; model: StyleModel } | null;
+  private readonly fixed: boolean;
 
   private ladder(tierSideFactor: number, start = 0): ResolutionGovernor {
     const smallest = this.fullSides[this.fullSides.length - 1]!;
-    const sides = this.tier ? [...this.fullSides, Math.max(1, Math.min(smallest - 1, Math.round(smallest * tierSideFactor)))] : this.fullSides;
+    const sides = this.tier && !this.fixed ? [...this.fullSides, Math.max(1, Math.min(smallest - 1, Math.round(smallest * tierSideFactor)))] : this.fullSides;
     return new ResolutionGovernor(this.budgetMs, sides, start);
   }
 
@@ -105,7 +108,7 @@ export class Stylizer {
     const blank = await createImageBitmap(new ImageData(w, h));
     try {
       const sides = this.fullSides;
-      if (sides.length === 1 && !this.tier) {
+      if (this.fixed) {
         (await this.paintAt(blank, sides[0]!, this.model)).close();
         return;
       }
@@ -117,7 +120,7 @@ export class Stylizer {
         return performance.now() - t0;
       };
       const full = await timed(this.model);
-      if (this.tier) {
+      if (this.tier && !this.fixed) {
         const tier = await timed(this.tier.model);
         this.governor = this.ladder(Math.sqrt(Math.min(1, tier / Math.max(full, 1e-3))));
       }
