@@ -49,7 +49,9 @@ def write_model(folder, model_id, G, src=HUMAN, dst=ANIME, extra=None):
                  "input": f"aligned face crop, RGB in [0,1], {size}x{size} (H and W multiples of {2 ** G.levels})",
                  "output": "RGB in [0,1] (sigmoid), same size",
                  "padding": "zeros, 1 pixel on every side of every 3x3 conv (stride 2 too)",
-                 "norm": "instance norm, biased variance, eps 1e-5, the domain's affine",
+                 "norm": ("encoder: instance norm, biased variance, eps 1e-5, the domain's affine; generator: "
+                          "demodulated convs folded for the output domain (plain conv + bias)"
+                          if G.arch.get("gen_norm") == "demod" else "instance norm, biased variance, eps 1e-5, the domain's affine"),
                  "upsample": "nearest neighbour x2",
                  "gflop_per_face": round(gflops(G), 3),
                  # models/manifest.json's column is per frame: one face per frame.
@@ -79,7 +81,8 @@ def write_card(folder, model_id, ck, meta, m):
     lines = [
         f"# {meta.get('title', model_id)} (avatar translator `{model_id}`)", "",
         f"Twin-GAN (encoder symmetric to a PGGAN-style generator, UNet skips at {meta['arch']['skips']}, "
-        f"per-domain instance-norm affine), direction {meta['arch']['direction']}, "
+        + ("per-domain instance-norm affine in the encoder, StyleGAN2 weight demodulation with per-domain styles in the generator)"
+           if meta['arch'].get('gen_norm') == 'demod' else "per-domain instance-norm affine)") + f", direction {meta['arch']['direction']}, "
         f"{meta['arch']['size']}x{meta['arch']['size']} aligned face crops (src/filters/anime/alignment.ts, "
         f"training/brushcam_anime/align.py). {meta['arch']['gflop_per_face']} GFLOP per face (budget 3).", "",
         f"Run `{ck['config']['id']}`, {ck['step']} steps, batch {d['batch']}. Losses: "

@@ -10,6 +10,14 @@ Differences from the paper, for the extension's runtime and this machine:
 - skips are added (not concatenated) and only at the coarse resolutions (`skips`), so the
   generator cannot copy the human's pixels straight through at full resolution;
 - ReLU and a sigmoid output in [0,1]; every op is one of the brushcam-style op list's.
+
+`gen_norm = "demod"` (arch) replaces the generator's instance norms with StyleGAN2's weight
+demodulation: each generator conv's input channels are scaled by the output domain's style vector
+and every output channel's weights renormalised to unit norm, plus a per-domain bias. Normalising
+the generator's activations is what lets a GAN push a blob into the picture to steer the
+per-channel statistics ("droplet" artefacts, Karras et al. 2020); demodulation fixes the scale
+from the weights instead. For one direction the style is a constant, so the exporter folds it
+into plain conv weights: the op list gains nothing.
 """
 import torch
 import torch.nn as nn
@@ -35,12 +43,42 @@ class Block(nn.Module):
         return torch.relu(self.norm(self.conv(x), d))
 
 
+class DemodBlock(nn.Module):
+    """conv 3x3 with per-domain modulation + demodulation (StyleGAN2), per-domain bias, ReLU."""
+
+    def __init__(self, cin, cout, domains):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.style = nn.Parameter(torch.ones(domains, cin))
+        self.bias = nn.Parameter(torch.zeros(domains, cout))
+
+    def folded(self, d):
+        """(weight, bias) of the plain conv this block is for domain d."""
+        w = self.conv.weight * self.style[d][None, :, None, None]
+        w = w * torch.rsqrt(w.pow(2).sum((1, 2, 3), keepdim=True) + 1e-8)
+        return w, self.bias[d]
+
+    def forward(self, x, d):
+        if isinstance(d, int):
+            d = torch.full((x.shape[0],), d, dtype=torch.long, device=x.device)
+        out = None
+        for k in d.unique().tolist():
+            sel = d == k
+            w, b = self.folded(k)
+            y = torch.relu(nn.functional.conv2d(x[sel], w, b, padding=1))
+            if out is None:
+                out = y.new_empty((x.shape[0],) + y.shape[1:])
+            out[sel] = y
+        return out
+
+
 class TwinGAN(nn.Module):
     def __init__(self, arch=None):
         super().__init__()
         self.arch = dict(arch or DEFAULT_ARCH)
         w, nd, size = self.arch["widths"], len(self.arch["domains"]), self.arch["size"]
         self.levels = len(w) - 1  # stride-2 steps
+        gen = {"instance": Block, "demod": DemodBlock}[self.arch.get("gen_norm", "instance")]
         # Encoder: full-resolution stem, then one stride-2 block per level.
         self.enc = nn.ModuleList([Block(3, w[0], nd)] + [Block(w[i], w[i + 1], nd, stride=2) for i in range(self.levels)])
         # Generator, mirror image: per level, upsample, conv to the encoder's width there (+ skip),
@@ -50,10 +88,10 @@ class TwinGAN(nn.Module):
         self.dec2 = nn.ModuleDict()
         for i in range(self.levels, 0, -1):
             self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
-            self.dec.append(Block(w[i], w[i - 1], nd))
+            self.dec.append(gen(w[i], w[i - 1], nd))
             res = size >> (i - 1)
             if res in self.arch["skips"]:
-                self.dec2[str(i - 1)] = Block(w[i - 1], w[i - 1], nd)
+                self.dec2[str(i - 1)] = gen(w[i - 1], w[i - 1], nd)
         self.out = nn.Conv2d(w[0], 3, 3, padding=1, bias=True)
         # registration order above is not execution order for flops(): see gflops()
 
@@ -129,6 +167,11 @@ def op_graph(model, src, dst):
 
     def block(prefix, b):
         c = b.conv
+        if isinstance(b, DemodBlock):  # folded for this direction: a plain conv with a bias
+            ops.append({"op": "conv2d", "weight": f"{prefix}.conv.weight", "bias": f"{prefix}.bias", "kernel": 3,
+                        "stride": 1, "pad": 1, "in": c.in_channels, "out": c.out_channels})
+            ops.append({"op": "relu"})
+            return
         ops.append({"op": "conv2d", "weight": f"{prefix}.conv.weight", "bias": None, "kernel": 3,
                     "stride": c.stride[0], "pad": 1, "in": c.in_channels, "out": c.out_channels})
         ops.append({"op": "instance_norm", "weight": f"{prefix}.norm.weight", "bias": f"{prefix}.norm.bias", "eps": EPS})
@@ -156,10 +199,18 @@ def op_graph(model, src, dst):
 def direction_state_dict(model, src, dst):
     """Plain weights for one direction: encoder norms of domain `src`, generator norms of `dst`."""
     out = {}
+    demod = {n for n, m in model.named_modules() if isinstance(m, DemodBlock)}
     for k, v in model.state_dict().items():
+        owner = k.rsplit(".", 2)[0] if k.endswith(".conv.weight") else k.rsplit(".", 1)[0]
+        if owner in demod:
+            continue  # written below, folded for `dst`
         if k.endswith(".norm.weight") or k.endswith(".norm.bias"):
             v = v[src] if k.startswith("enc.") else v[dst]
         out[k] = v.detach().float().contiguous()
+    for n in sorted(demod):
+        w, b = model.get_submodule(n).folded(dst)
+        out[f"{n}.conv.weight"] = w.detach().float().contiguous()
+        out[f"{n}.bias"] = b.detach().float().contiguous()
     return out
 
 
