@@ -72,10 +72,10 @@ export class Stylizer {
   readonly tier: { name: string; model: StyleModel } | null;
   private readonly fixed: boolean;
 
-  private ladder(tierSideFactor: number, start = 0): ResolutionGovernor {
+  private ladder(tierSideFactor: number): ResolutionGovernor {
     const smallest = this.fullSides[this.fullSides.length - 1]!;
     const sides = this.tier && !this.fixed ? [...this.fullSides, Math.max(1, Math.min(smallest - 1, Math.round(smallest * tierSideFactor)))] : this.fullSides;
-    return new ResolutionGovernor(this.budgetMs, sides, start);
+    return new ResolutionGovernor(this.budgetMs, sides);
   }
 
   /** Where the governor has the stylizer now. */
@@ -120,7 +120,7 @@ export class Stylizer {
         return performance.now() - t0;
       };
       const full = await timed(this.model);
-      if (this.tier && !this.fixed) {
+      if (this.tier) {
         const tier = await timed(this.tier.model);
         this.governor = this.ladder(Math.sqrt(Math.min(1, tier / Math.max(full, 1e-3))));
       }

