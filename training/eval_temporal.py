@@ -80,6 +80,21 @@ def temporal_error(outs, pairs):
     return float(np.mean(errs))
 
 
+def measure(clips, runners, strength):
+    """Mean temporal error over the clips of the input itself and of each runner's outputs, plain
+    and through the stability option: {"input", <name>, <name>_stable, ...}."""
+    r = {"input": [], **{k: [] for name in runners for k in (name, name + "_stable")}}
+    for frames, pairs in clips.values():
+        r["input"].append(temporal_error(frames, pairs))
+        for name, run in runners.items():
+            with torch.no_grad():
+                outs = [run(x) for x in frames]
+            r[name].append(temporal_error(outs, pairs))
+            st = Stabilizer(strength)
+            r[name + "_stable"].append(temporal_error([st(x, y) for x, y in zip(frames, outs)], pairs))
+    return {k: float(np.mean(v)) for k, v in r.items()}
+
+
 def load_net(path):
     ck = torch.load(path, map_location="cpu")
     net = build(ck["arch"], ck["num_styles"])
@@ -123,16 +138,7 @@ def main(argv=None):
         if a.styles and sid not in a.styles:
             continue
         style = torch.tensor([s])
-        r = {k: [] for k in ("input", "shipped", "baseline", "shipped_stable", "baseline_stable")}
-        for frames, pairs in clips.values():
-            with torch.no_grad():
-                outs = {"shipped": [net(x, style) for x in frames], "baseline": [base(x, style) for x in frames]}
-            r["input"].append(temporal_error(frames, pairs))
-            for k, o in outs.items():
-                r[k].append(temporal_error(o, pairs))
-                st = Stabilizer(a.strength)
-                r[k + "_stable"].append(temporal_error([st(x, y) for x, y in zip(frames, o)], pairs))
-        row = {k: float(np.mean(v)) for k, v in r.items()}
+        row = measure(clips, {"shipped": lambda x: net(x, style), "baseline": lambda x: base(x, style)}, a.strength)
         row["ratio"] = row["shipped"] / row["baseline"]
         if not a.no_style_loss:
             image, size = cfg["styles"][s]["image"], cfg["data"]["style_size"]
@@ -179,18 +185,10 @@ def artist_main(a):
         s_index = ids.index(sid)
     t0 = time.time()
     clips = {c: load_clip(c, a.frames, a.height) for c in a.clips}
-    r = {k: [] for k in ("input", "artist", "artist_stable", "single", "single_stable")}
-    for frames, pairs in clips.values():
-        with torch.no_grad():
-            outs = {"artist": [wrapped(x) for x in frames]}
-            if single:
-                outs["single"] = [single[0](x, torch.tensor([s_index])) for x in frames]
-        r["input"].append(temporal_error(frames, pairs))
-        for k, o in outs.items():
-            r[k].append(temporal_error(o, pairs))
-            st = Stabilizer(a.strength)
-            r[k + "_stable"].append(temporal_error([st(x, y) for x, y in zip(frames, o)], pairs))
-    row = {k: float(np.mean(v)) for k, v in r.items() if v}
+    runners = {"artist": wrapped}
+    if single:
+        runners["single"] = lambda x: single[0](x, torch.tensor([s_index]))
+    row = measure(clips, runners, a.strength)
     aid = ck["config"]["id"]
     setup = (f"artist model `{aid}` at step {ck['step']}"
              + (f"; single-painting model `{sid}` (run `{single[1]['config']['id']}`) at step {single[1]['step']}" if single else "")

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from .data import PairSampler
 from .losses import temporal_output_loss
 from .nets import ReCoNet, build, flops
+from .train_style import save_atomic
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -137,10 +138,8 @@ def train(cfg, out, device="cpu", threads=1):
             acc, t0 = {}, time.time()
         done = step == t["steps"] or bool(stop)
         if step % t["ckpt_every"] == 0 or done:
-            tmp = ckpt_path + ".tmp"
-            torch.save({"config": cfg, "step": step, "model": student.state_dict(), "opt": opt.state_dict(),
-                        "arch": student.arch, "num_styles": S, "styles": [e["id"] for e, *_ in teachers]}, tmp)
-            os.replace(tmp, ckpt_path)
+            save_atomic({"config": cfg, "step": step, "model": student.state_dict(), "opt": opt.state_dict(),
+                         "arch": student.arch, "num_styles": S, "styles": [e["id"] for e, *_ in teachers]}, ckpt_path)
         if done:
             break
     log.close()
