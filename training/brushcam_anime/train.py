@@ -7,7 +7,9 @@ Checkpoints (generator, discriminator, both optimisers, step, config) go to <out
 `ckpt_every` steps and on SIGTERM/SIGINT; running the same command again resumes. --smoke runs one
 step on a few images into a temporary directory (CI)."""
 import argparse
+import json
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -17,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from brushcam_train.loss_net import SqueezeNetFeatures
 from brushcam_train.losses import temporal_output_loss
 
 from .data import FaceSets, Sampler, to_batch
@@ -91,7 +94,7 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(1))
     G.train(); D.train()
-    t0, t_start, acc = time.time(), time.time(), {}
+    t0, t_start, acc, loss_net = time.time(), time.time(), {}, None
     while step < steps:
         batch = sampler.next()
         terms, fake = losses(G, D, batch, L)
@@ -116,8 +119,20 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None):
         if step % T["ckpt_every"] == 0 or done:
             save_atomic({"config": cfg, "arch": A, "step": step, "G": G.state_dict(), "D": D.state_dict(),
                          "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}, ckpt_path)
+        if step % T.get("snapshot_every", 10**9) == 0:
+            shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
         if step % T.get("sample_every", 10**9) == 0 or done:
             sample_sheet(G, sets, os.path.join(out, "samples.png"))
+        if step % T.get("eval_every", 10**9) == 0:
+            # held-out KID / cycle curve in the log ("eval step N {...}"), to see where a run is going
+            from .evaluate import metrics
+            t_eval = time.time()
+            loss_net = loss_net or SqueezeNetFeatures()
+            m = metrics(G, sets, loss_net)
+            G.train()
+            line = f"eval step {step} " + json.dumps({**m, "eval_seconds": round(time.time() - t_eval, 1)})
+            print(line, flush=True); log.write(line + "\n"); log.flush()
+            t0 += time.time() - t_eval   # keep s/step a training figure
         if done:
             break
     log.close()

@@ -33,6 +33,18 @@ def test_resumes_and_losses_are_finite(tmp_path):
     assert log.count("\nstep ") + log.startswith("step ") == 2
 
 
+def test_eval_and_snapshot_every(tmp_path):
+    cfg = T.load_config(CONFIG)
+    cfg["data"]["batch"] = 2
+    cfg["train"].update(eval_every=2, snapshot_every=2, log_every=1)
+    T.train(cfg, str(tmp_path), steps=2, limit=8)
+    assert (tmp_path / "ckpt_2.pt").exists() and not (tmp_path / "ckpt_1.pt").exists()
+    evals = [l for l in (tmp_path / "train.log").read_text().splitlines() if l.startswith("eval step")]
+    assert len(evals) == 1 and evals[0].startswith("eval step 2 ")
+    m = json.loads(evals[0].split(" ", 3)[3])
+    assert m["held_out"]["human"] > 1 and np.isfinite(m["kid_ratio"]) and m["cycle_l1"] > 0
+
+
 def test_export_round_trip_and_parity(tmp_path):
     torch.manual_seed(2)
     G = TwinGAN()
