@@ -15,3 +15,4 @@ export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInst
 export { referenceReCoNet } from '../ml/reference';
 export { AvatarPainter } from '../engine/avatar';
 export { FaceFinder } from '../filters/anime/face-detector';
+export { CropTracker } from '../filters/anime/crop-tracker';
