@@ -14,7 +14,9 @@ with the tracker's One Euro smoothing ("smoothed") and without it ("raw"):
   - crop jitter: the crop centre's deviation from its own centred moving average over 0.5 s,
     RMS over both axes in pixels of the clip, on the frames where the head is still (that average
     moves less than 0.5% of the crop side per frame); the size's deviation in % of the size;
-  - temporal error inside the face box: every frame's aligned crop (training/brushcam_anime/align.py,
+  - temporal error inside the face box, for the avatar along the smoothed track with and without
+    the avatar smoother (brushcam_anime/smoothing.py, as the extension runs it) and along the raw
+    track: every frame's aligned crop (training/brushcam_anime/align.py,
     the run time's alignment) translated human -> anime and pasted back with a feathered ellipse
     (face swap); then ReCoNet's warped error as eval_temporal.py computes it (squared difference
     between output t+1 and output t warped by the input's DIS flow, non-occluded pixels, 0-255
@@ -37,6 +39,7 @@ from brushcam_anime.align import aligned_crop, crop_matrix
 from brushcam_anime.data import FaceSets
 from brushcam_anime.evaluate import metrics
 from brushcam_anime.nets import ANIME, HUMAN, TwinGAN
+from brushcam_anime.smoothing import AvatarSmoother
 from brushcam_train.loss_net import DATA
 from brushcam_train.motion import dis_flow, fb_mask, warp
 
@@ -130,25 +133,31 @@ def stability(G, size, tracks, clips, frames, height):
         k = height / full[0].shape[0]
         wk = round(full[0].shape[1] * k)
         work = [cv2.resize(f, (wk, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for f in full]
-        outs = {"smoothed": [], "raw": []}
+        outs = {"smoothed": [], "raw": [], "blended": []}
         regions = []
+        blend = AvatarSmoother()
         for i, f in enumerate(full):
-            for key, series in (("smoothed", tr["smooth"]), ("raw", tr["raw"])):
+            for key, series in (("smoothed", tr["smooth"]), ("raw", tr["raw"]), ("blended", tr["smooth"])):
                 c = series[i]
                 if c is None:
                     outs[key].append(work[i])
                     if key == "smoothed":
                         regions.append(np.zeros(work[i].shape[:2], np.float32))
+                    if key == "blended":
+                        blend.reset()
                     continue
                 crop = (c["cx"], c["cy"], c["size"], c["roll"])
-                x = torch.from_numpy(aligned_crop(f, crop, size).astype(np.float32) / 255).permute(2, 0, 1)[None]
+                src = aligned_crop(f, crop, size).astype(np.float32) / 255
+                x = torch.from_numpy(src).permute(2, 0, 1)[None]
                 with torch.no_grad():
                     y = G(x, HUMAN, ANIME)[0].permute(1, 2, 0).numpy()
-                out, a = paste(work[i], np.ascontiguousarray(y), crop, k, alpha)
+                if key == "blended":
+                    y = blend(src, y)
+                out, a = paste(work[i], np.ascontiguousarray(y, dtype=np.float32), crop, k, alpha)
                 outs[key].append(out)
                 if key == "smoothed":
                     regions.append((a > 0.5).astype(np.float32))
-        errs = {"input": [], "smoothed": [], "raw": []}
+        errs = {"input": [], "smoothed": [], "raw": [], "blended": []}
         for t in range(len(work) - 1):
             region = regions[t + 1]
             if region.sum() == 0:
@@ -158,7 +167,7 @@ def stability(G, size, tracks, clips, frames, height):
             f21, f12 = dis_flow(gb, ga), dis_flow(ga, gb)
             mask = torch.from_numpy(fb_mask(f21, f12) * region)[None, None]
             flow = torch.from_numpy(f21.transpose(2, 0, 1).copy())[None]
-            for key, seq in (("input", work), ("smoothed", outs["smoothed"]), ("raw", outs["raw"])):
+            for key, seq in (("input", work), *outs.items()):
                 prev = torch.from_numpy(seq[t]).permute(2, 0, 1)[None]
                 cur = torch.from_numpy(seq[t + 1]).permute(2, 0, 1)[None]
                 e = ((cur - warp(prev, flow)) * 255).pow(2).mean(1, keepdim=True)
@@ -172,17 +181,18 @@ def stability(G, size, tracks, clips, frames, height):
 
 def summary_table(doc):
     lines = ["| clip | frames with a face | crop jitter, smoothed: centre px / size % (still frames) | raw | "
-             "temporal error in the face box: input | avatar, smoothed crop | avatar, raw crop |",
-             "|---|---|---|---|---|---|---|"]
+             "temporal error in the face box: input | avatar, smoothed crop + avatar smoother (shipped) | smoothed crop | raw crop |",
+             "|---|---|---|---|---|---|---|---|"]
     fmt = lambda j: f"{j['centre_px']} / {j['size_pct']} ({j['still_frames']})" if j["centre_px"] is not None else "- (0)"
     for name, r in doc["stability"].items():
         t = r["temporal"]
         lines.append(f"| {name} | {r['frames_with_face']}/{r['tracked_frames']} | {fmt(r['jitter_smoothed'])} | "
-                     f"{fmt(r['jitter_raw'])} | {t['input']} | {t['smoothed']} | {t['raw']} |")
+                     f"{fmt(r['jitter_raw'])} | {t['input']} | {t['blended']} | {t['smoothed']} | {t['raw']} |")
     mean = lambda f: round(float(np.mean([v for v in map(f, doc["stability"].values()) if v is not None])), 3)
     lines.append(f"| mean | | {mean(lambda r: r['jitter_smoothed']['centre_px'])} / {mean(lambda r: r['jitter_smoothed']['size_pct'])} | "
                  f"{mean(lambda r: r['jitter_raw']['centre_px'])} / {mean(lambda r: r['jitter_raw']['size_pct'])} | "
-                 f"{mean(lambda r: r['temporal']['input'])} | {mean(lambda r: r['temporal']['smoothed'])} | {mean(lambda r: r['temporal']['raw'])} |")
+                 f"{mean(lambda r: r['temporal']['input'])} | {mean(lambda r: r['temporal']['blended'])} | "
+                 f"{mean(lambda r: r['temporal']['smoothed'])} | {mean(lambda r: r['temporal']['raw'])} |")
     return "\n".join(lines)
 
 

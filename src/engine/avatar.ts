@@ -1,4 +1,5 @@
 import { Compositor, extractCrop, type Presentation } from '../filters/anime/compositor';
+import { AvatarSmoother } from '../filters/anime/avatar-smoother';
 import { CropTracker, type TrackedCrop } from '../filters/anime/crop-tracker';
 import { DetectorStride, type FaceFinder } from '../filters/anime/face-detector';
 import { runOnPixels, type StyleModel } from '../ml/style-model';
@@ -15,11 +16,14 @@ export interface AvatarStageMs {
 
 /**
  * The anime avatar, frame by frame: face detector (every k-th frame) → crop tracker →
- * translator (the Twin-GAN's human→anime op list on the aligned crop) → compositor. Owns the
+ * translator (the Twin-GAN's human→anime op list on the aligned crop) → avatar smoother →
+ * compositor. Owns the
  * model, the detector and its canvases. Without a face it outputs the blurred frame only.
  */
 export class AvatarPainter {
   private readonly compositor = new Compositor();
+  /** Blends each new avatar with the last where the face did not change (translator flicker). */
+  readonly smoother = new AvatarSmoother();
   private readonly cropCanvas = new OffscreenCanvas(1, 1);
   private tracker: CropTracker | null = null;
   private avatar: ImageData | null = null;
@@ -51,7 +55,10 @@ export class AvatarPainter {
   async paint(frame: ImageBitmap): Promise<ImageBitmap> {
     const W = frame.width;
     const H = frame.height;
-    if (!this.tracker || this.tracker.frameWidth !== W || this.tracker.frameHeight !== H) this.tracker = new CropTracker(W, H);
+    if (!this.tracker || this.tracker.frameWidth !== W || this.tracker.frameHeight !== H) {
+      this.tracker = new CropTracker(W, H);
+      this.smoother.reset();
+    }
     let t = performance.now();
     let faces = null;
     if (this.stride.due()) {
@@ -74,6 +81,7 @@ export class AvatarPainter {
     if (!crop) {
       this.avatar = null;
       this.source = null;
+      this.smoother.reset();
     }
     const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source);
     this.lastMs.composite = performance.now() - t2;
@@ -83,7 +91,7 @@ export class AvatarPainter {
   private async translate(frame: ImageBitmap, crop: TrackedCrop): Promise<void> {
     const n = this.cropSide;
     const source = extractCrop(frame, crop, n, this.cropCanvas);
-    this.avatar = new ImageData(await runOnPixels(this.model, source, n, n), n, n);
+    this.avatar = new ImageData(this.smoother.apply(source.data, await runOnPixels(this.model, source, n, n), n), n, n);
     this.source = source;
   }
 

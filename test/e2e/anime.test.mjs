@@ -1,8 +1,9 @@
 // End-to-end: the anime avatar on a real face clip (../shared/data/video/people/d3.mp4 as the fake
 // camera). Without a trained avatar model the filter reports why and the page gets neutral frames;
-// with a model (here the untrained parity fixture, installed into a copy of dist/chrome) the page
-// gets the frame with the face replaced (face swap) or the portrait over the blurred frame (full
-// avatar). "Never the raw face": the centre of every output frame (where d3's face always is)
+// with the shipped model (models/anime/anime; the untrained parity fixture stands in where none
+// ships) the page gets the frame with the face replaced (face swap) or the portrait over the
+// blurred frame (full avatar), and the avatar is stable: it changes from frame to frame no more
+// than the camera's own face does. "Never the raw face": the centre of every output frame (where d3's face always is)
 // differs from the centre of every frame of the clip, and fail-closed frames have no face BlazeFace
 // can find (it finds one in the clip itself).
 import assert from 'node:assert/strict';
@@ -54,11 +55,15 @@ const boxDiff = (a, b, boxes) => {
 /** The closest any clip frame comes to an output frame in `boxes` (mean |Δluma|). */
 const nearest = (out, boxes) => Math.min(...raw.map((r) => boxDiff(out, r, boxes)));
 
+/** The avatar model dist/chrome ships as 'anime', if any. */
+const shipped = JSON.parse(readFileSync(join(root, 'dist/chrome/models/manifest.json'), 'utf8')).models.find((m) => m.kind === 'avatar' && m.id === 'anime' && m.folder);
+
 /**
- * A copy of dist/chrome whose models/manifest.json lists no avatar model (whatever ships), or
- * only the untrained fixture as avatar 'anime': the tests do not depend on a trained model.
+ * dist/chrome itself when it ships avatar 'anime'; else a copy whose models/manifest.json lists
+ * only the untrained fixture as 'anime' (withFixture), or no avatar model at all.
  */
 function extensionVariant(withFixture) {
+  if (withFixture && shipped) return null;
   const dir = mkdtempSync(join(tmpdir(), 'brushcam-anime-ext-'));
   cpSync(join(root, 'dist/chrome'), dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'models/manifest.json'), 'utf8'));
@@ -220,8 +225,8 @@ describe('anime avatar on a face clip', () => {
     }
   });
 
-  it('with an avatar model: face swap and full avatar, never the raw face', async () => {
-    const browser = await launch({ camera: cam, extension: variant });
+  it(`with ${shipped ? `the shipped avatar model (${shipped.provenance.replace(/;.*/, '')})` : 'the untrained fixture'}: face swap and full avatar, never the raw face`, async () => {
+    const browser = await launch({ camera: cam, ...(variant ? { extension: variant } : {}) });
     try {
       await setSettings(browser.context, browser.extensionId, { mode: 'anime', avatar: 'anime', presentation: 'face-swap', backend: 'wasm' });
       const page = await openCall(browser);
@@ -248,6 +253,16 @@ describe('anime avatar on a face clip', () => {
       }
       const portrait = full.filter((f) => f.margin < 3 && f.centre > 2 * f.margin + 1).length;
       assert.ok(portrait >= full.length * 0.8, `full avatar: a portrait over a blurred frame in ${portrait}/${full.length} frames (${JSON.stringify(full.slice(0, 3).map(({ y, ...f }) => f))})`);
+      // Stable: from one output frame to the next, the face region changes (median) no more than
+      // the camera's own face does in most frames (its 90th percentile).
+      const steps = (frames) => frames.slice(1).map((f, k) => boxDiff(f.y, frames[k].y, [CENTRE])).sort((a, b) => a - b);
+      const q = (a, p) => a[Math.floor((a.length - 1) * p)];
+      const clipSteps = raw.slice(1).map((r, k) => boxDiff(r, raw[k], [CENTRE])).sort((a, b) => a - b);
+      const swapSteps = steps(swap);
+      const fullSteps = steps(full);
+      const stability = `frame-to-frame centre |Δ| median / p90: clip ${q(clipSteps, 0.5).toFixed(2)} / ${q(clipSteps, 0.9).toFixed(2)}, face swap ${q(swapSteps, 0.5).toFixed(2)} / ${q(swapSteps, 0.9).toFixed(2)}, full avatar ${q(fullSteps, 0.5).toFixed(2)} / ${q(fullSteps, 0.9).toFixed(2)}`;
+      assert.ok(q(swapSteps, 0.5) <= q(clipSteps, 0.9) && q(fullSteps, 0.5) <= q(clipSteps, 0.9), `the avatar is not stable: ${stability}`);
+      console.log(stability);
       console.log(`face swap: nearest clip frame, centre ${Math.min(...swapStats.map((s) => s.centre)).toFixed(1)}+, margins median ${swapStats.map((s) => s.margins).sort((a, b) => a - b)[swapStats.length >> 1].toFixed(1)}; BlazeFace hits on face-swap output ${swap.filter((f) => f.faces).length}/${swap.length}, full avatar ${full.filter((f) => f.faces).length}/${full.length}`);
     } finally {
       await browser.close();
