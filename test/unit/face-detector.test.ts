@@ -53,6 +53,31 @@ describe('face detector (tasks-vision BlazeFace in the engine)', function () {
     expect(faces).to.have.length(2);
   });
 
+  it('a frame wider than DETECT_MAX_WIDTH is detected downscaled, with boxes and eyes in its own pixels', async () => {
+    const img = await createImageBitmap(await (await fetch(`${LONDON}001_03.jpg`)).blob());
+    const at = (W: number, H: number): ImageBitmap => {
+      const c = new OffscreenCanvas(W, H);
+      const x = c.getContext('2d')!;
+      x.fillStyle = '#777';
+      x.fillRect(0, 0, W, H);
+      x.drawImage(img, (W - H) / 2, 0, H, H);
+      return c.transferToImageBitmap();
+    };
+    const [small, big] = [at(640, 360), at(1280, 720)];
+    const [a] = finder.detect(small);
+    const [b] = finder.detect(big);
+    small.close();
+    big.close();
+    img.close();
+    expect(a && b, 'a face at both sizes').to.be.ok;
+    const ca = cropFromEyes(a!.eyes[0], a!.eyes[1]);
+    const cb = cropFromEyes(b!.eyes[0], b!.eyes[1]);
+    expect(Math.hypot(cb.cx - 2 * ca.cx, cb.cy - 2 * ca.cy)).to.be.lessThan(0.02 * cb.size);
+    expect(cb.size / (2 * ca.size)).to.be.within(0.98, 1.02);
+    expect(b!.width / (2 * a!.width)).to.be.within(0.97, 1.03);
+    expect(b!.x / (2 * a!.x)).to.be.within(0.97, 1.03);
+  });
+
   it('stride: every frame while detection is cheap, fewer when it is slow, bounded', () => {
     const s = new DetectorStride(1000 / 30, 6);
     expect(s.stride).to.equal(1);
