@@ -9,7 +9,8 @@
 // Per row: filter ms per frame (median, p95, engine side), output fps against camera fps,
 // frames dropped, the page's main-thread long tasks per minute, the page's JS heap and the
 // engine's live tensors after 100 and after the last output frame (leak check), the internal
-// resolution the governor settled on, and the analytic GFLOP per frame at that resolution.
+// resolution the governor settled on (for the avatar: detector and translator strides), and the
+// analytic GFLOP per frame at that resolution (the avatar: one translation per translator stride).
 // Baselines in the same run: passthrough ('off'), a naive pipeline (every frame read back to
 // the CPU on the main thread: the strict-CSP page with posterize on Canvas 2D), and the
 // full-size reference ReCoNet (bench/style-page.js, a few frames). Writes
@@ -35,7 +36,7 @@ const allModes = [
   { id: 'posterize', settings: { mode: 'style', style: 'posterize' }, neural: false },
   ...styleModels.map((m) => ({ id: m.id, settings: { mode: 'style', style: m.id }, neural: true, gflop640: m.gflopsAt640x360, tiers: m.tiers ?? [] })),
   ...(avatars.length
-    ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null }))
+    ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null, gflopPerTranslation: avatars[0].gflopsAt640x360 }))
     : []),
 ];
 // The naive baseline: every frame read back to the CPU and processed in JS (posterize on
@@ -129,7 +130,10 @@ for (const [w, h] of sizes) {
           const tier = /@ \d+px ([a-z0-9_-]+)/.exec(after.backend ?? '')?.[1] ?? null;
           const gflop640 = tier ? mode.tiers?.find((t) => t.id === tier)?.gflopsAt640x360 ?? null : mode.gflop640;
           const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
-          const gflop = gflop640 != null ? (gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
+          // The avatar: one translation (a 128² crop, whatever the frame size) every tr-th frame.
+          const trStride = Number(/-tr(\d+)/.exec(tier ?? '')?.[1] ?? 0) || null;
+          const gflop = mode.gflopPerTranslation != null && trStride ? mode.gflopPerTranslation / trStride
+            : gflop640 != null ? (gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
             msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null, outputFps: frames / seconds, cameraFps, pumpReadFps, fpsRatio: frames / seconds / cameraFps,

@@ -70,7 +70,12 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     p.dispose();
     throw e;
   }
-  return { backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => DEFAULT_CROP_SIDE, paint, dispose: () => p.dispose() };
+  return {
+    backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => DEFAULT_CROP_SIDE,
+    // the avatar's governor state for the popup: detector and translator strides ("det2-tr5")
+    tier: () => `det${p.stride.stride}-tr${p.translateStride.stride}`,
+    paint, dispose: () => p.dispose(),
+  };
 }
 
 async function createPainter(spec: FilterSpec): Promise<Painter> {
