@@ -37,7 +37,8 @@ def kid(a, b):
 
 @torch.no_grad()
 def translate(G, x, src, dst, batch=32):
-    return torch.cat([G(x[i:i + batch], src, dst) for i in range(0, len(x), batch)])
+    dev = next(G.parameters()).device
+    return torch.cat([G(x[i:i + batch].to(dev), src, dst).cpu() for i in range(0, len(x), batch)])
 
 
 @torch.no_grad()

@@ -37,6 +37,17 @@ def load_config(path):
     return cfg
 
 
+def to_cpu(obj):
+    """A checkpoint dict with every tensor on the CPU (a CUDA run resumes on a CPU and back)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_cpu(v) for v in obj]
+    return obj
+
+
 def save_atomic(obj, path):
     tmp = path + ".tmp"
     torch.save(obj, tmp)
@@ -49,8 +60,8 @@ def losses(G, D, batch, L):
     B = h1.shape[0]
     # One pass for both human frames of the pair (h1, h2) and one for the reconstructions.
     x = torch.cat([h1, h2, h1, a])
-    src = torch.tensor([HUMAN] * (3 * B) + [ANIME] * B)
-    dst = torch.tensor([ANIME] * (2 * B) + [HUMAN] * B + [ANIME] * B)
+    src = torch.tensor([HUMAN] * (3 * B) + [ANIME] * B, device=x.device)
+    dst = torch.tensor([ANIME] * (2 * B) + [HUMAN] * B + [ANIME] * B, device=x.device)
     y = G(x, src, dst)
     fake1, fake2, rec_h, rec_a = y.split(B)
     back = G(fake1, ANIME, HUMAN)
@@ -66,25 +77,29 @@ def losses(G, D, batch, L):
     return t, fake1
 
 
-def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None):
+def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device="cpu", pack=None):
     torch.set_num_threads(threads)
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     os.makedirs(out, exist_ok=True)
     A, d, L, T = cfg["arch"], cfg["data"], cfg["loss"], cfg["train"]
     steps = steps or T["steps"]
     torch.manual_seed(T["seed"])
-    G, D = TwinGAN(A), PatchDiscriminator()
+    G, D = TwinGAN(A).to(device), PatchDiscriminator().to(device)
     opt_g = torch.optim.Adam(G.parameters(), T["lr"], betas=tuple(T["betas"]))
     opt_d = torch.optim.Adam(D.parameters(), T["lr_d"], betas=tuple(T["betas"]))
     step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
     if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location="cpu")
+        ck = torch.load(ckpt_path, map_location=device)
         G.load_state_dict(ck["G"]); D.load_state_dict(ck["D"])
         opt_g.load_state_dict(ck["opt_g"]); opt_d.load_state_dict(ck["opt_d"]); step = ck["step"]
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
     torch.manual_seed(T["seed"] + step)
     t0 = time.time()
     sets = FaceSets(A["size"], limit=limit, holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
-                                                      "anime": d["holdout_anime"]})
+                                                      "anime": d["holdout_anime"]}, pack=pack)
     sampler = Sampler(sets, d["batch"], seed=T["seed"] + step, motion_strength=d["motion_strength"])
     log = open(os.path.join(out, "train.log"), "a")
     if step == 0:
@@ -96,7 +111,7 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None):
     G.train(); D.train()
     t0, t_start, acc, loss_net = time.time(), time.time(), {}, None
     while step < steps:
-        batch = sampler.next()
+        batch = [t.to(device, non_blocking=True) for t in sampler.next()]
         terms, fake = losses(G, D, batch, L)
         opt_g.zero_grad(set_to_none=True)
         terms["total"].backward()
@@ -117,8 +132,8 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None):
             acc, t0 = {}, time.time()
         done = step == steps or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
         if step % T["ckpt_every"] == 0 or done:
-            save_atomic({"config": cfg, "arch": A, "step": step, "G": G.state_dict(), "D": D.state_dict(),
-                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}, ckpt_path)
+            save_atomic(to_cpu({"config": cfg, "arch": A, "step": step, "G": G.state_dict(), "D": D.state_dict(),
+                                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}), ckpt_path)
         if step % T.get("snapshot_every", 10**9) == 0:
             shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
         if step % T.get("sample_every", 10**9) == 0 or done:
@@ -145,10 +160,10 @@ def sample_sheet(G, sets, path, n=6):
     import cv2
     was = G.training
     G.eval()
-    x = to_batch([im for _, im in sets.human_held[:n]])
+    x = to_batch([im for _, im in sets.human_held[:n]]).to(next(G.parameters()).device)
     y = G(x, HUMAN, ANIME)
     z = G(y, ANIME, HUMAN)
-    rows = [torch.cat(list(t), 2) for t in (x, y, z)]
+    rows = [torch.cat(list(t.cpu()), 2) for t in (x, y, z)]
     img = (torch.cat(rows, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
     G.train(was)
@@ -162,16 +177,24 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-seconds", type=float)
     ap.add_argument("--smoke", action="store_true", help="one step on a few images into a temporary directory")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--pack", help="read the face sets from this .npz (brushcam_anime.pack) instead of ../shared/data")
+    ap.add_argument("--batch", type=int, help="override the config's batch (a GPU takes more)")
+    ap.add_argument("--no-eval", action="store_true", help="no held-out KID in the log (it needs ../shared/data's SqueezeNet)")
     a = ap.parse_args(argv)
     cfg = load_config(a.config)
+    if a.batch:
+        cfg["data"]["batch"] = a.batch
+    if a.no_eval:
+        cfg["train"].pop("eval_every", None)
     if a.smoke:
         cfg["data"]["batch"] = 2
         with tempfile.TemporaryDirectory() as tmp:
-            _, step = train(cfg, tmp, threads=a.threads, steps=1, limit=8)
+            _, step = train(cfg, tmp, threads=a.threads, steps=1, limit=8, device=a.device, pack=a.pack)
             print(f"smoke ok: {step} step, files {sorted(os.listdir(tmp))}")
         return
     out = a.out or os.path.join(RUNS, cfg["id"])
-    train(cfg, out, threads=a.threads, steps=a.steps, max_seconds=a.max_seconds)
+    train(cfg, out, threads=a.threads, steps=a.steps, max_seconds=a.max_seconds, device=a.device, pack=a.pack)
 
 
 if __name__ == "__main__":
