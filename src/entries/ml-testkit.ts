@@ -16,3 +16,5 @@ export { referenceReCoNet } from '../ml/reference';
 export { AvatarPainter } from '../engine/avatar';
 export { FaceFinder } from '../filters/anime/face-detector';
 export { CropTracker } from '../filters/anime/crop-tracker';
+export { extractCrop } from '../filters/anime/compositor';
+export { cropFromEyes } from '../filters/anime/alignment';

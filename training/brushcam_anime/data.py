@@ -49,6 +49,19 @@ def split(items, holdout):
 
 
 PACK_PARTS = ("human_train", "human_held", "anime_train", "anime_held")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def extra_faces(folder, size, limit=None):
+    """(name, image) for a rendered target domain (a folder of aligned PNGs, relative to the repo
+    root: e.g. build/avatars/lorelei from tools/avatars/render-lorelei.mjs)."""
+    path = folder if os.path.isabs(folder) else os.path.join(REPO, folder)
+    files = sorted(glob.glob(os.path.join(path, "*.png")))
+    if not files:
+        raise FileNotFoundError(f"{path}: no PNGs (render them first: node tools/avatars/render-lorelei.mjs)")
+    if limit:
+        files = files[:limit]
+    return [(os.path.relpath(f, REPO), cv2.resize(_load(f), (size, size), interpolation=cv2.INTER_AREA)) for f in files]
 
 
 class FaceSets:
@@ -56,7 +69,9 @@ class FaceSets:
     `pack`: read them from a file `save()` wrote instead of the data folder (a machine without
     ../shared, e.g. a lent GPU)."""
 
-    def __init__(self, size=128, limit=None, holdout=None, data=DATA, pack=None):
+    def __init__(self, size=128, limit=None, holdout=None, data=DATA, pack=None, extra=None):
+        """`extra`: {domain: folder} of further target domains (held out: holdout["extra"], default 100),
+        kept in self.targets[domain] = (train, held) beside "anime"."""
         if pack:
             self._load_pack(pack, size, limit)
             return
@@ -72,6 +87,9 @@ class FaceSets:
         at, ah = split(anime, holdout["anime"])
         self.human_train, self.human_held = lt + st, lh + sh
         self.anime_train, self.anime_held = at, ah
+        self.targets = {"anime": (at, ah)}
+        for name, folder in (extra or {}).items():
+            self.targets[name] = split(extra_faces(folder, size, limit), holdout.get("extra", 100))
         # London faces are few beside 3300 selfies: draw them at this rate so ages, genders and
         # skin tones of the London set are not drowned out.
         self.london_share = 0.3
@@ -88,11 +106,23 @@ class FaceSets:
             arrays[part + "_names"] = np.array([n for n, _ in items])
             arrays[part + "_offsets"] = np.cumsum([0] + [len(b) for b in blobs])
             arrays[part + "_jpeg"] = np.frombuffer(b"".join(blobs), np.uint8)
+        for name, (train, held) in self.targets.items():
+            if name == "anime":
+                continue
+            for part, items in (("train", train), ("held", held)):
+                key = f"extra_{name}_{part}"
+                blobs = [cv2.imencode(".jpg", cv2.cvtColor(im, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+                         for _, im in items]
+                arrays[key + "_names"] = np.array([n for n, _ in items])
+                arrays[key + "_offsets"] = np.cumsum([0] + [len(b) for b in blobs])
+                arrays[key + "_jpeg"] = np.frombuffer(b"".join(blobs), np.uint8)
         np.savez(path, **arrays)
 
     def _load_pack(self, path, size, limit):
         z = np.load(path)
-        for part in PACK_PARTS:
+        extra = sorted({k[len("extra_"):].rsplit("_", 2)[0] for k in z.files if k.startswith("extra_")})
+        parts = list(PACK_PARTS) + [f"extra_{n}_{p}" for n in extra for p in ("train", "held")]
+        for part in parts:
             names, off, buf = z[part + "_names"], z[part + "_offsets"], z[part + "_jpeg"]
             n = len(names) if not limit else min(len(names), limit)
             items = []
@@ -104,11 +134,18 @@ class FaceSets:
             setattr(self, part, items)
         self.london_share = float(z["london_share"])
         self.n_london_train = min(int(z["n_london_train"]), len(self.human_train))
+        self.targets = {"anime": (self.anime_train, self.anime_held)}
+        for n in extra:
+            self.targets[n] = (getattr(self, f"extra_{n}_train"), getattr(self, f"extra_{n}_held"))
 
     def counts(self):
-        return {"human_train": len(self.human_train), "human_held": len(self.human_held),
-                "anime_train": len(self.anime_train), "anime_held": len(self.anime_held),
-                "london_train": self.n_london_train}
+        c = {"human_train": len(self.human_train), "human_held": len(self.human_held),
+             "anime_train": len(self.anime_train), "anime_held": len(self.anime_held),
+             "london_train": self.n_london_train}
+        for name, (train, held) in self.targets.items():
+            if name != "anime":
+                c[f"{name}_train"], c[f"{name}_held"] = len(train), len(held)
+        return c
 
 
 def to_batch(images):
@@ -130,13 +167,15 @@ class Sampler:
             return s.human_train[self.rng.integers(s.n_london_train)][1]
         return s.human_train[self.rng.integers(len(s.human_train))][1]
 
-    def next(self):
+    def next(self, target="anime"):
+        """A batch whose last item holds images of the target domain `target`."""
         size = self.sets.human_train[0][1].shape[0]
         pairs = [motion.random_pair(self._human(), size, self.rng, scale_range=(1.0, 1.12),
                                     strength=self.strength, elastic=0.5) for _ in range(self.batch)]
         f1, f2, flow, mask = (torch.from_numpy(np.stack(x)) for x in zip(*pairs))
         anime = []
+        pool = self.sets.targets[target][0]
         for _ in range(self.batch):
-            im = self.sets.anime_train[self.rng.integers(len(self.sets.anime_train))][1]
+            im = pool[self.rng.integers(len(pool))][1]
             anime.append(im[:, ::-1] if self.rng.random() < 0.5 else im)
         return f1, f2, flow, mask, to_batch(anime)

@@ -42,31 +42,34 @@ def translate(G, x, src, dst, batch=32):
 
 
 @torch.no_grad()
-def metrics(G, sets, loss_net=None):
+def metrics(G, sets, loss_net=None, target="anime"):
+    """Held-out numbers of the human -> `target` direction (KID against that domain's held-out set)."""
     G.eval()
     net = loss_net or SqueezeNetFeatures()
+    t = G.arch["domains"].index(target)
     humans = to_batch([im for _, im in sets.human_held])
-    anime = to_batch([im for _, im in sets.anime_held])
-    fake = translate(G, humans, HUMAN, ANIME)
-    back = translate(G, fake, ANIME, HUMAN)
+    anime = to_batch([im for _, im in sets.targets[target][1]])
+    fake = translate(G, humans, HUMAN, t)
+    back = translate(G, fake, t, HUMAN)
     fa = features(net, anime)
     k_in, k_out = kid(features(net, humans), fa), kid(features(net, fake), fa)
     return {"kid_inputs_x1000": round(k_in, 3), "kid_outputs_x1000": round(k_out, 3),
             "kid_ratio": round(k_out / k_in, 3) if k_in > 0 else None,
             "cycle_l1": round(float((back - humans).abs().mean()), 4),
             "rec_human_l1": round(float((translate(G, humans, HUMAN, HUMAN) - humans).abs().mean()), 4),
-            "rec_anime_l1": round(float((translate(G, anime, ANIME, ANIME) - anime).abs().mean()), 4),
+            "rec_anime_l1": round(float((translate(G, anime, t, t) - anime).abs().mean()), 4),
             "held_out": {"human": len(humans), "anime": len(anime)}}
 
 
 @torch.no_grad()
-def contact_sheet(G, sets, path, n=8):
-    """Rows: held-out inputs (London first, then selfies), their anime, the cycle back to human."""
+def contact_sheet(G, sets, path, n=8, target="anime"):
+    """Rows: held-out inputs (London first, then selfies), their translation, the cycle back to human."""
     G.eval()
+    t = G.arch["domains"].index(target)
     picks = sets.human_held[:n // 2] + sets.human_held[-(n - n // 2):]
     x = to_batch([im for _, im in picks])
-    y = G(x, HUMAN, ANIME)
-    z = G(y, ANIME, HUMAN)
+    y = G(x, HUMAN, t)
+    z = G(y, t, HUMAN)
     rows = [torch.cat(list(t), 2) for t in (x, y, z)]
     img = (torch.cat(rows, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))

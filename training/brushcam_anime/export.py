@@ -95,6 +95,9 @@ def write_card(folder, model_id, ck, meta, m):
         "| `faces/london/` (160 with landmarks, aligned by the pupils; first 8 held out) | CC-BY 4.0, consented for research and altered use |",
         "| `faces/selfies/` (selfie2anime trainA; first 100 held out) | research only |",
         "| `anime/faces/` (selfie2anime trainB; first 100 held out) | **research only (drawn art)**: this model may not ship outside research use |",
+        *(["| `build/avatars/lorelei/` (DiceBear Lorelei, rendered by `tools/avatars/render-lorelei.mjs`; first 100 held out) | "
+           "design CC0 1.0, code MIT; the network is shared with the anime domain, so this model is research-only too |"]
+          if "lorelei" in ck["arch"]["domains"] else []),
         "",
         "## Held-out metrics (training/brushcam_anime/evaluate.py)", "",
         "```", json.dumps(m, indent=1), "```", "",
@@ -108,10 +111,17 @@ def write_card(folder, model_id, ck, meta, m):
         f.write("\n".join(lines) + "\n")
 
 
-def export(ckpt, models_dir, model_id="anime", do_eval=True):
+TITLES = {"anime": "Anime", "lorelei": "Lorelei"}
+LICENCES = {"lorelei": "lorelei: DiceBear Lorelei avatars rendered by tools/avatars/render-lorelei.mjs (design CC0 1.0, code MIT)"}
+
+
+def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime"):
     ck = torch.load(ckpt, map_location="cpu")
     G = TwinGAN(ck["arch"])
     G.load_state_dict(ck["G"])
+    if target not in G.arch["domains"] or target == "human":
+        raise SystemExit(f"{ckpt}: no target domain '{target}' (it has {G.arch['domains']})")
+    dst = G.arch["domains"].index(target)
     folder = os.path.join(models_dir, model_id)
     m = {}
     if do_eval:
@@ -120,15 +130,20 @@ def export(ckpt, models_dir, model_id="anime", do_eval=True):
         d = ck["config"]["data"]
         t0 = time.time()
         sets = FaceSets(G.arch["size"], holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
-                                                 "anime": d["holdout_anime"]})
-        m = evaluate.metrics(G, sets)
+                                                 "anime": d["holdout_anime"], "extra": d.get("holdout_extra", 100)},
+                        extra=d.get("extra"))
+        m = evaluate.metrics(G, sets, target=target)
         os.makedirs(folder, exist_ok=True)
-        evaluate.contact_sheet(G, sets, os.path.join(folder, "contact.png"))
+        evaluate.contact_sheet(G, sets, os.path.join(folder, "contact.png"), target=target)
         m["eval_seconds"] = round(time.time() - t0, 1)
     # Below the quality target the popup says so: "Anime (preview)".
-    title = "Anime" if m.get("kid_ratio") is not None and m["kid_ratio"] <= KID_TARGET else "Anime (preview)"
-    meta = write_model(folder, model_id, G, extra={"title": title, "trained_steps": ck["step"], "run": ck["config"]["id"],
-                                                   **({"kid_ratio": m["kid_ratio"]} if "kid_ratio" in m else {})})
+    name = TITLES.get(target, target.title())
+    title = name if m.get("kid_ratio") is not None and m["kid_ratio"] <= KID_TARGET else f"{name} (preview)"
+    extra = {"title": title, "trained_steps": ck["step"], "run": ck["config"]["id"], "target": target,
+             **({"kid_ratio": m["kid_ratio"]} if "kid_ratio" in m else {}),
+             # one network for every domain: its weights learned from every set, the anime set included
+             **({"data_licence": DATA_LICENCE + "; " + LICENCES[target]} if target in LICENCES else {})}
+    meta = write_model(folder, model_id, G, src=HUMAN, dst=dst, extra=extra)
     write_card(folder, model_id, ck, meta, m)
     print(f"exported {model_id} -> {folder} {json.dumps(m)}", flush=True)
     return folder
@@ -140,8 +155,9 @@ def main(argv=None):
     ap.add_argument("--id", default="anime")
     ap.add_argument("--models", default=os.path.join(REPO, "models/anime"))
     ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--target", default="anime", help="the output domain (anime, lorelei, ...)")
     a = ap.parse_args(argv)
-    export(a.ckpt, a.models, a.id, do_eval=not a.no_eval)
+    export(a.ckpt, a.models, a.id, do_eval=not a.no_eval, target=a.target)
 
 
 if __name__ == "__main__":

@@ -214,6 +214,32 @@ def direction_state_dict(model, src, dst):
     return out
 
 
+def per_domain_keys(model):
+    """State-dict keys whose first axis is the domain: norm affines and demodulation styles/biases."""
+    demod = {n for n, m in model.named_modules() if isinstance(m, DemodBlock)}
+    norms = {n for n, m in model.named_modules() if isinstance(m, CondInstanceNorm)}
+    return [k for k in model.state_dict() if k.rsplit(".", 1)[0] in norms
+            or (k.rsplit(".", 1)[0] in demod and k.rsplit(".", 1)[1] in ("style", "bias"))]
+
+
+def grow_domains(state, arch, domains, copy_from="anime"):
+    """A checkpoint's generator state for `arch` extended to `domains` (a superset, same order
+    first): every new domain starts as a copy of `copy_from`'s norms and styles, so it begins
+    where that domain's translation is and the shared weights are untouched."""
+    old = list(arch["domains"])
+    if domains[:len(old)] != old:
+        raise ValueError(f"new domains {domains} must start with the old ones {old}")
+    src = old.index(copy_from)
+    model = TwinGAN(arch)
+    keys = set(per_domain_keys(model))
+    out = {}
+    for k, v in state.items():
+        if k in keys:
+            v = torch.cat([v] + [v[src:src + 1].clone() for _ in domains[len(old):]])
+        out[k] = v
+    return out, {**arch, "domains": list(domains)}
+
+
 if __name__ == "__main__":
     m = TwinGAN()
     n = sum(p.numel() for p in m.parameters())

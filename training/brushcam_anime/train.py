@@ -23,7 +23,7 @@ from brushcam_train.loss_net import SqueezeNetFeatures
 from brushcam_train.losses import temporal_output_loss
 
 from .data import FaceSets, Sampler, to_batch
-from .nets import ANIME, HUMAN, PatchDiscriminator, TwinGAN, gflops
+from .nets import ANIME, HUMAN, PatchDiscriminator, TwinGAN, gflops, grow_domains
 
 RUNS = "/work/runs/anime"
 
@@ -54,17 +54,18 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
-def losses(G, D, batch, L):
-    """Generator losses for one batch; also returns the translated frames (for the D step)."""
+def losses(G, D, batch, L, target=ANIME):
+    """Generator losses for one batch whose last item holds images of domain `target` (anime,
+    or another drawn domain); also returns the translated frames (for the D step)."""
     h1, h2, flow, mask, a = batch
     B = h1.shape[0]
     # One pass for both human frames of the pair (h1, h2) and one for the reconstructions.
     x = torch.cat([h1, h2, h1, a])
-    src = torch.tensor([HUMAN] * (3 * B) + [ANIME] * B, device=x.device)
-    dst = torch.tensor([ANIME] * (2 * B) + [HUMAN] * B + [ANIME] * B, device=x.device)
+    src = torch.tensor([HUMAN] * (3 * B) + [target] * B, device=x.device)
+    dst = torch.tensor([target] * (2 * B) + [HUMAN] * B + [target] * B, device=x.device)
     y = G(x, src, dst)
     fake1, fake2, rec_h, rec_a = y.split(B)
-    back = G(fake1, ANIME, HUMAN)
+    back = G(fake1, target, HUMAN)
     t = {
         "rec_h": F.l1_loss(rec_h, h1),
         "rec_a": F.l1_loss(rec_a, a),
@@ -87,19 +88,40 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     A, d, L, T = cfg["arch"], cfg["data"], cfg["loss"], cfg["train"]
     steps = steps or T["steps"]
     torch.manual_seed(T["seed"])
-    G, D = TwinGAN(A).to(device), PatchDiscriminator().to(device)
+    # Target domains: every domain but human, each with its own discriminator ("D" is anime's;
+    # the others are in "D_more"), drawn per step at data.target_share (default: equal).
+    targets = [n for n in A["domains"] if n != "human"]
+    share = np.array([float(d.get("target_share", {}).get(n, 1.0)) for n in targets])
+    share /= share.sum()
+    G = TwinGAN(A).to(device)
+    Ds = {n: PatchDiscriminator().to(device) for n in targets}
     opt_g = torch.optim.Adam(G.parameters(), T["lr"], betas=tuple(T["betas"]))
-    opt_d = torch.optim.Adam(D.parameters(), T["lr_d"], betas=tuple(T["betas"]))
+    opt_ds = {n: torch.optim.Adam(Ds[n].parameters(), T["lr_d"], betas=tuple(T["betas"])) for n in targets}
     step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
-        G.load_state_dict(ck["G"]); D.load_state_dict(ck["D"])
-        opt_g.load_state_dict(ck["opt_g"]); opt_d.load_state_dict(ck["opt_d"]); step = ck["step"]
+        G.load_state_dict(ck["G"]); opt_g.load_state_dict(ck["opt_g"]); step = ck["step"]
+        for n in targets:
+            Ds[n].load_state_dict(ck["D"] if n == "anime" else ck["D_more"][n])
+            opt_ds[n].load_state_dict(ck["opt_d"] if n == "anime" else ck["opt_d_more"][n])
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    elif T.get("init_from"):
+        # A run with more domains than its parent: the parent's generator grown to them (new
+        # domains start as copies of anime), anime's discriminator kept, fresh optimisers.
+        ck = torch.load(T["init_from"], map_location="cpu")
+        state, _ = grow_domains(ck["G"], ck["arch"], A["domains"])
+        G.load_state_dict(state)
+        Ds["anime"].load_state_dict(ck["D"])
+        step = ck["step"]
+        print(f"initialised from {T['init_from']} (step {step}, domains {ck['arch']['domains']} -> {A['domains']})", flush=True)
     torch.manual_seed(T["seed"] + step)
     t0 = time.time()
     sets = FaceSets(A["size"], limit=limit, holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
-                                                      "anime": d["holdout_anime"]}, pack=pack)
+                                                      "anime": d["holdout_anime"], "extra": d.get("holdout_extra", 100)},
+                    pack=pack, extra=d.get("extra"))
+    missing = [n for n in targets if n not in sets.targets]
+    if missing:
+        raise ValueError(f"domains {missing} have no images: add them under [data] extra = {{name = folder}}")
     sampler = Sampler(sets, d["batch"], seed=T["seed"] + step, motion_strength=d["motion_strength"])
     log = open(os.path.join(out, "train.log"), "a")
     if step == 0:
@@ -108,11 +130,15 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     stop = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(1))
-    G.train(); D.train()
+    G.train()
+    for D in Ds.values():
+        D.train()
     t0, t_start, acc, loss_net = time.time(), time.time(), {}, None
     while step < steps:
-        batch = [t.to(device, non_blocking=True) for t in sampler.next()]
-        terms, fake = losses(G, D, batch, L)
+        name = targets[0] if len(targets) == 1 else targets[int(sampler.rng.choice(len(targets), p=share))]
+        D, opt_d = Ds[name], opt_ds[name]
+        batch = [t.to(device, non_blocking=True) for t in sampler.next(name)]
+        terms, fake = losses(G, D, batch, L, A["domains"].index(name))
         opt_g.zero_grad(set_to_none=True)
         terms["total"].backward()
         opt_g.step()
@@ -132,8 +158,11 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
             acc, t0 = {}, time.time()
         done = step == steps or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
         if step % T["ckpt_every"] == 0 or done:
-            save_atomic(to_cpu({"config": cfg, "arch": A, "step": step, "G": G.state_dict(), "D": D.state_dict(),
-                                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}), ckpt_path)
+            more = [n for n in targets if n != "anime"]
+            save_atomic(to_cpu({"config": cfg, "arch": A, "step": step, "G": G.state_dict(),
+                                "D": Ds["anime"].state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_ds["anime"].state_dict(),
+                                **({"D_more": {n: Ds[n].state_dict() for n in more},
+                                    "opt_d_more": {n: opt_ds[n].state_dict() for n in more}} if more else {})}), ckpt_path)
         if step % T.get("snapshot_every", 10**9) == 0:
             shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
         if step % T.get("sample_every", 10**9) == 0 or done:
@@ -161,9 +190,11 @@ def sample_sheet(G, sets, path, n=6):
     was = G.training
     G.eval()
     x = to_batch([im for _, im in sets.human_held[:n]]).to(next(G.parameters()).device)
-    y = G(x, HUMAN, ANIME)
-    z = G(y, ANIME, HUMAN)
-    rows = [torch.cat(list(t.cpu()), 2) for t in (x, y, z)]
+    rows = [x]
+    for t in range(1, len(G.arch["domains"])):   # per target domain: translation, cycle back
+        y = G(x, HUMAN, t)
+        rows += [y, G(y, t, HUMAN)]
+    rows = [torch.cat(list(t.cpu()), 2) for t in rows]
     img = (torch.cat(rows, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
     G.train(was)

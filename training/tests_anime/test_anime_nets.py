@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from brushcam_anime.nets import ANIME, DEFAULT_ARCH, HUMAN, TwinGAN, direction_state_dict, gflops, op_graph
@@ -84,3 +85,24 @@ def test_demodulated_generator_exports_as_plain_convs_every_direction():
         yb = m(xb, d, d)
         assert (yb[1] - m(xb[1:2], ANIME, ANIME)[0]).abs().max() < 1e-5
         assert (yb[2] - m(xb[2:3], HUMAN, HUMAN)[0]).abs().max() < 1e-5
+
+
+def test_grow_domains_keeps_the_old_directions_and_starts_the_new_one_as_anime():
+    from brushcam_anime.nets import grow_domains, per_domain_keys
+    for gen_norm in ("instance", "demod"):
+        torch.manual_seed(0)
+        arch = {**DEFAULT_ARCH, "gen_norm": gen_norm}
+        G = TwinGAN(arch)
+        for p in G.parameters():
+            p.data += 0.05 * torch.randn_like(p)
+        state, arch3 = grow_domains(G.state_dict(), arch, ["human", "anime", "lorelei"])
+        G3 = TwinGAN(arch3)
+        G3.load_state_dict(state)
+        assert arch3["domains"] == ["human", "anime", "lorelei"] and len(per_domain_keys(G3)) > 10
+        x = torch.rand(2, 3, 64, 64)
+        with torch.no_grad():
+            assert torch.allclose(G3(x, HUMAN, ANIME), G(x, HUMAN, ANIME), atol=1e-6)
+            assert torch.allclose(G3(x, HUMAN, HUMAN), G(x, HUMAN, HUMAN), atol=1e-6)
+            assert torch.allclose(G3(x, HUMAN, 2), G(x, HUMAN, ANIME), atol=1e-6)
+        with pytest.raises(ValueError):
+            grow_domains(G.state_dict(), arch, ["anime", "human", "lorelei"])

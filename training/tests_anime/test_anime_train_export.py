@@ -89,3 +89,44 @@ def test_pack_round_trip_and_training_from_it(tmp_path):
     cfg["data"]["batch"] = 2
     _, step = T.train(cfg, str(tmp_path / "run"), steps=1, pack=str(out))
     assert step == 1 and torch.load(tmp_path / "run" / "ckpt.pt", map_location="cpu")["G"]
+
+
+def test_third_domain_from_a_two_domain_run_pack_and_export(tmp_path):
+    """anime_v3's recipe on a few images: a lorelei-like folder, init_from a two-domain
+    checkpoint, one step per target domain, resume, pack with the extra domain, export lorelei."""
+    import cv2
+    from brushcam_anime import pack
+    from brushcam_anime.data import FaceSets
+    folder = tmp_path / "lorelei"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        cv2.imwrite(str(folder / f"l{i:02d}.png"), rng.integers(0, 255, (128, 128, 3), dtype=np.uint8))
+    v2 = T.load_config(os.path.join(HERE, "..", "configs_anime", "anime_v2.toml"))
+    v2["data"]["batch"] = 2
+    v2["train"].pop("eval_every", None)
+    T.train(v2, str(tmp_path / "v2"), steps=1, limit=8)
+    cfg = T.load_config(os.path.join(HERE, "..", "configs_anime", "anime_v3.toml"))
+    cfg["data"].update(batch=2, extra={"lorelei": str(folder)}, holdout_extra=2, target_share={"anime": 0.5, "lorelei": 0.5})
+    cfg["train"]["init_from"] = str(tmp_path / "v2" / "ckpt.pt")
+    cfg["train"].pop("eval_every", None)
+    T.train(cfg, str(tmp_path / "v3"), steps=5, limit=8)
+    ck = torch.load(tmp_path / "v3" / "ckpt.pt", map_location="cpu")
+    assert ck["step"] == 5 and ck["arch"]["domains"] == ["human", "anime", "lorelei"] and set(ck["D_more"]) == {"lorelei"}
+    before = {k: v.clone() for k, v in ck["D_more"]["lorelei"].items()}
+    _, step = T.train(cfg, str(tmp_path / "v3"), steps=12, limit=8)
+    ck = torch.load(tmp_path / "v3" / "ckpt.pt", map_location="cpu")
+    assert step == 12 and any(not torch.equal(before[k], v) for k, v in ck["D_more"]["lorelei"].items()), "lorelei's D trained"
+    sets = FaceSets(128, limit=8, extra={"lorelei": str(folder)}, holdout={"london": 1, "selfies": 1, "anime": 1, "extra": 2})
+    sets.save(str(tmp_path / "sets.npz"))
+    got = FaceSets(128, pack=str(tmp_path / "sets.npz"))
+    assert [len(x) for x in got.targets["lorelei"]] == [len(x) for x in sets.targets["lorelei"]] == [6, 2]
+    out = export(str(tmp_path / "v3" / "ckpt.pt"), str(tmp_path / "models"), "lorelei", do_eval=False, target="lorelei")
+    meta, weights = read_model(out)
+    assert meta["target"] == "lorelei" and "CC0" in meta["data_licence"] and "research only" in meta["data_licence"]
+    parity = json.load(open(os.path.join(out, "parity.json")))
+    G = TwinGAN(ck["arch"])
+    G.load_state_dict(ck["G"])
+    x = torch.tensor(parity["x"]).reshape(parity["shape"])
+    with torch.no_grad():
+        assert float((run_ops(meta["ops"], weights, x) - G(x, 0, 2)).abs().max()) <= 1e-4
