@@ -100,10 +100,14 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
-        G.load_state_dict(ck["G"]); opt_g.load_state_dict(ck["opt_g"]); step = ck["step"]
+        G.load_state_dict(ck["G"]); step = ck["step"]
+        # a slimmed checkpoint (training/gpu_anime.sh prepare) has no optimiser states: fresh Adam
+        if "opt_g" in ck:
+            opt_g.load_state_dict(ck["opt_g"])
         for n in targets:
             Ds[n].load_state_dict(ck["D"] if n == "anime" else ck["D_more"][n])
-            opt_ds[n].load_state_dict(ck["opt_d"] if n == "anime" else ck["opt_d_more"][n])
+            if "opt_g" in ck:
+                opt_ds[n].load_state_dict(ck["opt_d"] if n == "anime" else ck["opt_d_more"][n])
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
     elif T.get("init_from"):
         # A run with more domains than its parent: the parent's generator grown to them (new
