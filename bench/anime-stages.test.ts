@@ -31,7 +31,7 @@ describe('measure', function () {
     }
     const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!.toFixed(1);
     const mean = (a: number[]) => (a.reduce((x, y) => x + y, 0) / a.length).toFixed(1);
-    console.log(`${presentation} ${W}x${H}: detector per run median ${med(det.slice(5))} ms; stride ${p.stride.stride}, translator stride ${p.translateStride.stride}; per frame mean (median): ` + Object.entries(acc).map(([k, v]) => `${k} ${mean(v)} (${med(v)})`).join(', ') + `; one translation ${med(acc.translate.filter((v) => v > 0))} ms (median)`);
+    console.log(`${presentation} ${W}x${H}: detector per run median ${med(det.slice(5))} ms; governor ${p.tier}; per frame mean (median): ` + Object.entries(acc).map(([k, v]) => `${k} ${mean(v)} (${med(v)})`).join(', ') + `; one translation ${med(acc.translate.filter((v) => v > 0))} ms (median)`);
     p.dispose();
     imgs.forEach((b) => b.close());
   });

@@ -132,7 +132,8 @@ for (const [w, h] of sizes) {
           const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
           // The avatar: one translation (a 128² crop, whatever the frame size) every tr-th frame.
           const trStride = Number(/-tr(\d+)/.exec(tier ?? '')?.[1] ?? 0) || null;
-          const gflop = mode.gflopPerTranslation != null && trStride ? mode.gflopPerTranslation / trStride
+          const trSide = Number(/-s(\d+)/.exec(tier ?? '')?.[1] ?? 128);
+          const gflop = mode.gflopPerTranslation != null && trStride ? (mode.gflopPerTranslation * (trSide / 128) ** 2) / trStride
             : gflop640 != null ? (gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,

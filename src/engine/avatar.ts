@@ -8,6 +8,31 @@ import { runOnPixels, type StyleModel } from '../ml/style-model';
 export const DEFAULT_CROP_SIDE = 128;
 /** At most every 6th frame keeps the avatar's expression within 0.2 s of the face at 30 fps. */
 export const MAX_TRANSLATE_STRIDE = 6;
+/**
+ * The translator's internal resolution, the governor's lever after the stride: when one
+ * translation costs more than the stride can spread (its share of the budget at the largest
+ * stride), the crop is translated at the next smaller side (the network is fully convolutional;
+ * the avatar comes out softer) and back up when the larger side would fit at a stride below the
+ * largest (hysteresis: one stride step of room).
+ */
+export const TRANSLATE_SIDES = [128, 96] as const;
+const TRANSLATE_SHARE = 0.5;
+/** The translator gets what the detector and compositor leave of 0.9 × the budget, within these. */
+const TRANSLATE_SHARE_MIN = 0.2;
+const BUDGET_USE = 0.9;
+
+/** Index into `sides` the translator should use, from the smoothed cost of one translation at `sides[i]`. */
+export function translatorSide(sides: readonly number[], i: number, costMs: number | null, budgetMs: number,
+  maxStride = MAX_TRANSLATE_STRIDE, share = TRANSLATE_SHARE): number {
+  if (costMs === null) return i;
+  const strideFor = (ms: number): number => ms / (share * budgetMs);
+  if (strideFor(costMs) > maxStride && i < sides.length - 1) return i + 1;
+  if (i > 0) {
+    const bigger = costMs * (sides[i - 1]! / sides[i]!) ** 2;
+    if (strideFor(bigger) <= maxStride - 1) return i - 1;
+  }
+  return i;
+}
 
 export interface AvatarStageMs {
   detect: number;
@@ -46,14 +71,29 @@ export class AvatarPainter {
     public presentation: Presentation,
     o: { cropSide?: number; budgetMs?: number; now?: () => number } = {},
   ) {
-    this.cropSide = o.cropSide ?? DEFAULT_CROP_SIDE;
-    this.stride = new DetectorStride(o.budgetMs ?? 1000 / 30);
-    this.translateStride = new DetectorStride(o.budgetMs ?? 1000 / 30, MAX_TRANSLATE_STRIDE, 0.5);
+    this.sides = o.cropSide ? [o.cropSide] : TRANSLATE_SIDES;
+    this.budgetMs = o.budgetMs ?? 1000 / 30;
+    this.stride = new DetectorStride(this.budgetMs);
+    this.translateStride = new DetectorStride(this.budgetMs, MAX_TRANSLATE_STRIDE, TRANSLATE_SHARE);
     this.now = o.now ?? (() => performance.now());
   }
 
-  private readonly cropSide: number;
+  private readonly sides: readonly number[];
+  private sideIndex = 0;
+  private readonly budgetMs: number;
   private readonly now: () => number;
+  /** Smoothed per-frame ms of the detector (0 on skipped frames) and the compositor. */
+  private fixedMs: number | null = null;
+
+  /** The side the translator runs at now. */
+  get cropSide(): number {
+    return this.sides[this.sideIndex]!;
+  }
+
+  /** The governor's state for the popup: detector stride, translator stride, translator side. */
+  get tier(): string {
+    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.sideIndex ? `-s${this.cropSide}` : ''}`;
+  }
 
   async paint(frame: ImageBitmap): Promise<ImageBitmap> {
     const W = frame.width;
@@ -78,6 +118,11 @@ export class AvatarPainter {
     if (crop && (!this.avatar || (crop.state === 'tracking' && this.translateStride.due()))) {
       await this.translate(frame, crop);
       this.translateStride.record(performance.now() - t);
+      const next = translatorSide(this.sides, this.sideIndex, this.translateStride.cost, this.budgetMs, MAX_TRANSLATE_STRIDE, this.translateStride.share);
+      if (next !== this.sideIndex) {
+        this.translateStride.rescale((this.sides[next]! / this.cropSide) ** 2);
+        this.sideIndex = next;
+      }
     }
     const t2 = performance.now();
     this.lastMs.translate = t2 - t;
@@ -88,6 +133,11 @@ export class AvatarPainter {
     }
     const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source);
     this.lastMs.composite = performance.now() - t2;
+    // The translator's share of the budget is what the other stages leave (at 1280×720 the
+    // compositor alone takes about half of it on a laptop CPU).
+    const fixed = this.lastMs.detect + this.lastMs.track + this.lastMs.composite;
+    this.fixedMs = this.fixedMs === null ? fixed : 0.9 * this.fixedMs + 0.1 * fixed;
+    this.translateStride.share = Math.min(TRANSLATE_SHARE, Math.max(TRANSLATE_SHARE_MIN, BUDGET_USE - this.fixedMs / this.budgetMs));
     return out;
   }
 

@@ -4,7 +4,7 @@
  * the frames sent to it, in order.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AvatarPainter, DEFAULT_CROP_SIDE } from '../engine/avatar';
+import { AvatarPainter } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
 import { exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
@@ -71,9 +71,10 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     throw e;
   }
   return {
-    backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => DEFAULT_CROP_SIDE,
-    // the avatar's governor state for the popup: detector and translator strides ("det2-tr5")
-    tier: () => `det${p.stride.stride}-tr${p.translateStride.stride}`,
+    backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => p.cropSide,
+    // the avatar's governor state for the popup: detector and translator strides and, when
+    // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
+    tier: () => p.tier,
     paint, dispose: () => p.dispose(),
   };
 }

@@ -13,7 +13,7 @@ export { parseModelsManifest } from '../models';
 export { styleFlops } from '../ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../ml/instance-norm';
 export { referenceReCoNet } from '../ml/reference';
-export { AvatarPainter } from '../engine/avatar';
+export { AvatarPainter, translatorSide, TRANSLATE_SIDES } from '../engine/avatar';
 export { FaceFinder } from '../filters/anime/face-detector';
 export { CropTracker } from '../filters/anime/crop-tracker';
 export { extractCrop } from '../filters/anime/compositor';

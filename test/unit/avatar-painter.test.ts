@@ -3,7 +3,7 @@ import { expect } from '@esm-bundle/chai';
 // The engine's avatar chain (src/engine/avatar.ts) on London faces with the untrained fixture
 // translator: output geometry, the face region replaced, and tensors flat over frames and freed.
 type Kit = typeof import('../../src/entries/ml-testkit');
-const { tf, setWasmPaths, StyleModel, FaceFinder, AvatarPainter } = (await import('/build/ml-testkit.js' as string)) as Kit;
+const { tf, setWasmPaths, StyleModel, FaceFinder, AvatarPainter, translatorSide, TRANSLATE_SIDES } = (await import('/build/ml-testkit.js' as string)) as Kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 const FINDER = { wasm: '/node_modules/@mediapipe/tasks-vision/wasm', model: '/models/face/blaze_face_short_range.tflite' };
@@ -63,4 +63,22 @@ describe('AvatarPainter (detector → tracker → translator → compositor)', f
       expect(tf.memory().numTensors).to.equal(base);
     });
   }
+
+  it('translator side: steps down when even the largest stride cannot spread one translation, back up with room', () => {
+    const B = 1000 / 30; // budget; the translator's share is half of it, its largest stride 6
+    const sides = TRANSLATE_SIDES;
+    expect(sides[0]).to.equal(128);
+    expect(translatorSide(sides, 0, null, B)).to.equal(0);
+    expect(translatorSide(sides, 0, 60, B)).to.equal(0);            // 60 ms ≤ 6 × 16.7: the stride copes
+    expect(translatorSide(sides, 0, 130, B)).to.equal(1);           // over 6 strides: smaller side
+    expect(translatorSide(sides, 1, 130, B)).to.equal(1);           // the smallest stays
+    expect(translatorSide(sides, 1, 50, B)).to.equal(1);            // 50 at 96 → ~89 at 128: would not fit in 5 strides
+    expect(translatorSide(sides, 1, 40, B)).to.equal(0);            // 40 at 96 → ~71 at 128 ≤ 5 × 16.7: back up
+    // no oscillation: a cost that steps down at 128 does not step back up at 96
+    for (const ms128 of [101, 120, 200, 400]) {
+      const at96 = ms128 * (96 / 128) ** 2;
+      expect(translatorSide(sides, 0, ms128, B), `${ms128}`).to.equal(1);
+      expect(translatorSide(sides, 1, at96, B), `${ms128}`).to.equal(1);
+    }
+  });
 });

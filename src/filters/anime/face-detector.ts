@@ -91,11 +91,22 @@ export class DetectorStride {
   private n = 0;
   private samples = 0;
 
-  constructor(readonly budgetMs = 1000 / 30, readonly maxStride = 6, readonly share = 0.25) {}
+  /** `share`: the fraction of the frame budget runs may cost on average (settable: see AvatarPainter). */
+  constructor(readonly budgetMs = 1000 / 30, readonly maxStride = 6, public share = 0.25) {}
 
   get stride(): number {
     if (this.ema === null) return 1;
     return Math.min(this.maxStride, Math.max(1, Math.ceil(this.ema / (this.share * this.budgetMs))));
+  }
+
+  /** Smoothed time of one run (ms), null before the first counted one. */
+  get cost(): number | null {
+    return this.ema;
+  }
+
+  /** Scales the smoothed cost (the work per run changed by this factor, e.g. a smaller input). */
+  rescale(k: number): void {
+    if (this.ema !== null) this.ema *= k;
   }
 
   /** Whether the detector should run on the next frame. */
