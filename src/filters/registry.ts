@@ -6,7 +6,11 @@ import { RemoteFilter } from './remote';
 /** Filters that need no model file. Neural filters register beside them. */
 const BUILTIN_STYLES: Record<string, (spec: FilterSpec) => Promise<Filter>> = {
   // Asked to run on the CPU ('wasm'), it reads every frame back and quantises it in JS.
-  posterize: (spec) => PosterizeFilter.create({ levels: 4, preferCpu: 'backend' in spec && spec.backend === 'wasm' }),
+  posterize: (spec) => {
+    const backend = 'backend' in spec ? spec.backend : undefined;
+    // "auto": a software WebGL is slower than Canvas 2D; an explicit "webgl" gets WebGL anyway
+    return PosterizeFilter.create({ levels: 4, preferCpu: backend === 'wasm', acceptSoftwareGl: backend === 'webgl' || backend === 'webgpu' });
+  },
 };
 
 /**

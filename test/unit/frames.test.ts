@@ -6,7 +6,7 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
-import { PosterizeFilter, posterizeValue } from '../../src/filters/posterize';
+import { isSoftwareGl, PosterizeFilter, posterizeValue } from '../../src/filters/posterize';
 import { RemoteFilter } from '../../src/filters/remote';
 import type { Filter } from '../../src/filters/filter';
 
@@ -142,6 +142,20 @@ describe('odd frames through every filter path', function () {
       f.dispose();
     });
   }
+
+  it('posterize on "auto": Canvas 2D where WebGL2 is a CPU rasteriser, WebGL2 on a GPU; same output', async () => {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2')!;
+    const software = isSoftwareGl(gl);
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    const f = await PosterizeFilter.create({ acceptSoftwareGl: false });
+    expect(f.backend).to.equal(software ? 'canvas2d (software WebGL)' : 'webgl2');
+    const input = makeFrame('RGBA', 160, 90);
+    const want = drawn(input, 160, 90);
+    const out = await run(f, input);
+    expect(meanDiff(drawn(out, 160, 90), want, posterized)).to.be.below(3);
+    out.close();
+    f.dispose();
+  });
 
   it('posterize (WebGL2): a lost context moves it to Canvas 2D with the same output', async () => {
     const f = await PosterizeFilter.create();
