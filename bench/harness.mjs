@@ -70,7 +70,7 @@ async function waitForMode(browser, page, mode, backend, timeoutMs = 120000) {
     const st = await pipelineOf(browser, page);
     const want = mode.settings.mode === 'off' ? st?.state === 'off'
       : st?.state === 'ok' && st.filterMs !== null && (mode.neural ? new RegExp(`^tfjs-${backend}`).test(st.backend ?? '')
-        : st.filter?.id === mode.settings.style && (mode === NAIVE ? st.backend === 'canvas2d' : st.backend === 'webgl2' || st.backend === 'canvas2d'));
+        : st.filter?.id === mode.settings.style && (mode === NAIVE ? st.backend === 'canvas2d' : /^(webgl2|canvas2d)/.test(st.backend ?? '')));
     if (want) return st;
     if (st?.state === 'failed') throw new Error(st.lastError ?? 'failed');
     if (Date.now() > end) throw new Error(`not ready within ${timeoutMs / 1000} s: ${JSON.stringify(st)}`);
