@@ -4,8 +4,6 @@ import { CropTracker, type TrackedCrop } from '../filters/anime/crop-tracker';
 import { DetectorStride, type FaceFinder } from '../filters/anime/face-detector';
 import { runOnPixels, type StyleModel } from '../ml/style-model';
 
-/** The translator's input and output side (the exported model's `arch.size`). */
-export const DEFAULT_CROP_SIDE = 128;
 /** At most every 6th frame keeps the avatar's expression within 0.2 s of the face at 30 fps. */
 export const MAX_TRANSLATE_STRIDE = 6;
 /**
@@ -15,7 +13,7 @@ export const MAX_TRANSLATE_STRIDE = 6;
  * the avatar comes out softer) and back up when the larger side would fit at a stride below the
  * largest (hysteresis: one stride step of room).
  */
-export const TRANSLATE_SIDES = [128, 96] as const;
+export const TRANSLATE_SIDES = [128, 96] as const; // 128: the exported model's arch.size
 const TRANSLATE_SHARE = 0.5;
 /** The translator gets what the detector and compositor leave of 0.9 × the budget, within these. */
 const TRANSLATE_SHARE_MIN = 0.2;
@@ -44,8 +42,8 @@ export interface AvatarStageMs {
 /**
  * The anime avatar, frame by frame: face detector (every k-th frame) → crop tracker →
  * translator (the Twin-GAN's human→anime op list on the aligned crop) → avatar smoother →
- * compositor. Owns the
- * model, the detector and its canvases. Without a face it outputs the blurred frame only.
+ * compositor. Owns the model, the detector and its canvases. Without a face it outputs the
+ * blurred frame only.
  */
 export class AvatarPainter {
   private readonly compositor = new Compositor();
