@@ -142,7 +142,8 @@ def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime"):
     extra = {"title": title, "trained_steps": ck["step"], "run": ck["config"]["id"], "target": target,
              **({"kid_ratio": m["kid_ratio"]} if "kid_ratio" in m else {}),
              # one network for every domain: its weights learned from every set, the anime set included
-             **({"data_licence": DATA_LICENCE + "; " + LICENCES[target]} if target in LICENCES else {})}
+             **({"data_licence": "; ".join([DATA_LICENCE] + [LICENCES[n] for n in G.arch["domains"] if n in LICENCES])}
+                if any(n in LICENCES for n in G.arch["domains"]) else {})}
     meta = write_model(folder, model_id, G, src=HUMAN, dst=dst, extra=extra)
     write_card(folder, model_id, ck, meta, m)
     print(f"exported {model_id} -> {folder} {json.dumps(m)}", flush=True)
