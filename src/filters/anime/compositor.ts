@@ -49,6 +49,20 @@ export function extractCrop(frame: CanvasImageSource, c: CropBox, size: number, 
   return x.getImageData(0, 0, size, size);
 }
 
+/** `c` resized to (at least 2×2, rounded) w×h; its context set to high-quality smoothing. */
+function smoothed(c: OffscreenCanvas, w: number, h: number): OffscreenCanvasRenderingContext2D {
+  const cw = Math.max(2, Math.round(w));
+  const ch = Math.max(2, Math.round(h));
+  if (c.width !== cw || c.height !== ch) {
+    c.width = cw;
+    c.height = ch;
+  }
+  const x = ctx2d(c);
+  x.imageSmoothingEnabled = true;
+  x.imageSmoothingQuality = 'high';
+  return x;
+}
+
 /** The ellipse coordinate of crop pixel (i, j) of a size×size crop: 1 on the ellipse. */
 function ellipseRadius(i: number, j: number, size: number): number {
   const u = (i + 0.5) / size - 0.5;
@@ -181,28 +195,13 @@ export class Compositor {
   }
 
   private drawBlurred(x: OffscreenCanvasRenderingContext2D, frame: ImageBitmap): void {
-    const w = Math.max(2, Math.round(frame.width / BLUR_FACTOR));
-    const h = Math.max(2, Math.round(frame.height / BLUR_FACTOR));
-    if (this.small.width !== w || this.small.height !== h) {
-      this.small.width = w;
-      this.small.height = h;
-    }
-    const s = ctx2d(this.small);
-    s.imageSmoothingEnabled = true;
-    s.imageSmoothingQuality = 'high';
-    s.drawImage(frame, 0, 0, w, h);
-    // Back up in two steps: smooth (bicubic) to 1/MID_FACTOR, where it is cheap, then bilinear to
-    // full size, where bicubic from the tiny image costs about 20 ms a 1280×720 frame on the CPU.
-    const mw = Math.max(2, Math.round(frame.width / MID_FACTOR));
-    const mh = Math.max(2, Math.round(frame.height / MID_FACTOR));
-    if (this.mid.width !== mw || this.mid.height !== mh) {
-      this.mid.width = mw;
-      this.mid.height = mh;
-    }
-    const m = ctx2d(this.mid);
-    m.imageSmoothingEnabled = true;
-    m.imageSmoothingQuality = 'high';
-    m.drawImage(this.small, 0, 0, mw, mh);
+    // Down to 1/BLUR_FACTOR, then back up in two steps: smooth (bicubic) to 1/MID_FACTOR, where it
+    // is cheap, then bilinear to full size, where bicubic from the tiny image costs about 20 ms a
+    // 1280×720 frame on the CPU.
+    const s = smoothed(this.small, frame.width / BLUR_FACTOR, frame.height / BLUR_FACTOR);
+    s.drawImage(frame, 0, 0, this.small.width, this.small.height);
+    const m = smoothed(this.mid, frame.width / MID_FACTOR, frame.height / MID_FACTOR);
+    m.drawImage(this.small, 0, 0, this.mid.width, this.mid.height);
     x.imageSmoothingEnabled = true;
     x.imageSmoothingQuality = 'low';
     x.drawImage(this.mid, 0, 0, frame.width, frame.height);
