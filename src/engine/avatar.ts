@@ -80,7 +80,7 @@ export class AvatarPainter {
   private sideIndex = 0;
   private readonly budgetMs: number;
   private readonly now: () => number;
-  /** Smoothed per-frame ms of the detector (0 on skipped frames) and the compositor. */
+  /** Smoothed per-frame ms of the detector (0 on skipped frames), tracker and compositor. */
   private fixedMs: number | null = null;
 
   /** The side the translator runs at now. */

@@ -1,3 +1,4 @@
+import { isSoftwareGl } from '../ml/software-gpu';
 import type { Filter } from './filter';
 
 const VERTEX = `#version 300 es
@@ -29,14 +30,6 @@ export function posterizeValue(v: number, levels: number): number {
  * every channel is quantised to a few levels. Falls back to Canvas 2D on the CPU where
  * WebGL2 is unavailable.
  */
-const SOFTWARE_GL = /swiftshader|llvmpipe|software|basic render/i;
-
-/** Whether a WebGL context runs on a CPU rasteriser (the same test as src/ml/backend.ts). */
-export function isSoftwareGl(gl: WebGL2RenderingContext): boolean {
-  const ext = gl.getExtension('WEBGL_debug_renderer_info');
-  return SOFTWARE_GL.test(ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER)));
-}
-
 export class PosterizeFilter implements Filter {
   backend: string;
   private canvas: OffscreenCanvas;

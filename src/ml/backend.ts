@@ -4,11 +4,10 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference } from '../settings';
+import { isSoftwareGl, SOFTWARE_RENDERER } from './software-gpu';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm';
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm'];
-
-const SOFTWARE = /swiftshader|llvmpipe|software|basic render/i;
 
 /** GPU backends whose device was lost in this worker: never picked again here. */
 const lost = new Set<BackendName>();
@@ -155,7 +154,7 @@ async function webgpuIsSoftware(): Promise<boolean> {
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) return true;
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
-  return !!info && (info.isFallbackAdapter === true || SOFTWARE.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`));
+  return !!info && (info.isFallbackAdapter === true || SOFTWARE_RENDERER.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`));
 }
 
 /** True when WebGL runs on a CPU rasteriser. */
@@ -163,10 +162,9 @@ function webglIsSoftware(): boolean {
   try {
     const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
     if (!gl) return true;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
+    const software = isSoftwareGl(gl);
     gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return SOFTWARE.test(renderer);
+    return software;
   } catch {
     return true;
   }

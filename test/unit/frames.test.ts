@@ -6,7 +6,8 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
-import { isSoftwareGl, PosterizeFilter, posterizeValue } from '../../src/filters/posterize';
+import { PosterizeFilter, posterizeValue } from '../../src/filters/posterize';
+import { isSoftwareGl } from '../../src/ml/software-gpu';
 import { RemoteFilter } from '../../src/filters/remote';
 import type { Filter } from '../../src/filters/filter';
 
