@@ -50,7 +50,6 @@ export class Pipeline {
   private pump: FramePump | null = null;
   private disposed = false;
   private lastStatus: PipelineStatus | null = null;
-  private readonly source: ReturnType<typeof createSource>;
   private readonly sink: ReturnType<typeof createSink>;
   readonly ready: Promise<void>;
   private resolveStopped!: () => void;
@@ -58,11 +57,9 @@ export class Pipeline {
   readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
 
   constructor(readonly camera: MediaStreamTrack, private readonly o: PipelineOptions) {
-    const frameRate = camera.getSettings().frameRate ?? 30;
-    this.source = createSource(camera, { apis: o.apis, forcePolyfill: o.forcePolyfill, frameRate, tick: (cb, ms) => this.tick(cb, ms) });
     this.sink = createSink({ apis: o.apis, forcePolyfill: o.forcePolyfill });
     this.track = this.sink.track;
-    this.frames = this.source.kind === 'native' && this.sink.kind === 'native' ? 'native' : 'polyfill';
+    this.frames = !o.forcePolyfill && o.apis.Processor && this.sink.kind === 'native' ? 'native' : 'polyfill';
     this.ready = this.start();
   }
 
@@ -112,25 +109,33 @@ export class Pipeline {
     const worker = this.frames === 'native' ? await this.tryWorker() : null;
     if (this.disposed) {
       worker?.terminate();
-      await this.source.readable.cancel().catch(() => {});
       await this.sink.writable.close().catch(() => {});
       this.resolveStopped();
       return;
     }
+    // The source is made only now, when its reader is about to start: an unread processor
+    // queues camera frames, and those hold capture buffers that every track of the camera
+    // shares (a few per camera; with them all held the camera stops for everyone).
+    const source = createSource(this.camera, {
+      apis: this.o.apis,
+      forcePolyfill: this.o.forcePolyfill,
+      frameRate: this.camera.getSettings().frameRate ?? 30,
+      tick: (cb, ms) => this.tick(cb, ms),
+    });
     if (worker) {
       this.worker = worker;
       this.placement = 'worker';
       worker.onmessage = (e: MessageEvent<FromWorker>) => this.onWorkerMessage(e.data);
       this.post(
-        { type: 'start', readable: this.source.readable, writable: this.sink.writable, assetBase: this.o.env.assetBase, filter: this.spec },
-        [this.source.readable as unknown as Transferable, this.sink.writable as unknown as Transferable],
+        { type: 'start', readable: source.readable, writable: this.sink.writable, assetBase: this.o.env.assetBase, filter: this.spec },
+        [source.readable as unknown as Transferable, this.sink.writable as unknown as Transferable],
       );
       if (this.previewEveryMs) this.post({ type: 'preview', everyMs: this.previewEveryMs });
       return;
     }
     this.placement = 'main-thread';
     this.pump = new FramePump({
-      readable: this.source.readable,
+      readable: source.readable,
       writable: this.sink.writable,
       createFilter: this.o.createFilter,
       env: { ...this.o.env, openEngine: this.o.openEngine },

@@ -151,8 +151,9 @@ describe('plain page', () => {
   });
 
   it('gives five calls five independent tracks; stopping them in random order never kills the others', async () => {
-    // Chromium's built-in fake camera: five consumers of the file-backed one (156.0.8078) now
-    // and then stall it for all of them, with or without Brushcam.
+    // Five tracks of one camera share its few capture buffers: a pipeline that queued camera
+    // frames while its worker started could hold them all and stop the camera for every track
+    // (Chromium's built-in fake camera here, in a browser of its own).
     const own = await launch({ camera: null });
     try {
       await setSettings(own.context, own.extensionId, { mode: 'style', style: 'posterize' });
@@ -161,6 +162,12 @@ describe('plain page', () => {
       await page.waitForFunction(() => window.gumTest);
       const ids = [];
       for (let k = 0; k < 5; k++) ids.push(await page.evaluate(() => gumTest.open({ video: { width: 320, height: 180 } })));
+      for (const [k, id] of ids.entries()) {
+        await eventually(async () => {
+          const c = await page.evaluate((i) => gumTest.count(i, 1000), id);
+          assert.ok(c.frames >= 3, `track ${k} delivers frames with all five open (${c.frames})`);
+        }, 10000);
+      }
       const order = [3, 0, 4, 1, 2];
       for (const [n, k] of order.entries()) {
         await page.evaluate((i) => gumTest.stop(i), ids[k]);

@@ -271,6 +271,31 @@ describe('Pipeline', () => {
     expect(p.track.readyState).to.equal('ended');
   });
 
+  it('holds no camera frames while its worker starts: the processor is made when reading begins', async () => {
+    // An unread processor queues camera frames, and every track of a camera shares a few
+    // capture buffers: a few pipelines starting at once on a busy machine could hold them all.
+    const cam = await camera();
+    const Native = apis.Processor!;
+    let made = 0;
+    const Counting = class extends (Native as unknown as new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => object) {
+      constructor(init: { track: MediaStreamTrack; maxBufferSize?: number }) {
+        super(init);
+        made++;
+      }
+    } as unknown as typeof Native;
+    // A worker that takes 800 ms before it says it is ready.
+    const slow = `{ const t0 = Date.now(); while (Date.now() - t0 < 800) {} }\n${workerSource}`;
+    const p = pipeline(cam, { apis: { ...apis, Processor: Counting }, workerSource: slow });
+    p.setFilter(POSTERIZE);
+    await sleep(300);
+    expect(made, 'processors made before the worker was ready').to.equal(0);
+    await p.ready;
+    expect(p.placement).to.equal('worker');
+    expect(made).to.equal(1);
+    const got = await reader(p.track).drain(1500);
+    expect(got.count, 'frames in 1.5 s after the worker started (camera 20 fps)').to.be.greaterThan(10);
+  });
+
   describe('hidden tab (polyfill timer clock)', () => {
     const proto = HTMLVideoElement.prototype as HTMLVideoElement & { requestVideoFrameCallback: (cb: VideoFrameRequestCallback) => number };
     const nativeRvfc = proto.requestVideoFrameCallback;
