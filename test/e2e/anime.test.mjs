@@ -2,8 +2,9 @@
 // camera). Without a trained avatar model the filter reports why and the page gets neutral frames;
 // with the shipped model (models/anime/anime; the untrained parity fixture stands in where none
 // ships) the page gets the frame with the face replaced (face swap) or the portrait over the
-// blurred frame (full avatar), and the avatar is stable: it changes from frame to frame no more
-// than the camera's own face does. "Never the raw face": the centre of every output frame (where d3's face always is)
+// blurred frame (full avatar), and the avatar is stable: each change of its face region stays
+// within 3x what the camera's own face region changes over the same time; a second shipped avatar
+// style replaces the portrait live. "Never the raw face": the centre of every output frame (where d3's face always is)
 // differs from the centre of every frame of the clip, and fail-closed frames have no face BlazeFace
 // can find (it finds one in the clip itself).
 import assert from 'node:assert/strict';
@@ -17,7 +18,8 @@ import { clipCamera, root } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
 const CLIP = join(root, '../shared/data/video/people/d3.mp4');
-const cam = clipCamera(CLIP, { width: 640, height: 360, seconds: 10 });
+const CLIP_FPS = 30;
+const cam = clipCamera(CLIP, { width: 640, height: 360, seconds: 10, fps: CLIP_FPS });
 let server;
 let variant;
 let untrained;
@@ -56,7 +58,10 @@ const boxDiff = (a, b, boxes) => {
 const nearest = (out, boxes) => Math.min(...raw.map((r) => boxDiff(out, r, boxes)));
 
 /** The avatar model dist/chrome ships as 'anime', if any. */
-const shipped = JSON.parse(readFileSync(join(root, 'dist/chrome/models/manifest.json'), 'utf8')).models.find((m) => m.kind === 'avatar' && m.id === 'anime' && m.folder);
+const shippedAvatars = JSON.parse(readFileSync(join(root, 'dist/chrome/models/manifest.json'), 'utf8')).models.filter((m) => m.kind === 'avatar' && m.folder);
+const shipped = shippedAvatars.find((m) => m.id === 'anime');
+/** A second avatar style the popup offers, if one ships. */
+const otherStyle = shipped && shippedAvatars.find((m) => m.id !== 'anime');
 
 /**
  * dist/chrome itself when it ships avatar 'anime'; else a copy whose models/manifest.json lists
@@ -149,7 +154,7 @@ function readOutput(page, i, n, skip = 5) {
           const bmp = c.transferToImageBitmap();
           const faces = faceTest.detect(bmp).detections.length;
           bmp.close();
-          out.push({ w, h, faces, y, margin: sharp(4, (w - h) / 2 - 4), centre: sharp((w - h) / 2 + 8, (w + h) / 2 - 8) });
+          out.push({ w, h, ts: frame.timestamp, faces, y, margin: sharp(4, (w - h) / 2 - 4), centre: sharp((w - h) / 2 + 8, (w + h) / 2 - 8) });
         } finally {
           frame.close();
         }
@@ -254,17 +259,50 @@ describe('anime avatar on a face clip', () => {
       // a drawn portrait is flat between its lines: twice the blurred margin's texture, not more
       const portrait = full.filter((f) => f.margin < 3 && f.centre > 2 * f.margin).length;
       assert.ok(portrait >= full.length * 0.8, `full avatar: a portrait over a blurred frame in ${portrait}/${full.length} frames (${JSON.stringify(full.slice(0, 3).map(({ y, ...f }) => f))})`);
-      // Stable: no flicker. A drawn face has sharper edges than skin, so the same head motion
-      // changes more of its pixels; what must not happen is jumps beyond that: the 90th
-      // percentile of the face region's frame-to-frame change stays within 4x the camera's.
-      const steps = (frames) => frames.slice(1).map((f, k) => boxDiff(f.y, frames[k].y, [CENTRE])).sort((a, b) => a - b);
+      // Stable: no flicker. Each change of the face region is compared with how much the
+      // camera's own face region changes over the same time (the translator runs every k-th
+      // frame under load, so the avatar may step over several camera frames at once; frames
+      // that repeat the last portrait are no change). A drawn face has sharper edges than skin,
+      // so the same head motion changes more of its pixels; what must not happen is jumps
+      // beyond that: the 90th percentile of that ratio stays within 3.
       const q = (a, p) => a[Math.floor((a.length - 1) * p)];
-      const clipSteps = raw.slice(1).map((r, k) => boxDiff(r, raw[k], [CENTRE])).sort((a, b) => a - b);
-      const swapSteps = steps(swap);
-      const fullSteps = steps(full);
-      const stability = `frame-to-frame centre |Δ| median / p90: clip ${q(clipSteps, 0.5).toFixed(2)} / ${q(clipSteps, 0.9).toFixed(2)}, face swap ${q(swapSteps, 0.5).toFixed(2)} / ${q(swapSteps, 0.9).toFixed(2)}, full avatar ${q(fullSteps, 0.5).toFixed(2)} / ${q(fullSteps, 0.9).toFixed(2)}`;
-      assert.ok(q(swapSteps, 0.9) <= 4 * q(clipSteps, 0.9) && q(fullSteps, 0.9) <= 4 * q(clipSteps, 0.9), `the avatar flickers: ${stability}`);
+      const clipAtGap = new Map();
+      const clipStep = (g) => {
+        if (!clipAtGap.has(g)) clipAtGap.set(g, q(raw.slice(g).map((r, k) => boxDiff(r, raw[k], [CENTRE])).sort((a, b) => a - b), 0.9));
+        return clipAtGap.get(g);
+      };
+      const ratios = (frames) => {
+        const r = [];
+        let last = frames[0];
+        for (const f of frames.slice(1)) {
+          const d = boxDiff(f.y, last.y, [CENTRE]);
+          if (d < 0.5) continue; // the same portrait again
+          const gap = Math.max(1, Math.min(30, Math.round(((f.ts - last.ts) * CLIP_FPS) / 1e6)));
+          r.push(d / clipStep(gap));
+          last = f;
+        }
+        return r.sort((a, b) => a - b);
+      };
+      const swapR = ratios(swap);
+      const fullR = ratios(full);
+      const stability = `centre change / the clip's (p90) over the same time, median / p90: face swap ${q(swapR, 0.5).toFixed(2)} / ${q(swapR, 0.9).toFixed(2)} (${swapR.length} changes in ${swap.length} frames), full avatar ${q(fullR, 0.5).toFixed(2)} / ${q(fullR, 0.9).toFixed(2)} (${fullR.length} in ${full.length}); clip p90 per frame ${clipStep(1).toFixed(2)}`;
+      assert.ok(swapR.length >= 3 && fullR.length >= 3, `the avatar barely changes: ${stability}`);
+      assert.ok(q(swapR, 0.9) <= 3 && q(fullR, 0.9) <= 3, `the avatar flickers: ${stability}`);
       console.log(stability);
+      if (otherStyle) {
+        // The popup's other avatar style: the same call switches to it live, and it is another
+        // drawing of the face, not the anime one and not the camera's.
+        await setSettings(browser.context, browser.extensionId, { avatar: otherStyle.id });
+        await waitForState(browser, page, (s) => s.state === 'ok' && s.filter?.id === otherStyle.id);
+        await new Promise((r) => setTimeout(r, 1000));
+        const alt = await readOutput(page, i, 10, 10);
+        const fromAnime = alt.map((a) => Math.min(...full.map((f) => boxDiff(a.y, f.y, [CENTRE]))));
+        for (const [k, f] of alt.entries()) {
+          assert.ok(nearest(f.y, [CENTRE]) > 15, `${otherStyle.id} frame ${k}: the centre is the camera's face`);
+          assert.ok(fromAnime[k] > 12, `${otherStyle.id} frame ${k}: the same portrait as anime's (nearest anime frame: mean |Δ| ${fromAnime[k].toFixed(1)})`);
+        }
+        console.log(`${otherStyle.id}: nearest anime full-avatar frame, centre mean |Δ| ${Math.min(...fromAnime).toFixed(1)}+`);
+      }
       console.log(`face swap: nearest clip frame, centre ${Math.min(...swapStats.map((s) => s.centre)).toFixed(1)}+, margins median ${swapStats.map((s) => s.margins).sort((a, b) => a - b)[swapStats.length >> 1].toFixed(1)}; BlazeFace hits on face-swap output ${swap.filter((f) => f.faces).length}/${swap.length}, full avatar ${full.filter((f) => f.faces).length}/${full.length}`);
     } finally {
       await browser.close();

@@ -35,6 +35,23 @@ def kid(a, b):
     return float(mmd) * 1000
 
 
+def kid_ratio_spread(f_in, f_out, f_ref, draws=100, seed=0):
+    """Standard deviation of the KID ratio over random halves of the held-out sets (the same
+    humans for inputs and outputs), as KID is usually reported over subsets: how much of a
+    difference between two checkpoints is sampling noise."""
+    rng = np.random.default_rng(seed)
+    m, n = len(f_in) // 2, len(f_ref) // 2
+    if m < 2 or n < 2:
+        return None
+    ratios = []
+    for _ in range(draws):
+        i, j = rng.choice(len(f_in), m, replace=False), rng.choice(len(f_ref), n, replace=False)
+        k_in = kid(f_in[i], f_ref[j])
+        if k_in > 0:
+            ratios.append(kid(f_out[i], f_ref[j]) / k_in)
+    return float(np.std(ratios)) if len(ratios) > 1 else None
+
+
 @torch.no_grad()
 def translate(G, x, src, dst, batch=32):
     dev = next(G.parameters()).device
@@ -51,14 +68,16 @@ def metrics(G, sets, loss_net=None, target="anime"):
     anime = to_batch([im for _, im in sets.targets[target][1]])
     fake = translate(G, humans, HUMAN, t)
     back = translate(G, fake, t, HUMAN)
-    fa = features(net, anime)
-    k_in, k_out = kid(features(net, humans), fa), kid(features(net, fake), fa)
+    fa, fh, ff = features(net, anime), features(net, humans), features(net, fake)
+    k_in, k_out = kid(fh, fa), kid(ff, fa)
+    spread = kid_ratio_spread(fh, ff, fa)
     return {"kid_inputs_x1000": round(k_in, 3), "kid_outputs_x1000": round(k_out, 3),
             "kid_ratio": round(k_out / k_in, 3) if k_in > 0 else None,
+            "kid_ratio_half_std": round(spread, 3) if spread is not None else None,
             "cycle_l1": round(float((back - humans).abs().mean()), 4),
             "rec_human_l1": round(float((translate(G, humans, HUMAN, HUMAN) - humans).abs().mean()), 4),
-            "rec_anime_l1": round(float((translate(G, anime, t, t) - anime).abs().mean()), 4),
-            "held_out": {"human": len(humans), "anime": len(anime)}}
+            f"rec_{target}_l1": round(float((translate(G, anime, t, t) - anime).abs().mean()), 4),
+            "held_out": {"human": len(humans), target: len(anime)}}
 
 
 @torch.no_grad()

@@ -79,7 +79,7 @@ def write_model(folder, model_id, G, src=HUMAN, dst=ANIME, extra=None):
     return meta
 
 
-def write_card(folder, model_id, ck, meta, m):
+def write_card(folder, model_id, ck, meta, m, target="anime"):
     L, d = ck["config"]["loss"], ck["config"]["data"]
     lines = [
         f"# {meta.get('title', model_id)} (avatar translator `{model_id}`)", "",
@@ -101,11 +101,13 @@ def write_card(folder, model_id, ck, meta, m):
         "",
         "## Held-out metrics (training/brushcam_anime/evaluate.py)", "",
         "```", json.dumps(m, indent=1), "```", "",
-        "KID: kernel inception distance on SqueezeNet fire9 features (x1000), translated held-out humans vs "
-        "held-out anime, against the untranslated humans; target ratio <= 0.5: "
+        f"KID: kernel inception distance on SqueezeNet fire9 features (x1000), translated held-out humans vs "
+        f"held-out {target} faces, against the untranslated humans; target ratio <= 0.5: "
         + ("met." if m.get("kid_ratio") is not None and m["kid_ratio"] <= KID_TARGET
-           else "**not met**: a preview, listed in the popup as \"Anime (preview)\"."), "",
-        "`contact.png`: rows = held-out inputs, anime, cycle back to human.",
+           else f"**not met**: a preview, listed in the popup as \"{meta.get('title', model_id)}\"."),
+        *(["", f"`kid_ratio_half_std`: the ratio's standard deviation over 100 random halves of both held-out sets "
+               "(sampling noise; the full sets' noise is about 0.7 of it)."] if m.get("kid_ratio_half_std") is not None else []),
+        "", f"`contact.png`: rows = held-out inputs, {target}, cycle back to human.",
     ]
     with open(os.path.join(folder, "MODEL.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -145,7 +147,7 @@ def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime"):
              **({"data_licence": "; ".join([DATA_LICENCE] + [LICENCES[n] for n in G.arch["domains"] if n in LICENCES])}
                 if any(n in LICENCES for n in G.arch["domains"]) else {})}
     meta = write_model(folder, model_id, G, src=HUMAN, dst=dst, extra=extra)
-    write_card(folder, model_id, ck, meta, m)
+    write_card(folder, model_id, ck, meta, m, target)
     print(f"exported {model_id} -> {folder} {json.dumps(m)}", flush=True)
     return folder
 

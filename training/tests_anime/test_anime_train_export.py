@@ -72,6 +72,19 @@ def test_kid():
     assert abs(kid(a, b)) < 0.2 * kid(a, c)
 
 
+def test_kid_ratio_spread_is_sampling_noise():
+    from brushcam_anime.evaluate import kid_ratio_spread
+    rng = torch.Generator().manual_seed(1)
+    ref = torch.randn(100, 16, generator=rng, dtype=torch.float64)
+    far = torch.randn(108, 16, generator=rng, dtype=torch.float64) + 1.0
+    near = torch.randn(108, 16, generator=rng, dtype=torch.float64) + 0.5
+    s = kid_ratio_spread(far, near, ref)
+    ratio = kid(near, ref) / kid(far, ref)
+    assert 0 < s < 0.25 * ratio
+    assert kid_ratio_spread(far, far, ref) == 0   # identical outputs: every half gives 1
+    assert kid_ratio_spread(far[:3], near[:3], ref) is None
+
+
 def test_pack_round_trip_and_training_from_it(tmp_path):
     from brushcam_anime import pack
     from brushcam_anime.data import FaceSets
