@@ -108,6 +108,10 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
             Ds[n].load_state_dict(ck["D"] if n == "anime" else ck["D_more"][n])
             if "opt_g" in ck:
                 opt_ds[n].load_state_dict(ck["opt_d"] if n == "anime" else ck["opt_d_more"][n])
+        # the config's learning rates apply on resume (a schedule change is a config edit)
+        for opt, lr in [(opt_g, T["lr"])] + [(opt_ds[n], T["lr_d"]) for n in targets]:
+            for group in opt.param_groups:
+                group["lr"] = lr
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
     elif T.get("init_from"):
         # A run with more domains than its parent: the parent's generator grown to them (new

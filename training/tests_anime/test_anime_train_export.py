@@ -25,8 +25,11 @@ def test_resumes_and_losses_are_finite(tmp_path):
     T.train(cfg, str(tmp_path), steps=1, limit=8)
     ck = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
     assert ck["step"] == 1 and set(ck) >= {"G", "D", "opt_g", "opt_d", "config", "arch"}
+    cfg["train"]["lr"] = cfg["train"]["lr_d"] = 5e-5   # a schedule change on resume takes effect
     _, step = T.train(cfg, str(tmp_path), steps=2, limit=8)
     assert step == 2
+    ck = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
+    assert [g["lr"] for g in ck["opt_g"]["param_groups"] + ck["opt_d"]["param_groups"]] == [5e-5, 5e-5]
     log = (tmp_path / "train.log").read_text()
     nums = [float(v) for line in log.splitlines() if line.startswith("step") for v in line.split()[3::2][:-1]]
     assert nums and all(np.isfinite(nums))
