@@ -38,7 +38,7 @@ import torch
 from brushcam_anime.align import aligned_crop, crop_matrix
 from brushcam_anime.data import FaceSets
 from brushcam_anime.evaluate import metrics
-from brushcam_anime.nets import ANIME, HUMAN, TwinGAN
+from brushcam_anime.nets import ANIME, HUMAN, load_generator
 from brushcam_anime.smoothing import AvatarSmoother
 from brushcam_train.loss_net import DATA
 from brushcam_train.motion import dis_flow, fb_mask, warp
@@ -230,9 +230,7 @@ def main(argv=None):
     if not os.path.exists(a.tracks):
         raise SystemExit(f"{a.tracks}: no crop tracks; run `node bench/anime-tracks.mjs` from the repo root first")
     ck = torch.load(a.ckpt, map_location="cpu")
-    G = TwinGAN(ck["arch"])
-    G.load_state_dict(ck["G"])
-    G.eval()
+    G = load_generator(ck)
     tracks = json.load(open(a.tracks))
     t0 = time.time()
     doc = {"ckpt": a.ckpt, "step": ck["step"], "frames": a.frames, "height": a.height,

@@ -15,7 +15,7 @@ import torch
 
 from brushcam_train.export import PARITY_H, PARITY_W, parity_input, write_weights
 
-from .nets import ANIME, HUMAN, TwinGAN, direction_state_dict, gflops, op_graph
+from .nets import ANIME, HUMAN, direction_state_dict, gflops, load_generator, op_graph
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -89,7 +89,9 @@ def write_card(folder, model_id, ck, meta, m, target="anime"):
         f"{meta['arch']['size']}x{meta['arch']['size']} aligned face crops (src/filters/anime/alignment.ts, "
         f"training/brushcam_anime/align.py). {meta['arch']['gflop_per_face']} GFLOP per face (budget 3).", "",
         f"Run `{ck['config']['id']}`, {ck['step']} steps, batch {d['batch']}. Losses: "
-        + ", ".join(f"{k} {v}" for k, v in L.items()) + ".", "",
+        + ", ".join(f"{k} {v}" for k, v in L.items()) + ". Weights: "
+        + (f"the generator's exponential moving average (decay {ck['config']['train']['ema']})" if meta.get("weights") == "ema"
+           else "the generator at the last step") + ".", "",
         "## Data", "",
         "| set | licence / use |", "|---|---|",
         "| `faces/london/` (160 with landmarks, aligned by the pupils; first 8 held out) | CC-BY 4.0, consented for research and altered use |",
@@ -117,10 +119,9 @@ TITLES = {"anime": "Anime", "lorelei": "Lorelei"}
 LICENCES = {"lorelei": "lorelei: DiceBear Lorelei avatars rendered by tools/avatars/render-lorelei.mjs (design CC0 1.0, code MIT)"}
 
 
-def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime"):
+def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime", averaged=True):
     ck = torch.load(ckpt, map_location="cpu")
-    G = TwinGAN(ck["arch"])
-    G.load_state_dict(ck["G"])
+    G = load_generator(ck, averaged=averaged)
     if target not in G.arch["domains"] or target == "human":
         raise SystemExit(f"{ckpt}: no target domain '{target}' (it has {G.arch['domains']})")
     dst = G.arch["domains"].index(target)
@@ -142,6 +143,7 @@ def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime"):
     name = TITLES.get(target, target.title())
     title = name if m.get("kid_ratio") is not None and m["kid_ratio"] <= KID_TARGET else f"{name} (preview)"
     extra = {"title": title, "trained_steps": ck["step"], "run": ck["config"]["id"], "target": target,
+             "weights": "ema" if averaged and "G_ema" in ck else "last step",
              **({"kid_ratio": m["kid_ratio"]} if "kid_ratio" in m else {}),
              # one network for every domain: its weights learned from every set, the anime set included
              **({"data_licence": "; ".join([DATA_LICENCE] + [LICENCES[n] for n in G.arch["domains"] if n in LICENCES])}
@@ -159,8 +161,10 @@ def main(argv=None):
     ap.add_argument("--models", default=os.path.join(REPO, "models/anime"))
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--target", default="anime", help="the output domain (anime, lorelei, ...)")
+    ap.add_argument("--last-step-weights", action="store_true",
+                    help="export the generator's last-step weights, not its moving average (G_ema)")
     a = ap.parse_args(argv)
-    export(a.ckpt, a.models, a.id, do_eval=not a.no_eval, target=a.target)
+    export(a.ckpt, a.models, a.id, do_eval=not a.no_eval, target=a.target, averaged=not a.last_step_weights)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Checkpoints (generator, discriminator, both optimisers, step, config) go to <out
 `ckpt_every` steps and on SIGTERM/SIGINT; running the same command again resumes. --smoke runs one
 step on a few images into a temporary directory (CI)."""
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -94,6 +95,11 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     share = np.array([float(d.get("target_share", {}).get(n, 1.0)) for n in targets])
     share /= share.sum()
     G = TwinGAN(A).to(device)
+    # Exponential moving average of the generator's weights (as PGGAN/StyleGAN sample from): the
+    # GAN's weights oscillate from step to step, their average does not. What eval, samples and
+    # export use; train.ema = 0 turns it off.
+    ema = float(T.get("ema", 0.0))
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if ema > 0 else None
     Ds = {n: PatchDiscriminator().to(device) for n in targets}
     opt_g = torch.optim.Adam(G.parameters(), T["lr"], betas=tuple(T["betas"]))
     opt_ds = {n: torch.optim.Adam(Ds[n].parameters(), T["lr_d"], betas=tuple(T["betas"])) for n in targets}
@@ -101,6 +107,8 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
         G.load_state_dict(ck["G"]); step = ck["step"]
+        if G_ema is not None:
+            G_ema.load_state_dict(ck.get("G_ema", ck["G"]))
         # a slimmed checkpoint (training/gpu_anime.sh prepare) has no optimiser states: fresh Adam
         if "opt_g" in ck:
             opt_g.load_state_dict(ck["opt_g"])
@@ -119,6 +127,8 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         ck = torch.load(T["init_from"], map_location="cpu")
         state, _ = grow_domains(ck["G"], ck["arch"], A["domains"])
         G.load_state_dict(state)
+        if G_ema is not None:
+            G_ema.load_state_dict(state)
         Ds["anime"].load_state_dict(ck["D"])
         step = ck["step"]
         print(f"initialised from {T['init_from']} (step {step}, domains {ck['arch']['domains']} -> {A['domains']})", flush=True)
@@ -150,6 +160,8 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         opt_g.zero_grad(set_to_none=True)
         terms["total"].backward()
         opt_g.step()
+        if G_ema is not None:
+            ema_update(G_ema, G, ema)
         real = batch[4]
         d_loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake.detach()) ** 2).mean())
         opt_d.zero_grad(set_to_none=True)
@@ -168,19 +180,20 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         if step % T["ckpt_every"] == 0 or done:
             more = [n for n in targets if n != "anime"]
             save_atomic(to_cpu({"config": cfg, "arch": A, "step": step, "G": G.state_dict(),
+                                **({"G_ema": G_ema.state_dict()} if G_ema is not None else {}),
                                 "D": Ds["anime"].state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_ds["anime"].state_dict(),
                                 **({"D_more": {n: Ds[n].state_dict() for n in more},
                                     "opt_d_more": {n: opt_ds[n].state_dict() for n in more}} if more else {})}), ckpt_path)
         if step % T.get("snapshot_every", 10**9) == 0:
             shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
         if step % T.get("sample_every", 10**9) == 0 or done:
-            sample_sheet(G, sets, os.path.join(out, "samples.png"))
+            sample_sheet(G_ema or G, sets, os.path.join(out, "samples.png"))
         if step % T.get("eval_every", 10**9) == 0:
             # held-out KID / cycle curve in the log ("eval step N {...}"), to see where a run is going
             from .evaluate import metrics
             t_eval = time.time()
             loss_net = loss_net or SqueezeNetFeatures()
-            m = metrics(G, sets, loss_net)
+            m = metrics(G_ema or G, sets, loss_net)
             G.train()
             line = f"eval step {step} " + json.dumps({**m, "eval_seconds": round(time.time() - t_eval, 1)})
             print(line, flush=True); log.write(line + "\n"); log.flush()
@@ -189,6 +202,16 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
             break
     log.close()
     return G, step
+
+
+@torch.no_grad()
+def ema_update(G_ema, G, decay):
+    """G_ema <- decay * G_ema + (1 - decay) * G, parameters and buffers alike."""
+    for e, p in zip(G_ema.state_dict().values(), G.state_dict().values()):
+        if e.is_floating_point():
+            e.mul_(decay).add_(p.detach(), alpha=1 - decay)
+        else:
+            e.copy_(p)
 
 
 @torch.no_grad()

@@ -152,3 +152,28 @@ def test_third_domain_from_a_two_domain_run_pack_and_export(tmp_path):
     x = torch.tensor(parity["x"]).reshape(parity["shape"])
     with torch.no_grad():
         assert float((run_ops(meta["ops"], weights, x) - G(x, 0, 2)).abs().max()) <= 1e-4
+
+
+def test_generator_weight_average(tmp_path):
+    from brushcam_anime.nets import load_generator
+    cfg = T.load_config(CONFIG)
+    cfg["data"]["batch"] = 2
+    cfg["train"]["ema"] = 0.5
+    T.train(cfg, str(tmp_path), steps=2, limit=8)
+    ck = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
+    moved = [k for k, v in ck["G"].items() if v.is_floating_point() and not torch.equal(v, ck["G_ema"][k])]
+    assert moved, "the average equals the last step"
+    assert all(torch.equal(v, ck["G_ema"][k]) for k, v in load_generator(ck).state_dict().items())
+    assert all(torch.equal(v, ck["G"][k]) for k, v in load_generator(ck, averaged=False).state_dict().items())
+    # the update itself: e <- d * e + (1 - d) * g
+    a, b = TwinGAN(ck["arch"]), TwinGAN(ck["arch"])
+    b.load_state_dict(ck["G"])
+    a0 = {k: v.clone() for k, v in a.state_dict().items()}
+    T.ema_update(a, b, 0.25)
+    k = moved[0]
+    assert torch.allclose(a.state_dict()[k], 0.25 * a0[k] + 0.75 * ck["G"][k])
+    # resuming keeps averaging from the stored average, not from the weights
+    T.train(cfg, str(tmp_path), steps=3, limit=8)
+    ck3 = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
+    assert ck3["step"] == 3
+    assert torch.allclose(ck3["G_ema"][k], 0.5 * ck["G_ema"][k] + 0.5 * ck3["G"][k], atol=1e-6)
