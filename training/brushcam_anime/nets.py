@@ -240,15 +240,15 @@ def grow_domains(state, arch, domains, copy_from="anime"):
     return out, {**arch, "domains": list(domains)}
 
 
-if __name__ == "__main__":
-    m = TwinGAN()
-    n = sum(p.numel() for p in m.parameters())
-    print(f"TwinGAN {m.arch}: {n} params, {gflops(m):.3f} GFLOP per face at {m.arch['size']}^2")
-
-
 def load_generator(ck, averaged=True):
     """The generator of a training checkpoint, in eval mode: its weight average ("G_ema") when
     the run kept one and `averaged`, else the last step's weights."""
     G = TwinGAN(ck["arch"])
     G.load_state_dict(ck["G_ema"] if averaged and "G_ema" in ck else ck["G"])
     return G.eval()
+
+
+if __name__ == "__main__":
+    m = TwinGAN()
+    n = sum(p.numel() for p in m.parameters())
+    print(f"TwinGAN {m.arch}: {n} params, {gflops(m):.3f} GFLOP per face at {m.arch['size']}^2")
