@@ -236,9 +236,7 @@ def main(argv=None):
     doc = {"ckpt": a.ckpt, "step": ck["step"], "frames": a.frames, "height": a.height,
            "tracked_frames": tracks["frames"]}
     if not a.no_quality:
-        d = ck["config"]["data"]
-        sets = FaceSets(ck["arch"]["size"], holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
-                                                      "anime": d["holdout_anime"]})
+        sets = FaceSets.for_config(ck["config"]["data"], ck["arch"]["size"])
         doc["quality"] = metrics(G, sets)
         print("quality", json.dumps(doc["quality"]), flush=True)
     doc["stability"] = stability(G, ck["arch"]["size"], tracks, a.clips, a.frames, a.height)

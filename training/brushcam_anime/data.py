@@ -95,27 +95,27 @@ class FaceSets:
         self.london_share = 0.3
         self.n_london_train = len(lt)
 
+    @classmethod
+    def for_config(cls, d, size, limit=None, pack=None):
+        """The sets a run's [data] table names, split as it says (training, evaluation and export
+        must hold out the same faces)."""
+        return cls(size, limit=limit, pack=pack, extra=d.get("extra"),
+                   holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"], "anime": d["holdout_anime"],
+                            "extra": d.get("holdout_extra", 100)})
+
     def save(self, path, quality=80):
         """All four parts as JPEG in one .npz. Quality 80: a 128^2 face is ~4.5 KB (mean |error| 2.8/255),
         so the sets (~30 MiB), a checkpoint and the repo fit the device tool's 64 MiB."""
         arrays = {"london_share": np.array(self.london_share), "n_london_train": np.array(self.n_london_train)}
-        for part in PACK_PARTS:
-            items = getattr(self, part)
+        parts = [(part, getattr(self, part)) for part in PACK_PARTS]
+        parts += [(f"extra_{name}_{part}", items) for name, (train, held) in self.targets.items() if name != "anime"
+                  for part, items in (("train", train), ("held", held))]
+        for key, items in parts:
             blobs = [cv2.imencode(".jpg", cv2.cvtColor(im, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
                      for _, im in items]
-            arrays[part + "_names"] = np.array([n for n, _ in items])
-            arrays[part + "_offsets"] = np.cumsum([0] + [len(b) for b in blobs])
-            arrays[part + "_jpeg"] = np.frombuffer(b"".join(blobs), np.uint8)
-        for name, (train, held) in self.targets.items():
-            if name == "anime":
-                continue
-            for part, items in (("train", train), ("held", held)):
-                key = f"extra_{name}_{part}"
-                blobs = [cv2.imencode(".jpg", cv2.cvtColor(im, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
-                         for _, im in items]
-                arrays[key + "_names"] = np.array([n for n, _ in items])
-                arrays[key + "_offsets"] = np.cumsum([0] + [len(b) for b in blobs])
-                arrays[key + "_jpeg"] = np.frombuffer(b"".join(blobs), np.uint8)
+            arrays[key + "_names"] = np.array([n for n, _ in items])
+            arrays[key + "_offsets"] = np.cumsum([0] + [len(b) for b in blobs])
+            arrays[key + "_jpeg"] = np.frombuffer(b"".join(blobs), np.uint8)
         np.savez(path, **arrays)
 
     def _load_pack(self, path, size, limit):

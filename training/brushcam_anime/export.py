@@ -130,11 +130,8 @@ def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime", ave
     if do_eval:
         from . import evaluate
         from .data import FaceSets
-        d = ck["config"]["data"]
         t0 = time.time()
-        sets = FaceSets(G.arch["size"], holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
-                                                 "anime": d["holdout_anime"], "extra": d.get("holdout_extra", 100)},
-                        extra=d.get("extra"))
+        sets = FaceSets.for_config(ck["config"]["data"], G.arch["size"])
         m = evaluate.metrics(G, sets, target=target)
         os.makedirs(folder, exist_ok=True)
         evaluate.contact_sheet(G, sets, os.path.join(folder, "contact.png"), target=target)
@@ -143,7 +140,7 @@ def export(ckpt, models_dir, model_id="anime", do_eval=True, target="anime", ave
     name = TITLES.get(target, target.title())
     title = name if m.get("kid_ratio") is not None and m["kid_ratio"] <= KID_TARGET else f"{name} (preview)"
     extra = {"title": title, "trained_steps": ck["step"], "run": ck["config"]["id"], "target": target,
-             "weights": "ema" if averaged and "G_ema" in ck else "last step",
+             "weights": G.weights,
              **({"kid_ratio": m["kid_ratio"]} if "kid_ratio" in m else {}),
              # one network for every domain: its weights learned from every set, the anime set included
              **({"data_licence": "; ".join([DATA_LICENCE] + [LICENCES[n] for n in G.arch["domains"] if n in LICENCES])}

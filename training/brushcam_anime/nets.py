@@ -242,9 +242,10 @@ def grow_domains(state, arch, domains, copy_from="anime"):
 
 def load_generator(ck, averaged=True):
     """The generator of a training checkpoint, in eval mode: its weight average ("G_ema") when
-    the run kept one and `averaged`, else the last step's weights."""
+    the run kept one and `averaged`, else the last step's weights. `G.weights` says which."""
     G = TwinGAN(ck["arch"])
-    G.load_state_dict(ck["G_ema"] if averaged and "G_ema" in ck else ck["G"])
+    G.weights = "ema" if averaged and "G_ema" in ck else "last step"
+    G.load_state_dict(ck["G_ema"] if G.weights == "ema" else ck["G"])
     return G.eval()
 
 

@@ -17,10 +17,7 @@ def main(argv=None):
     ap.add_argument("--quality", type=int, default=80, help="JPEG quality (75 keeps three domains, a checkpoint and the repo under 64 MiB)")
     a = ap.parse_args(argv)
     cfg = load_config(a.config)
-    d = cfg["data"]
-    sets = FaceSets(cfg["arch"]["size"], limit=a.limit, extra=d.get("extra"),
-                    holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"], "anime": d["holdout_anime"],
-                             "extra": d.get("holdout_extra", 100)})
+    sets = FaceSets.for_config(cfg["data"], cfg["arch"]["size"], limit=a.limit)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     sets.save(a.out, quality=a.quality)
     print(f"packed {sets.counts()} -> {a.out} ({os.path.getsize(a.out) / 2**20:.1f} MiB)")

@@ -134,9 +134,7 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         print(f"initialised from {T['init_from']} (step {step}, domains {ck['arch']['domains']} -> {A['domains']})", flush=True)
     torch.manual_seed(T["seed"] + step)
     t0 = time.time()
-    sets = FaceSets(A["size"], limit=limit, holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"],
-                                                      "anime": d["holdout_anime"], "extra": d.get("holdout_extra", 100)},
-                    pack=pack, extra=d.get("extra"))
+    sets = FaceSets.for_config(d, A["size"], limit=limit, pack=pack)
     missing = [n for n in targets if n not in sets.targets]
     if missing:
         raise ValueError(f"domains {missing} have no images: add them under [data] extra = {{name = folder}}")
