@@ -35,9 +35,13 @@ def london_faces(size, data=DATA):
     return out
 
 
-def folder_faces(folder, size, limit=None, data=DATA):
-    """(name, image resized to size^2) for a folder of already framed portraits (selfies, anime)."""
+def folder_faces(folder, size, limit=None, data=DATA, test=0, load_test=False):
+    """(name, image resized to size^2) for a folder of already framed portraits (selfies, anime).
+    `test`: the last `test` files (sorted) are the test split: left out, or the only ones read when
+    `load_test`."""
     files = sorted(glob.glob(os.path.join(data, folder, "*.jpg")) + glob.glob(os.path.join(data, folder, "*.png")))
+    rest, test_files = split_test(files, test)
+    files = test_files if load_test else rest
     if limit:
         files = files[:limit]
     return [(os.path.relpath(f, data), cv2.resize(_load(f), (size, size), interpolation=cv2.INTER_AREA)) for f in files]
@@ -46,6 +50,13 @@ def folder_faces(folder, size, limit=None, data=DATA):
 def split(items, holdout):
     """First `holdout` (sorted by name) for evaluation, the rest for training."""
     return items[holdout:], items[:holdout]
+
+
+def split_test(items, n):
+    """Last `n` (sorted by name) as the untouched test split, the rest for training and validation.
+    The test split is never loaded by training, packing or the validation evaluation: only by
+    `brushcam_anime.test_report`, once per shipped model."""
+    return (items[:-n], items[-n:]) if n else (items, [])
 
 
 PACK_PARTS = ("human_train", "human_held", "anime_train", "anime_held")
@@ -69,16 +80,27 @@ class FaceSets:
     `pack`: read them from a file `save()` wrote instead of the data folder (a machine without
     ../shared, e.g. a lent GPU)."""
 
-    def __init__(self, size=128, limit=None, holdout=None, data=DATA, pack=None, extra=None):
+    def __init__(self, size=128, limit=None, holdout=None, data=DATA, pack=None, extra=None, test=None,
+                 load_test=False):
         """`extra`: {domain: folder} of further target domains (held out: holdout["extra"], default 100),
-        kept in self.targets[domain] = (train, held) beside "anime"."""
+        kept in self.targets[domain] = (train, held) beside "anime".
+        `test`: {"london": n, "selfies": n, "anime": n}: the last n of each set (sorted by name) are
+        the untouched test split. They are dropped before anything else unless `load_test`, which
+        keeps only them (self.test_human, self.test_anime) and nothing for training."""
+        self.test_human, self.test_anime = [], []
         if pack:
             self._load_pack(pack, size, limit)
             return
         holdout = holdout or {"london": 8, "selfies": 100, "anime": 100}
-        london = london_faces(size, data)
-        selfies = folder_faces("faces/selfies", size, limit, data)
-        anime = folder_faces("anime/faces", size, limit, data)
+        test = test or {}
+        london, london_test = split_test(london_faces(size, data), test.get("london", 0))
+        selfies = folder_faces("faces/selfies", size, limit, data, test.get("selfies", 0), load_test)
+        anime = folder_faces("anime/faces", size, limit, data, test.get("anime", 0), load_test)
+        if load_test:
+            self.test_human, self.test_anime = london_test + selfies, anime
+            self.human_train = self.human_held = self.anime_train = self.anime_held = []
+            self.targets, self.london_share, self.n_london_train = {"anime": ([], [])}, 0.0, 0
+            return
         if limit:
             london = london[:limit]
             holdout = {k: min(v, max(1, limit // 4)) for k, v in holdout.items()}
@@ -96,10 +118,14 @@ class FaceSets:
         self.n_london_train = len(lt)
 
     @classmethod
-    def for_config(cls, d, size, limit=None, pack=None):
+    def for_config(cls, d, size, limit=None, pack=None, load_test=False):
         """The sets a run's [data] table names, split as it says (training, evaluation and export
-        must hold out the same faces)."""
-        return cls(size, limit=limit, pack=pack, extra=d.get("extra"),
+        must hold out the same faces). `load_test`: only the untouched test split (`test_*` keys)."""
+        test = {k: int(d.get(f"test_{k}", 0)) for k in ("london", "selfies", "anime")}
+        if load_test and not any(test.values()):
+            raise ValueError("this config has no test split ([data] test_london / test_selfies / test_anime)")
+        return cls(size, limit=limit, pack=pack, extra=None if load_test else d.get("extra"), test=test,
+                   load_test=load_test,
                    holdout={"london": d["holdout_london"], "selfies": d["holdout_selfies"], "anime": d["holdout_anime"],
                             "extra": d.get("holdout_extra", 100)})
 

@@ -17,10 +17,10 @@ FIRE9 = 12
 @torch.no_grad()
 def features(net, images, batch=32):
     """Global-average-pooled fire9 features (512-d) of [N,3,H,W] images in [0,1], at 224^2."""
-    out = []
+    out, dev = [], net.mean.device
     for i in range(0, len(images), batch):
-        x = torch.nn.functional.interpolate(images[i:i + batch], size=(224, 224), mode="bilinear", align_corners=False)
-        out.append(net(x, [FIRE9])[FIRE9].mean((2, 3)))
+        x = torch.nn.functional.interpolate(images[i:i + batch].to(dev), size=(224, 224), mode="bilinear", align_corners=False)
+        out.append(net(x, [FIRE9])[FIRE9].mean((2, 3)).cpu())
     return torch.cat(out).double()
 
 

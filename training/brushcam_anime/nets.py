@@ -142,6 +142,29 @@ class PatchDiscriminator(nn.Module):
         return self.net(x * 2 - 1)
 
 
+class MultiScaleDiscriminator(nn.Module):
+    """PatchGANs on the image and on 2x-downsampled copies (pix2pixHD): the full-size one judges
+    strokes and lines (~34 px patches), the coarser ones the layout of a face (eyes, hair mass).
+    Returns the scores of every scale as one flat vector per image, so an LSGAN loss averages them."""
+
+    def __init__(self, scales=2, width=32):
+        super().__init__()
+        self.scales = nn.ModuleList([PatchDiscriminator(width) for _ in range(scales)])
+
+    def forward(self, x):
+        out = []
+        for k, d in enumerate(self.scales):
+            if k:
+                x = nn.functional.avg_pool2d(x, 2)
+            out.append(d(x).flatten(1))
+        return torch.cat(out, 1)
+
+
+def discriminator(scales=1):
+    """One PatchGAN (the v1-v3 runs' checkpoints) or a multi-scale one."""
+    return PatchDiscriminator() if scales == 1 else MultiScaleDiscriminator(scales)
+
+
 def execution_modules(model):
     """The generator's convs and upsamplings in execution order (for the FLOP count)."""
     seq = [b.conv for b in model.enc]

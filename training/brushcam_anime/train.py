@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from brushcam_train.loss_net import SqueezeNetFeatures
 from brushcam_train.losses import temporal_output_loss
 
+from .augment import diff_augment
 from .data import FaceSets, Sampler, to_batch
-from .nets import ANIME, HUMAN, PatchDiscriminator, TwinGAN, gflops, grow_domains
+from .nets import ANIME, HUMAN, TwinGAN, discriminator, gflops, grow_domains
 
 RUNS = "/work/runs/anime"
 
@@ -55,9 +56,30 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
-def losses(G, D, batch, L, target=ANIME):
+CONTENT_LAYER = 7   # SqueezeNet fire5, 1/8 resolution: face layout, glasses, mouth; not strokes or colours
+
+
+def chroma(x, cell=16):
+    """The colour (YUV's U and V) of x averaged over cell x cell blocks: hair, skin and clothes
+    colour at a scale where a drawing and a photo of the same person agree."""
+    x = F.avg_pool2d(x, cell)
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    return torch.stack([-0.147 * r - 0.289 * g + 0.436 * b, 0.615 * r - 0.515 * g - 0.100 * b], 1)
+
+
+def content_distance(net, fake, real):
+    """L1 between SqueezeNet fire5 features of translation and input, relative to the input's mean
+    feature magnitude (CartoonGAN/AnimeGAN's content loss with a lighter network)."""
+    a = net(fake, [CONTENT_LAYER])[CONTENT_LAYER]
+    b = net(real, [CONTENT_LAYER])[CONTENT_LAYER].detach()
+    return (a - b).abs().mean() / (b.abs().mean() + 1e-6)
+
+
+def losses(G, D, batch, L, target=ANIME, loss_net=None, augment=()):
     """Generator losses for one batch whose last item holds images of domain `target` (anime,
-    or another drawn domain); also returns the translated frames (for the D step)."""
+    or another drawn domain); also returns the translated frames (for the D step). `loss_net`:
+    SqueezeNet features, needed when L has a `content` weight; `augment`: DiffAugment policy for
+    the discriminator's input."""
     h1, h2, flow, mask, a = batch
     B = h1.shape[0]
     # One pass for both human frames of the pair (h1, h2) and one for the reconstructions.
@@ -70,16 +92,45 @@ def losses(G, D, batch, L, target=ANIME):
     t = {
         "rec_h": F.l1_loss(rec_h, h1),
         "rec_a": F.l1_loss(rec_a, a),
-        "adv": ((D(fake1) - 1) ** 2).mean(),
+        "adv": ((D(diff_augment(fake1, augment)) - 1) ** 2).mean(),
         "cycle": F.l1_loss(back, h1),
         "t_out": temporal_output_loss(fake1, fake2, h1, h2, flow, mask),
     }
     t["total"] = (L["rec_human"] * t["rec_h"] + L["rec_anime"] * t["rec_a"] + L["adversarial"] * t["adv"]
                   + L["cycle"] * t["cycle"] + L["temporal_output"] * t["t_out"])
+    if L.get("content"):
+        t["content"] = content_distance(loss_net, fake1, h1)
+        t["total"] = t["total"] + L["content"] * t["content"]
+    if L.get("colour"):
+        t["colour"] = F.l1_loss(chroma(fake1), chroma(h1))
+        t["total"] = t["total"] + L["colour"] * t["colour"]
     return t, fake1
 
 
-def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device="cpu", pack=None):
+class _Batches(torch.utils.data.IterableDataset):
+    """Endless (target name, batch) pairs from a Sampler, seeded per worker."""
+
+    def __init__(self, sampler, targets, share):
+        self.sampler, self.targets, self.share = sampler, targets, share
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        s = copy.copy(self.sampler)
+        s.rng = np.random.default_rng([int(self.sampler.rng.integers(2**31)), info.id if info else 0])
+        while True:
+            name = self.targets[int(s.rng.choice(len(self.targets), p=self.share))]
+            yield name, s.next(name)
+
+
+def prefetched(sampler, targets, share, workers):
+    """Batches made by `workers` processes ahead of the training step (a GPU step is faster than
+    the synthetic head motion of a batch on one core)."""
+    loader = torch.utils.data.DataLoader(_Batches(sampler, targets, share), batch_size=None, num_workers=workers,
+                                         prefetch_factor=4, persistent_workers=True, pin_memory=torch.cuda.is_available())
+    return iter(loader)
+
+
+def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device="cpu", pack=None, workers=0):
     torch.set_num_threads(threads)
     if device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -100,7 +151,9 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     # export use; train.ema = 0 turns it off.
     ema = float(T.get("ema", 0.0))
     G_ema = copy.deepcopy(G).eval().requires_grad_(False) if ema > 0 else None
-    Ds = {n: PatchDiscriminator().to(device) for n in targets}
+    Ds = {n: discriminator(int(A.get("d_scales", 1))).to(device) for n in targets}
+    augment = tuple(T.get("augment", ()))
+    loss_net = SqueezeNetFeatures().to(device) if L.get("content") else None
     opt_g = torch.optim.Adam(G.parameters(), T["lr"], betas=tuple(T["betas"]))
     opt_ds = {n: torch.optim.Adam(Ds[n].parameters(), T["lr_d"], betas=tuple(T["betas"])) for n in targets}
     step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
@@ -139,6 +192,7 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     if missing:
         raise ValueError(f"domains {missing} have no images: add them under [data] extra = {{name = folder}}")
     sampler = Sampler(sets, d["batch"], seed=T["seed"] + step, motion_strength=d["motion_strength"])
+    batches = prefetched(sampler, targets, share, workers) if workers else None
     log = open(os.path.join(out, "train.log"), "a")
     if step == 0:
         log.write(f"# {cfg['id']} arch={A} GFLOP/face={gflops(G):.3f} data={sets.counts()} "
@@ -149,19 +203,24 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     G.train()
     for D in Ds.values():
         D.train()
-    t0, t_start, acc, loss_net = time.time(), time.time(), {}, None
+    t0, t_start, acc = time.time(), time.time(), {}
     while step < steps:
-        name = targets[0] if len(targets) == 1 else targets[int(sampler.rng.choice(len(targets), p=share))]
+        if batches is not None:
+            name, batch = next(batches)
+        else:
+            name = targets[0] if len(targets) == 1 else targets[int(sampler.rng.choice(len(targets), p=share))]
+            batch = sampler.next(name)
         D, opt_d = Ds[name], opt_ds[name]
-        batch = [t.to(device, non_blocking=True) for t in sampler.next(name)]
-        terms, fake = losses(G, D, batch, L, A["domains"].index(name))
+        batch = [t.to(device, non_blocking=True) for t in batch]
+        terms, fake = losses(G, D, batch, L, A["domains"].index(name), loss_net, augment)
         opt_g.zero_grad(set_to_none=True)
         terms["total"].backward()
         opt_g.step()
         if G_ema is not None:
             ema_update(G_ema, G, ema)
         real = batch[4]
-        d_loss = 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake.detach()) ** 2).mean())
+        d_loss = 0.5 * (((D(diff_augment(real, augment)) - 1) ** 2).mean()
+                        + (D(diff_augment(fake.detach(), augment)) ** 2).mean())
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
@@ -184,13 +243,17 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
                                     "opt_d_more": {n: opt_ds[n].state_dict() for n in more}} if more else {})}), ckpt_path)
         if step % T.get("snapshot_every", 10**9) == 0:
             shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
+        if G_ema is not None and step % T.get("ema_snapshot_every", 10**9) == 0:
+            # the averaged generator alone (a quarter of a checkpoint): what a lent GPU brings back
+            save_atomic(to_cpu({"config": cfg, "arch": A, "step": step, "G": G_ema.state_dict(), "G_ema": G_ema.state_dict()}),
+                        os.path.join(out, f"ema_{step}.pt"))
         if step % T.get("sample_every", 10**9) == 0 or done:
             sample_sheet(G_ema or G, sets, os.path.join(out, "samples.png"))
         if step % T.get("eval_every", 10**9) == 0:
             # held-out KID / cycle curve in the log ("eval step N {...}"), to see where a run is going
             from .evaluate import metrics
             t_eval = time.time()
-            loss_net = loss_net or SqueezeNetFeatures()
+            loss_net = loss_net or SqueezeNetFeatures().to(device)
             m = metrics(G_ema or G, sets, loss_net)
             G.train()
             line = f"eval step {step} " + json.dumps({**m, "eval_seconds": round(time.time() - t_eval, 1)})
@@ -241,8 +304,20 @@ def main(argv=None):
     ap.add_argument("--pack", help="read the face sets from this .npz (brushcam_anime.pack) instead of ../shared/data")
     ap.add_argument("--batch", type=int, help="override the config's batch (a GPU takes more)")
     ap.add_argument("--no-eval", action="store_true", help="no held-out KID in the log (it needs ../shared/data's SqueezeNet)")
+    ap.add_argument("--workers", type=int, default=0, help="processes that make batches ahead (0: in the loop)")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override a config value (TOML syntax), e.g. --set loss.content=2; recorded in the checkpoint")
+    ap.add_argument("--id", help="run id (default: the config's); names the output folder")
     a = ap.parse_args(argv)
     cfg = load_config(a.config)
+    for item in a.set:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        if section not in cfg or not name or not value:
+            raise ValueError(f"--set {item!r}: expected SECTION.KEY=VALUE with SECTION one of {sorted(cfg)}")
+        cfg[section][name] = tomllib.loads(f"v = {value}")["v"]
+    if a.id:
+        cfg["id"] = a.id
     if a.batch:
         cfg["data"]["batch"] = a.batch
     if a.no_eval:
@@ -250,11 +325,12 @@ def main(argv=None):
     if a.smoke:
         cfg["data"]["batch"] = 2
         with tempfile.TemporaryDirectory() as tmp:
-            _, step = train(cfg, tmp, threads=a.threads, steps=1, limit=8, device=a.device, pack=a.pack)
+            _, step = train(cfg, tmp, threads=a.threads, steps=1, limit=8, device=a.device, pack=a.pack, workers=a.workers)
             print(f"smoke ok: {step} step, files {sorted(os.listdir(tmp))}")
         return
     out = a.out or os.path.join(RUNS, cfg["id"])
-    train(cfg, out, threads=a.threads, steps=a.steps, max_seconds=a.max_seconds, device=a.device, pack=a.pack)
+    train(cfg, out, threads=a.threads, steps=a.steps, max_seconds=a.max_seconds, device=a.device, pack=a.pack,
+          workers=a.workers)
 
 
 if __name__ == "__main__":
