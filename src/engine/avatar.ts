@@ -60,6 +60,8 @@ export class AvatarPainter {
    * tracked crop (and the smoother blends each new one in).
    */
   readonly translateStride: DetectorStride;
+  /** Translations skipped because the face had not changed beyond the camera's noise. */
+  held = 0;
   /** Time of each stage in the last frame (detect is 0 on frames the detector skipped). */
   readonly lastMs: AvatarStageMs = { detect: 0, track: 0, translate: 0, composite: 0 };
 
@@ -114,8 +116,8 @@ export class AvatarPainter {
     // Translate the current crop while the face is tracked; while holding or fading, keep the
     // last avatar (the crop may no longer contain a face).
     if (crop && (!this.avatar || (crop.state === 'tracking' && this.translateStride.due()))) {
-      await this.translate(frame, crop);
-      this.translateStride.record(performance.now() - t);
+      // a skipped translation says nothing of the network's cost: the governor hears only real runs
+      if (await this.translate(frame, crop)) this.translateStride.record(performance.now() - t);
       const next = translatorSide(this.sides, this.sideIndex, this.translateStride.cost, this.budgetMs, MAX_TRANSLATE_STRIDE, this.translateStride.share);
       if (next !== this.sideIndex) {
         this.translateStride.rescale((this.sides[next]! / this.cropSide) ** 2);
@@ -139,11 +141,19 @@ export class AvatarPainter {
     return out;
   }
 
-  private async translate(frame: ImageBitmap, crop: TrackedCrop): Promise<void> {
+  /** Translates the crop; false when the smoother held the shown avatar and the network did not run. */
+  private async translate(frame: ImageBitmap, crop: TrackedCrop): Promise<boolean> {
     const n = this.cropSide;
     const source = extractCrop(frame, crop, n, this.cropCanvas);
+    // A still face: the smoother would keep the shown avatar whatever the translator said.
+    if (this.avatar && this.avatar.width === n && this.smoother.holds(source.data, n)) {
+      this.source = source;
+      this.held++;
+      return false;
+    }
     this.avatar = new ImageData(this.smoother.apply(source.data, await runOnPixels(this.model, source, n, n), n), n, n);
     this.source = source;
+    return true;
   }
 
   dispose(): void {

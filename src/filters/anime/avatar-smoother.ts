@@ -3,19 +3,22 @@
  * the face, so from one translation to the next the face sits at the same crop pixels; what still
  * changes is partly the face (mouth, eyes, head turn) and partly the translator's own flicker
  * (a GAN answers small input changes with large output changes). Where the input crop has not
- * changed, the new avatar is blended with the previous one; where it has, the new avatar wins.
+ * changed beyond the camera's noise, the avatar holds (the drawing does not re-roll on a still
+ * head); where it has, the new avatar wins.
  *
  * Per translation, on n×n crops (CPU, about n² operations):
- * |Δ luma| between this and the previous input crop → mean over CELL×CELL cells, then a 3×3 mean
- * over cells → confidence strength·exp(−(cost/σ)²) per cell, interpolated bilinearly between cell
- * centres → out = new + confidence·(previous out − new).
+ * |Δ luma| between this input crop and the reference (the input the shown avatar stands for)
+ * → mean over CELL×CELL cells, then a 3×3 mean over cells → weight of the shown avatar
+ * exp(−(max(0, cost − FLOOR)/σ)²) per cell, interpolated bilinearly between cell centres →
+ * out = new + w·(shown − new); the reference luma is blended with the same weights, so a slow
+ * change (light, a slow turn) adds up until it passes the floor instead of being held for ever.
  * The reference (and the constants' reasons) is training/brushcam_anime/smoothing.py; the
  * evaluation (`training/eval_anime.py`) reports the temporal error with and without it.
  */
 
-/** Weight of the previous avatar where the face did not change. */
-export const AVATAR_STRENGTH = 0.7;
-/** Input change (mean |Δ luma| in [0, 1] over a cell neighbourhood) at which the weight falls to 1/e of it. */
+/** Camera noise: a cell neighbourhood whose mean |Δ luma| (in [0, 1]) stays under this holds its avatar. */
+export const AVATAR_FLOOR = 0.012;
+/** Change past the floor at which the weight of the shown avatar falls to 1/e. */
 export const AVATAR_SIGMA = 0.04;
 /** Cell side in crop pixels. */
 export const AVATAR_CELL = 8;
@@ -28,10 +31,10 @@ export class AvatarSmoother {
   private side = 0;
 
   constructor(
-    readonly strength = AVATAR_STRENGTH,
+    readonly floor = AVATAR_FLOOR,
     readonly sigma = AVATAR_SIGMA,
   ) {
-    if (!(strength >= 0 && strength < 1)) throw new RangeError(`avatar smoothing strength must be in [0, 1), got ${strength}`);
+    if (!(floor >= 0 && floor < 1)) throw new RangeError(`avatar smoothing floor must be in [0, 1), got ${floor}`);
     if (!(sigma > 0)) throw new RangeError(`avatar smoothing sigma must be > 0, got ${sigma}`);
   }
 
@@ -58,6 +61,7 @@ export class AvatarSmoother {
           const k = 4 * p + c;
           out[k] = avatar[k]! + a * (prevOut[k]! - avatar[k]!);
         }
+        luma[p] = luma[p]! + a * (prevLuma[p]! - luma[p]!);
       }
     }
     for (let p = 0; p < n * n; p++) out[4 * p + 3] = 255;
@@ -65,6 +69,18 @@ export class AvatarSmoother {
     this.prevOut = out;
     this.side = n;
     return out;
+  }
+
+  /**
+   * Whether a translation of `source` would change nothing (every cell under the floor): the
+   * painter then skips the translator, with the same output as running it.
+   */
+  holds(source: Uint8ClampedArray, n: number): boolean {
+    const prevLuma = this.prevLuma;
+    if (!prevLuma || !this.prevOut || this.side !== n || source.length !== 4 * n * n) return false;
+    const luma = new Float32Array(n * n);
+    for (let p = 0; p < n * n; p++) luma[p] = (LUMA[0] * source[4 * p]! + LUMA[1] * source[4 * p + 1]! + LUMA[2] * source[4 * p + 2]!) / 255;
+    return this.confidence(luma, prevLuma, n).every((w) => w === 1);
   }
 
   /** Per pixel weight of the previous avatar. */
@@ -97,8 +113,8 @@ export class AvatarSmoother {
             k++;
           }
         }
-        const d = s / k / this.sigma;
-        w[cy * m + cx] = this.strength * Math.exp(-d * d);
+        const d = Math.max(0, s / k - this.floor) / this.sigma;
+        w[cy * m + cx] = Math.exp(-d * d);
       }
     }
     // Bilinear between cell centres.
