@@ -12,6 +12,8 @@ export type Mode = 'off' | 'anime' | 'style';
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm';
 export const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'webgl', 'wasm'];
 export type AvatarPresentation = 'face-swap' | 'full-avatar';
+/** What the full avatar stands in front of. */
+export type AvatarBackdrop = 'blur' | 'colour' | 'scene';
 
 export interface Settings {
   version: typeof SETTINGS_VERSION;
@@ -23,6 +25,10 @@ export interface Settings {
   /** Id of an `avatar` entry of models/manifest.json. */
   avatar: string;
   presentation: AvatarPresentation;
+  /** The full avatar's backdrop: the blurred room, a flat colour, or a painted scene. */
+  backdrop: AvatarBackdrop;
+  /** '#rrggbb': the flat backdrop's colour, and the painted scene's tint. */
+  backdropColour: string;
   /** Sites (hostnames) where the user switched Brushcam off. */
   disabledSites: string[];
   /** Mirror the popup preview (never the outgoing video). */
@@ -41,6 +47,8 @@ export const DEFAULT_SETTINGS: Settings = {
   style: 'posterize',
   avatar: 'anime',
   presentation: 'face-swap',
+  backdrop: 'blur',
+  backdropColour: '#6b8fb3',
   disabledSites: [],
   mirrorPreview: false,
   backend: 'auto',
@@ -50,6 +58,8 @@ export const DEFAULT_SETTINGS: Settings = {
 
 const MODES: readonly Mode[] = ['off', 'anime', 'style'];
 const PRESENTATIONS: readonly AvatarPresentation[] = ['face-swap', 'full-avatar'];
+const BACKDROPS: readonly AvatarBackdrop[] = ['blur', 'colour', 'scene'];
+const COLOUR = /^#[0-9a-f]{6}$/;
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -79,6 +89,8 @@ export function parseSettings(raw: unknown): Settings {
   if (typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)) {
     out.presentation = raw.presentation as AvatarPresentation;
   }
+  if (typeof raw.backdrop === 'string' && (BACKDROPS as readonly string[]).includes(raw.backdrop)) out.backdrop = raw.backdrop as AvatarBackdrop;
+  if (typeof raw.backdropColour === 'string' && COLOUR.test(raw.backdropColour)) out.backdropColour = raw.backdropColour;
   if (Array.isArray(raw.disabledSites)) {
     out.disabledSites = [...new Set(raw.disabledSites.filter((s): s is string => typeof s === 'string' && s.length > 0 && s.length < 256))];
   }
@@ -93,7 +105,11 @@ export function parseSettings(raw: unknown): Settings {
 export type FilterSpec =
   | { kind: 'off' }
   | { kind: 'style'; id: string; backend?: BackendPreference; saver?: true; stable?: true }
-  | { kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference; saver?: true };
+  | {
+    kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference; saver?: true;
+    /** Full avatar only. */
+    backdrop?: { kind: AvatarBackdrop; colour: string };
+  };
 
 /** Battery saver's caps: processing rate and internal resolution (long side). */
 export const SAVER_FPS = 15;
@@ -104,7 +120,8 @@ export function filterFor(settings: Settings, site: string): FilterSpec {
   const saver = settings.batterySaver ? { saver: true as const } : {};
   const stable = settings.stability ? { stable: true as const } : {};
   if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend, ...saver, ...stable };
-  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend, ...saver };
+  const backdrop = settings.presentation === 'full-avatar' ? { backdrop: { kind: settings.backdrop, colour: settings.backdropColour } } : {};
+  return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend, ...saver, ...backdrop };
 }
 
 export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
@@ -127,7 +144,16 @@ export function parseFilterSpec(raw: unknown): FilterSpec | null {
     raw.kind === 'anime' && typeof raw.id === 'string' && ID.test(raw.id) &&
     typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)
   ) {
-    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b, ...saver };
+    let backdrop = {};
+    if (raw.backdrop !== undefined) {
+      const d = raw.backdrop;
+      if (
+        raw.presentation !== 'full-avatar' || !isRecord(d) || typeof d.kind !== 'string' ||
+        !(BACKDROPS as readonly string[]).includes(d.kind) || typeof d.colour !== 'string' || !COLOUR.test(d.colour)
+      ) return null;
+      backdrop = { backdrop: { kind: d.kind as AvatarBackdrop, colour: d.colour } };
+    }
+    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b, ...saver, ...backdrop };
   }
   return null;
 }

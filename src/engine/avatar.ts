@@ -1,4 +1,4 @@
-import { Compositor, extractCrop, type Presentation } from '../filters/anime/compositor';
+import { Compositor, DEFAULT_BACKDROP, extractCrop, type Backdrop, type Presentation } from '../filters/anime/compositor';
 import { AvatarSmoother } from '../filters/anime/avatar-smoother';
 import { CropTracker, type TrackedCrop } from '../filters/anime/crop-tracker';
 import { DetectorStride, type FaceFinder } from '../filters/anime/face-detector';
@@ -69,8 +69,9 @@ export class AvatarPainter {
     readonly model: StyleModel,
     readonly finder: FaceFinder,
     public presentation: Presentation,
-    o: { cropSide?: number; budgetMs?: number; now?: () => number } = {},
+    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop } = {},
   ) {
+    this.backdrop = o.backdrop ?? DEFAULT_BACKDROP;
     this.sides = o.cropSide ? [o.cropSide] : TRANSLATE_SIDES;
     this.budgetMs = o.budgetMs ?? 1000 / 30;
     this.stride = new DetectorStride(this.budgetMs);
@@ -79,6 +80,8 @@ export class AvatarPainter {
   }
 
   private readonly sides: readonly number[];
+  /** The full avatar's backdrop. */
+  backdrop: Backdrop;
   private sideIndex = 0;
   private readonly budgetMs: number;
   private readonly now: () => number;
@@ -131,7 +134,7 @@ export class AvatarPainter {
       this.source = null;
       this.smoother.reset();
     }
-    const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source);
+    const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source, this.backdrop);
     this.lastMs.composite = performance.now() - t2;
     // The translator's share of the budget is what the other stages leave (at 1280×720 the
     // compositor alone takes about half of it on a laptop CPU).

@@ -62,7 +62,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     model.dispose();
     throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const p = new AvatarPainter(model, finder, spec.presentation);
+  const p = new AvatarPainter(model, finder, spec.presentation, spec.backdrop ? { backdrop: spec.backdrop } : {});
   const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));
   try {
     await unlessGpuLost(warmUp(paint), 'warming up', () => {}, lostOf(backend));

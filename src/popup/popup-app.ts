@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const style = $('style') as HTMLSelectElement;
   const avatar = $('avatar') as HTMLSelectElement;
   const presentation = $('presentation') as HTMLSelectElement;
+  const backdrop = $('backdrop') as HTMLSelectElement;
+  const backdropColour = $('backdrop-colour') as HTMLInputElement;
   const siteEnabled = $('site-enabled') as HTMLInputElement;
   const mirror = $('mirror') as HTMLInputElement;
   const backendPref = $('backend-pref') as HTMLSelectElement;
@@ -91,6 +93,10 @@ async function main(): Promise<void> {
     fillSelect(style, models.filter((m) => m.kind === 'style'), s.style);
     fillSelect(avatar, models.filter((m) => m.kind === 'avatar'), s.avatar);
     presentation.value = s.presentation;
+    backdrop.value = s.backdrop;
+    backdropColour.value = s.backdropColour;
+    $('backdrop-row').hidden = s.presentation !== 'full-avatar';
+    backdropColour.hidden = s.backdrop === 'blur';
     siteEnabled.checked = !site || !s.disabledSites.includes(site);
     mirror.checked = s.mirrorPreview;
     backendPref.value = s.backend;
@@ -119,6 +125,8 @@ async function main(): Promise<void> {
     s.mode = 'anime';
   });
   on(presentation, (s) => (s.presentation = presentation.value as Settings['presentation']));
+  on(backdrop, (s) => (s.backdrop = backdrop.value as Settings['backdrop']));
+  on(backdropColour, (s) => (s.backdropColour = backdropColour.value));
   on(mirror, (s) => (s.mirrorPreview = mirror.checked));
   on(backendPref, (s) => (s.backend = backendPref.value as Settings['backend']));
   on(saver, (s) => (s.batterySaver = saver.checked));

@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { Compositor, extractCrop, featheredAvatar } from '../../src/filters/anime/compositor';
+import { Compositor, extractCrop, featheredAvatar, portraitAlpha } from '../../src/filters/anime/compositor';
 import type { TrackedCrop } from '../../src/filters/anime/crop-tracker';
 
 const W = 320, H = 180;
@@ -118,15 +118,55 @@ describe('anime compositor', () => {
     f.close();
   });
 
-  it('full avatar: the portrait centred and filling the short side over the blurred frame', async () => {
+  it('full avatar: a head-and-shoulders portrait standing on the bottom edge, soft edges, over the blurred frame', async () => {
     const f = await checker();
     const out = new Compositor().compose(f, 'full-avatar', crop({ cx: 60, cy: 50 }), solid(128, [0, 200, 0]), null);
     const p = pixels(out);
-    expect(at(p, 160, 90)[1]).to.be.greaterThan(180);
-    expect(at(p, 160 - 85, 90)[1]).to.be.greaterThan(180); // ±90 px of the centre: avatar (180 px side)
-    expect(at(p, 10, 90)[1]).to.be.lessThan(180); // background
-    expect(contrast(p, 0, 0, 60, H)).to.be.lessThan(8); // blurred
+    expect(at(p, 160, 80)[1]).to.be.greaterThan(180);   // the head (portrait: 180 px, x 70-250)
+    expect(at(p, 160, H - 2)[1]).to.be.greaterThan(180); // the shoulders reach the bottom edge
+    expect(at(p, 10, 90)[1]).to.be.lessThan(180);        // backdrop
+    expect(at(p, 74, 10)[1]).to.be.lessThan(120);        // the tile's corner is cut away
+    expect(contrast(p, 0, 0, 60, H)).to.be.lessThan(8);  // blurred
+    // no tile edge: from the head's centre to outside the portrait, green falls off gradually
+    let prev = at(p, 160, 80)[1]!;
+    let worst = 0;
+    for (let x = 159; x >= 60; x--) {
+      const g = at(p, x, 80)[1]!;
+      worst = Math.max(worst, Math.abs(g - prev));
+      prev = g;
+    }
+    expect(worst).to.be.lessThan(40);
     out.close();
     f.close();
+  });
+
+  it('full avatar backdrops: a flat colour and a painted scene, never the camera, with or without a face', async () => {
+    const f = await checker();
+    const c = new Compositor();
+    for (const cr of [crop(), null]) {
+      const flat = c.compose(f, 'full-avatar', cr, cr ? solid(128, [0, 200, 0]) : null, null, { kind: 'colour', colour: '#204080' });
+      const pf = pixels(flat);
+      expect(at(pf, 5, 5)).to.deep.equal([0x20, 0x40, 0x80]);
+      expect(at(pf, W - 5, H - 5)).to.deep.equal([0x20, 0x40, 0x80]);
+      flat.close();
+      const scene = c.compose(f, 'full-avatar', cr, cr ? solid(128, [0, 200, 0]) : null, null, { kind: 'scene', colour: '#6b8fb3' });
+      const ps = pixels(scene);
+      // the scene is not the checker (whose neighbours differ by 190) and not flat either
+      const side = contrast(ps, 0, 0, 60, H);
+      expect(side).to.be.lessThan(8);
+      expect(at(ps, 5, 5)).to.not.deep.equal(at(ps, 5, H - 5)); // sky above, hills below
+      scene.close();
+    }
+    expect(() => c.compose(f, 'full-avatar', null, null, null, { kind: 'colour', colour: 'red' })).to.throw(/#rrggbb/);
+    f.close();
+  });
+
+  it('the portrait cut-out is opaque in the face, transparent at the tile corners and sides, solid on the bottom edge', () => {
+    const n = 128;
+    expect(portraitAlpha(64, 56, n)).to.equal(1);
+    expect(portraitAlpha(0, 0, n)).to.equal(0);
+    expect(portraitAlpha(n - 1, 0, n)).to.equal(0);
+    expect(portraitAlpha(0, 64, n)).to.equal(0);
+    expect(portraitAlpha(64, n - 1, n)).to.equal(1);
   });
 });

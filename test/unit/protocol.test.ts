@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS, filterFor, parseFilterSpec, parseSettings, sameFilter
 import { sleep } from './helpers';
 
 /** The fields a FilterSpec may carry; anything else is junk that must not survive parsing. */
-const SPEC_FIELDS = ['kind', 'id', 'presentation', 'backend'];
+const SPEC_FIELDS = ['kind', 'id', 'presentation', 'backend', 'backdrop'];
 
 /** `actual` is a spec with exactly the fields of `expected` (plus, at most, a valid backend choice). */
 function expectSpec(actual: unknown, expected: Record<string, unknown>, what = ''): void {
@@ -112,10 +112,20 @@ describe('settings', () => {
       kind: 'anime',
       id: 'anime',
       presentation: 'full-avatar',
+      backdrop: { kind: 'blur', colour: DEFAULT_SETTINGS.backdropColour },
     });
     expect(filterFor({ ...s, mode: 'anime' }, 'off.example')).to.deep.equal({ kind: 'off' });
     // A site is matched exactly, not by substring.
     expectSpec(filterFor(s, 'notoff.example'), { kind: 'style', id: 'monet' });
+  });
+
+  it('the full avatar carries its backdrop from the settings to the engine, checked at every boundary', () => {
+    const s = parseSettings({ version: 2, mode: 'anime', presentation: 'full-avatar', backdrop: 'scene', backdropColour: '#aa3300' });
+    const spec = filterFor(s, 'x.test');
+    expect(spec).to.deep.include({ kind: 'anime', presentation: 'full-avatar', backdrop: { kind: 'scene', colour: '#aa3300' } });
+    expect(parseFilterSpec(JSON.parse(JSON.stringify(spec)))).to.deep.equal(spec);
+    expect(filterFor({ ...s, presentation: 'face-swap' }, 'x.test'), 'face swap has no backdrop').to.not.have.property('backdrop');
+    expect(parseSettings({ version: 2, backdrop: 'video', backdropColour: 'red' })).to.deep.include({ backdrop: 'blur', backdropColour: DEFAULT_SETTINGS.backdropColour });
   });
 
   it('parseFilterSpec accepts only well-formed specs, and copies them', () => {
@@ -134,6 +144,10 @@ describe('settings', () => {
       { kind: 'style', id: 'https://evil.example/model' },
       { kind: 'anime', id: 'anime' },
       { kind: 'anime', id: 'anime', presentation: 'deepfake' },
+      { kind: 'anime', id: 'anime', presentation: 'face-swap', backdrop: { kind: 'colour', colour: '#000000' } },
+      { kind: 'anime', id: 'anime', presentation: 'full-avatar', backdrop: { kind: 'video', colour: '#000000' } },
+      { kind: 'anime', id: 'anime', presentation: 'full-avatar', backdrop: { kind: 'colour', colour: 'url(x)' } },
+      { kind: 'anime', id: 'anime', presentation: 'full-avatar', backdrop: 'blur' },
       { kind: 'shader', id: 'x' },
     ]) {
       expect(parseFilterSpec(bad), JSON.stringify(bad)).to.equal(null);

@@ -2,6 +2,23 @@ import type { CropBox } from './alignment';
 import type { TrackedCrop } from './crop-tracker';
 
 export type Presentation = 'face-swap' | 'full-avatar';
+/** What the full avatar stands in front of: the blurred room, a flat colour, or a painted scene. */
+export type BackdropKind = 'blur' | 'colour' | 'scene';
+export interface Backdrop {
+  kind: BackdropKind;
+  /** '#rrggbb': the flat colour, and the scene's tint. */
+  colour: string;
+}
+export const DEFAULT_BACKDROP: Backdrop = { kind: 'blur', colour: '#6b8fb3' };
+
+/**
+ * The full avatar's head-and-shoulders cut-out, in fractions of the portrait's side: a head
+ * ellipse over rounded shoulders at the bottom edge, both feathered over FEATHER, so the
+ * portrait has no tile edges.
+ */
+const HEAD = { cx: 0.5, cy: 0.44, rx: 0.36, ry: 0.44 } as const;
+const SHOULDERS = { top: 0.74, halfWidth: 0.47, round: 0.16 } as const;
+const FEATHER = 0.07;
 
 /** Feathered ellipse: full inside `inner` (fraction of the radius), 0 past the crop's edge. */
 const MASK_INNER = 0.72;
@@ -118,11 +135,107 @@ export function featheredAvatar(avatar: ImageData, source: ImageData | null): Im
   return out;
 }
 
+/** Alpha (0-1) of the head-and-shoulders cut-out at portrait pixel (i, j) of an n×n portrait. */
+export function portraitAlpha(i: number, j: number, n: number): number {
+  const u = (i + 0.5) / n;
+  const v = (j + 0.5) / n;
+  // signed distance-like measures, 0 on the shape's edge, > 0 inside (in fractions of the side)
+  const head = (1 - Math.hypot((u - HEAD.cx) / HEAD.rx, (v - HEAD.cy) / HEAD.ry)) * Math.min(HEAD.rx, HEAD.ry);
+  const dx = Math.max(0, Math.abs(u - 0.5) - (SHOULDERS.halfWidth - SHOULDERS.round));
+  const dy = Math.max(0, SHOULDERS.top + SHOULDERS.round - v);
+  const shoulders = SHOULDERS.round - Math.hypot(dx, dy);
+  // the bottom edge of the portrait is the bottom of the frame: no feather there
+  const bottom = 1 - v + FEATHER;
+  const inside = Math.min(Math.max(head, shoulders), Math.min(u, 1 - u) - FEATHER / 2, bottom);
+  return smoothstep(-FEATHER / 2, FEATHER / 2, inside);
+}
+
+/** The avatar cut out as a head-and-shoulders portrait (alpha from {@link portraitAlpha}). */
+export function portraitAvatar(avatar: ImageData): ImageData {
+  const n = avatar.width;
+  if (avatar.height !== n) throw new Error(`portraitAvatar: expected a square avatar, got ${avatar.width}×${avatar.height}`);
+  const out = new ImageData(new Uint8ClampedArray(avatar.data), n, n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) out.data[4 * (j * n + i) + 3] = Math.round(255 * portraitAlpha(i, j, n));
+  }
+  return out;
+}
+
+function parseColour(c: string): [number, number, number] {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(c);
+  if (!m) throw new Error(`backdrop colour: expected '#rrggbb', got '${c}'`);
+  return [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16)];
+}
+
+/** A small deterministic random source (mulberry32), so a scene is the same on every frame. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A painted scene, drawn once per size and tint: a sky graded from the tint to a warm light,
+ * two rows of hills, and a few thousand short translucent brush strokes that give it a canvas
+ * texture. Nothing of the camera is in it.
+ */
+export function paintScene(c: OffscreenCanvas, w: number, h: number, tint: string): void {
+  c.width = Math.max(1, w);
+  c.height = Math.max(1, h);
+  const x = ctx2d(c);
+  const [r, g, b] = parseColour(tint);
+  const mix = (t: number, to: [number, number, number]): string =>
+    `rgb(${Math.round(r + (to[0] - r) * t)},${Math.round(g + (to[1] - g) * t)},${Math.round(b + (to[2] - b) * t)})`;
+  const sky = x.createLinearGradient(0, 0, 0, h);
+  sky.addColorStop(0, mix(0.15, [255, 255, 255]));
+  sky.addColorStop(0.65, mix(0.55, [250, 214, 170]));
+  x.fillStyle = sky;
+  x.fillRect(0, 0, w, h);
+  const rnd = random(0x5eed);
+  const hill = (base: number, amp: number, colour: string): void => {
+    x.beginPath();
+    x.moveTo(0, h);
+    const p1 = rnd() * 6, p2 = rnd() * 6;
+    for (let i = 0; i <= 64; i++) {
+      const t = i / 64;
+      x.lineTo(t * w, h * (base - amp * (0.6 * Math.sin(t * 5 + p1) + 0.4 * Math.sin(t * 11 + p2))));
+    }
+    x.lineTo(w, h);
+    x.closePath();
+    x.fillStyle = colour;
+    x.fill();
+  };
+  hill(0.7, 0.06, mix(0.45, [96, 128, 104]));
+  hill(0.82, 0.05, mix(0.6, [58, 86, 66]));
+  // brush texture: strokes tinted like the pixels under them, lighter or darker
+  const strokes = Math.round((w * h) / 90);
+  x.lineCap = 'round';
+  for (let k = 0; k < strokes; k++) {
+    const px = rnd() * w, py = rnd() * h;
+    const len = (0.01 + 0.025 * rnd()) * w;
+    const ang = -0.4 + 0.8 * rnd();
+    const light = rnd() < 0.5;
+    x.strokeStyle = light ? 'rgba(255,250,240,0.07)' : 'rgba(20,30,40,0.06)';
+    x.lineWidth = Math.max(1, (0.002 + 0.004 * rnd()) * w);
+    x.beginPath();
+    x.moveTo(px, py);
+    x.lineTo(px + len * Math.cos(ang), py + len * Math.sin(ang));
+    x.stroke();
+  }
+}
+
 /**
  * Puts the avatar into the frame: `face-swap` pastes it over the face at the tracked crop,
- * `full-avatar` shows the portrait centred over the blurred frame. Without a crop (no face, or
- * faded out) the frame is only blurred: the raw face is never shown. Output keeps the frame's
- * size. Owns its canvases; one per pipeline.
+ * `full-avatar` shows a head-and-shoulders portrait standing on the frame's bottom edge, centred,
+ * over the chosen backdrop (the blurred frame, a flat colour or a painted scene). Without a crop
+ * (no face, or faded out) the face-swap frame is only blurred and the full avatar shows its
+ * backdrop: the raw face is never shown. Output keeps the frame's size. Owns its canvases; one
+ * per pipeline.
  */
 export class Compositor {
   private readonly out = canvas(1, 1);
@@ -130,6 +243,8 @@ export class Compositor {
   private readonly mid = canvas(1, 1);
   private readonly patch = canvas(1, 1);
   private readonly layer = canvas(1, 1);
+  private readonly scene = canvas(1, 1);
+  private sceneKey = '';
 
   /** `frame`: the camera image; `avatar`: the translated crop (square); `source`: the crop it came from. */
   compose(
@@ -138,6 +253,7 @@ export class Compositor {
     crop: TrackedCrop | null,
     avatar: ImageData | null,
     source: ImageData | null,
+    backdrop: Backdrop = DEFAULT_BACKDROP,
   ): ImageBitmap {
     const W = frame.width;
     const H = frame.height;
@@ -147,9 +263,18 @@ export class Compositor {
     }
     const x = ctx2d(this.out);
     const alpha = crop && avatar ? crop.alpha : 0;
-    if (!crop || !avatar || alpha <= 0) {
+    if (presentation === 'full-avatar') {
+      this.drawBackdrop(x, frame, backdrop);
+      if (crop && avatar && alpha > 0) {
+        // the portrait fills the frame's height (or width, in portrait orientation), standing on its bottom edge
+        const side = Math.min(W, H);
+        x.globalAlpha = alpha;
+        this.paste(x, portraitAvatar(avatar), (c) => c.drawImage(this.patch, (W - side) / 2, H - side, side, side));
+        x.globalAlpha = 1;
+      }
+    } else if (!crop || !avatar || alpha <= 0) {
       this.drawBlurred(x, frame);
-    } else if (presentation === 'face-swap') {
+    } else {
       // The swap at full strength on a layer, then faded over the blurred frame: while fading
       // the raw face is never more visible than the avatar's own feathered rim lets it be.
       const layer = alpha < 1 ? this.layer : this.out;
@@ -170,12 +295,6 @@ export class Compositor {
         x.drawImage(layer, 0, 0);
         x.globalAlpha = 1;
       }
-    } else {
-      this.drawBlurred(x, frame);
-      const side = Math.min(W, H);
-      x.globalAlpha = alpha;
-      this.paste(x, avatar, (c) => c.drawImage(this.patch, (W - side) / 2, (H - side) / 2, side, side));
-      x.globalAlpha = 1;
     }
     return this.out.transferToImageBitmap();
   }
@@ -194,6 +313,23 @@ export class Compositor {
     x.restore();
   }
 
+  private drawBackdrop(x: OffscreenCanvasRenderingContext2D, frame: ImageBitmap, b: Backdrop): void {
+    if (b.kind === 'blur') {
+      this.drawBlurred(x, frame);
+    } else if (b.kind === 'colour') {
+      parseColour(b.colour);
+      x.fillStyle = b.colour;
+      x.fillRect(0, 0, frame.width, frame.height);
+    } else {
+      const key = `${frame.width}x${frame.height}${b.colour}`;
+      if (key !== this.sceneKey) {
+        paintScene(this.scene, frame.width, frame.height, b.colour);
+        this.sceneKey = key;
+      }
+      x.drawImage(this.scene, 0, 0);
+    }
+  }
+
   private drawBlurred(x: OffscreenCanvasRenderingContext2D, frame: ImageBitmap): void {
     // Down to 1/BLUR_FACTOR, then back up in two steps: smooth (bicubic) to 1/MID_FACTOR, where it
     // is cheap, then bilinear to full size, where bicubic from the tiny image costs about 20 ms a
@@ -208,7 +344,8 @@ export class Compositor {
   }
 
   dispose(): void {
-    for (const c of [this.out, this.small, this.mid, this.patch, this.layer]) {
+    this.sceneKey = '';
+    for (const c of [this.out, this.small, this.mid, this.patch, this.layer, this.scene]) {
       c.width = 1;
       c.height = 1;
     }
