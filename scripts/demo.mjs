@@ -7,6 +7,7 @@
 //
 // Options: --input <video> (fake camera; default: a clip from ../shared/data or a test pattern),
 // --mode off|style|anime, --style <id>, --avatar <id>, --presentation face-swap|full-avatar,
+// --backdrop blur|colour|scene and --backdrop-colour '#rrggbb' (full avatar),
 // --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { clipCamera, root, stillCamera } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
 function parseArgs(argv) {
-  const o = { headless: false, mode: 'style', style: 'posterize', avatar: 'anime', presentation: 'face-swap', size: '640x360', seconds: 5, frames: 30 };
+  const o = { headless: false, mode: 'style', style: 'posterize', avatar: 'anime', presentation: 'face-swap', backdrop: 'blur', 'backdrop-colour': '#6b8fb3', size: '640x360', seconds: 5, frames: 30 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--headless') o.headless = true;
@@ -57,6 +58,7 @@ const server = await serve();
 const browser = await launch({ camera, headless: o.headless });
 await setSettings(browser.context, browser.extensionId, {
   mode: o.mode, style: o.style, avatar: o.avatar, presentation: o.presentation,
+  backdrop: o.backdrop, backdropColour: o['backdrop-colour'],
 });
 const page = await browser.context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));

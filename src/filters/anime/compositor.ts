@@ -213,15 +213,15 @@ export function paintScene(c: OffscreenCanvas, w: number, h: number, tint: strin
   hill(0.7, 0.06, mix(0.45, [96, 128, 104]));
   hill(0.82, 0.05, mix(0.6, [58, 86, 66]));
   // brush texture: strokes tinted like the pixels under them, lighter or darker
-  const strokes = Math.round((w * h) / 90);
+  const strokes = Math.round((w * h) / 160);
   x.lineCap = 'round';
   for (let k = 0; k < strokes; k++) {
     const px = rnd() * w, py = rnd() * h;
     const len = (0.01 + 0.025 * rnd()) * w;
     const ang = -0.4 + 0.8 * rnd();
     const light = rnd() < 0.5;
-    x.strokeStyle = light ? 'rgba(255,250,240,0.07)' : 'rgba(20,30,40,0.06)';
-    x.lineWidth = Math.max(1, (0.002 + 0.004 * rnd()) * w);
+    x.strokeStyle = light ? 'rgba(255,250,240,0.06)' : 'rgba(40,50,60,0.035)';
+    x.lineWidth = Math.max(1.5, (0.004 + 0.006 * rnd()) * w);
     x.beginPath();
     x.moveTo(px, py);
     x.lineTo(px + len * Math.cos(ang), py + len * Math.sin(ang));
