@@ -2,7 +2,7 @@
 people clips along the crop tracks the extension itself computes.
 
   node bench/anime-tracks.mjs            # from the repo root, after `npm run build`
-  cd training && /usr/bin/python3 eval_anime.py --ckpt /work/runs/anime/anime_v2/ckpt.pt \
+  cd training && /usr/bin/python3 eval_anime.py (--ckpt /work/runs/anime/anime_v2/ckpt.pt | --model ../models/anime/anime) \
       [--tracks ../build/anime-tracks/tracks.json] [--frames 48] [--height 360] [--json out.json] [--card]
 
 Quality (brushcam_anime.evaluate.metrics): KID on SqueezeNet features between translated held-out
@@ -213,9 +213,26 @@ def write_card(card, doc, cmd):
         f.write(text)
 
 
+class ExportedDirection(torch.nn.Module):
+    """An exported models/anime/<id>/ folder (the op list the extension runs) with the generator's
+    call signature, for the stability numbers of a shipped model whose checkpoint is not at hand."""
+
+    def __init__(self, folder):
+        super().__init__()
+        from brushcam_artist.check import OpListModel
+        self.net = OpListModel(folder)
+        self.arch = self.net.meta["arch"]
+
+    def forward(self, x, src, dst):
+        assert (src, dst) == (HUMAN, ANIME), "an exported avatar model is the human -> anime direction only"
+        return self.net(x)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ckpt", required=True)
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("--ckpt", help="a training checkpoint")
+    who.add_argument("--model", help="an exported avatar folder (stability only: implies --no-quality)")
     ap.add_argument("--tracks", default=os.path.join(REPO, "build/anime-tracks/tracks.json"))
     ap.add_argument("--clips", nargs="+", default=CLIPS)
     ap.add_argument("--frames", type=int, default=48)
@@ -229,11 +246,16 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     if not os.path.exists(a.tracks):
         raise SystemExit(f"{a.tracks}: no crop tracks; run `node bench/anime-tracks.mjs` from the repo root first")
-    ck = torch.load(a.ckpt, map_location="cpu")
-    G = load_generator(ck)
+    if a.model:
+        G = ExportedDirection(a.model)
+        ck = {"step": G.net.meta.get("step", G.net.meta["id"]), "arch": {"size": G.arch["size"]}}
+        a.no_quality = True
+    else:
+        ck = torch.load(a.ckpt, map_location="cpu")
+        G = load_generator(ck)
     tracks = json.load(open(a.tracks))
     t0 = time.time()
-    doc = {"ckpt": a.ckpt, "step": ck["step"], "frames": a.frames, "height": a.height,
+    doc = {"ckpt": a.ckpt or a.model, "step": ck["step"], "frames": a.frames, "height": a.height,
            "tracked_frames": tracks["frames"]}
     if not a.no_quality:
         sets = FaceSets.for_config(ck["config"]["data"], ck["arch"]["size"])

@@ -146,11 +146,14 @@ window.gumTest = {
   /**
    * Watches every output frame of stream i until unwatch(): counts them, and counts the ones
    * that show the raw-only checker marker (contrast between 2-px neighbours above `rawAbove`).
+   * `marker` may be a list: `raw` then counts the first one's sightings and `rawBy` each one's.
    */
   watch(i, marker, rawAbove = 25) {
     const track = streams[i].getVideoTracks()[0];
-    const w = { frames: 0, raw: 0, maxContrast: 0, maxGapMs: 0, sizes: new Set(), stop: false, last: performance.now(), done: null };
-    const c = new OffscreenCanvas(marker.size, marker.size);
+    const markers = Array.isArray(marker) ? marker : [marker];
+    const w = { frames: 0, raw: 0, rawBy: markers.map(() => 0), maxContrast: 0, maxGapMs: 0, sizes: new Set(), stop: false, last: performance.now(), done: null };
+    const side = Math.max(...markers.map((m) => m.size));
+    const c = new OffscreenCanvas(side, side);
     const ctx = c.getContext('2d', { willReadFrequently: true });
     w.done = readFrames(track, 1e9, (frame) => {
       const now = performance.now();
@@ -158,18 +161,23 @@ window.gumTest = {
       w.last = now;
       w.frames++;
       w.sizes.add(`${frame.displayWidth}x${frame.displayHeight}`);
-      ctx.drawImage(frame, marker.x, marker.y, marker.size, marker.size, 0, 0, marker.size, marker.size);
-      const d = ctx.getImageData(0, 0, marker.size, marker.size).data;
-      let s = 0, m = 0;
-      for (let y = 2; y < marker.size - 2; y++) {
-        for (let x = 2; x < marker.size - 4; x += 2) {
-          s += Math.abs(d[(y * marker.size + x) * 4] - d[(y * marker.size + x + 2) * 4]);
-          m++;
+      markers.forEach((mk, k) => {
+        ctx.drawImage(frame, mk.x, mk.y, mk.size, mk.size, 0, 0, mk.size, mk.size);
+        const d = ctx.getImageData(0, 0, mk.size, mk.size).data;
+        let s = 0, m = 0;
+        for (let y = 2; y < mk.size - 2; y++) {
+          for (let x = 2; x < mk.size - 4; x += 2) {
+            s += Math.abs(d[(y * mk.size + x) * 4] - d[(y * mk.size + x + 2) * 4]);
+            m++;
+          }
         }
-      }
-      const contrast = s / m;
-      w.maxContrast = Math.max(w.maxContrast, contrast);
-      if (contrast > rawAbove) w.raw++;
+        const contrast = s / m;
+        if (k === 0) w.maxContrast = Math.max(w.maxContrast, contrast);
+        if (contrast > rawAbove) {
+          w.rawBy[k]++;
+          if (k === 0) w.raw++;
+        }
+      });
       if (w.stop) throw new Error('unwatched');
     }, 1e9).catch(() => {});
     watches.set(i, w);
@@ -182,7 +190,7 @@ window.gumTest = {
       await Promise.race([w.done, new Promise((r) => setTimeout(r, 3000))]);
       watches.delete(i);
     }
-    return { frames: w.frames, raw: w.raw, maxContrast: w.maxContrast, maxGapMs: w.maxGapMs, sizes: [...w.sizes] };
+    return { frames: w.frames, raw: w.raw, rawBy: [...w.rawBy], maxContrast: w.maxContrast, maxGapMs: w.maxGapMs, sizes: [...w.sizes] };
   },
 };
 const watches = new Map();

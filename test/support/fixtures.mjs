@@ -48,16 +48,25 @@ export function clipCamera(input, { width = 640, height = 360, seconds = 10, fps
  * A clip from ../shared/data as the fake camera, with the raw-only checker marker of
  * stillCamera() drawn over its top-left corner (for tests that must prove no raw frame leaks).
  */
-export function markedClipCamera(input, { width = 640, height = 360, seconds = 10, fps = 30 } = {}) {
+export function markedClipCamera(input, { width = 640, height = 360, seconds = 10, fps = 30, faceMarker = false } = {}) {
   mkdirSync(fixturesDir, { recursive: true });
   const name = input.split('/').pop().replace(/\.[^.]+$/, '');
-  const y4m = join(fixturesDir, `${name}-${width}x${height}-${seconds}s-marked.y4m`);
+  const y4m = join(fixturesDir, `${name}-${width}x${height}-${seconds}s-marked${faceMarker ? '-face' : ''}.y4m`);
   if (!existsSync(y4m)) {
-    const m = MARKER;
-    const checker = `color=c=black:s=${m.size}x${m.size}:r=${fps},format=gray,geq=lum='${m.low}+${m.high - m.low}*mod(floor(X/2)+floor(Y/2),2)'`;
-    ffmpeg(['-i', input, '-f', 'lavfi', '-i', checker, '-t', String(seconds), '-filter_complex',
-      `[0:v]scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},fps=${fps},format=yuv420p[c];[1:v]format=yuv420p[m];[c][m]overlay=${m.x}:${m.y}:shortest=1`,
-      '-pix_fmt', 'yuv420p', y4m]);
+    const markers = faceMarker ? [MARKER, FACE_MARKER] : [MARKER];
+    const inputs = markers.flatMap((m) => ['-f', 'lavfi', '-i',
+      `color=c=black:s=${m.size}x${m.size}:r=${fps},format=gray,geq=lum='${m.low}+${m.high - m.low}*mod(floor(X/2)+floor(Y/2),2)'`]);
+    let graph = `[0:v]scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},fps=${fps},format=yuv420p[c0]`;
+    markers.forEach((m, k) => {
+      graph += `;[${k + 1}:v]format=yuv420p[m${k}];[c${k}][m${k}]overlay=${m.x}:${m.y}:shortest=1[c${k + 1}]`;
+    });
+    ffmpeg(['-i', input, ...inputs, '-t', String(seconds), '-filter_complex', graph, '-map', `[c${markers.length}]`, '-pix_fmt', 'yuv420p', y4m]);
   }
   return y4m;
 }
+
+/**
+ * A second raw-only marker, on the face of the people clips at 640×360 (between the eyes and
+ * the mouth of d0): face swap may show the camera around the face, never this.
+ */
+export const FACE_MARKER = { x: 304, y: 132, size: 24, low: 100, high: 150 };
