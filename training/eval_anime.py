@@ -49,6 +49,7 @@ CLIPS = ["d0", "d3", "d9", "d12", "src_s18"]
 MASK_INNER, MASK_RX, MASK_RY = 0.72, 0.42, 0.5
 STILL = 0.005          # trend speed below this fraction of the crop side per frame: the head is still
 WINDOW_S = 0.5
+FLOOR_OVERRIDE = None   # --floor: the avatar smoother's noise floor, for a sweep (default: the shipped one)
 
 
 def centred_mean(x, k):
@@ -135,7 +136,7 @@ def stability(G, size, tracks, clips, frames, height):
         work = [cv2.resize(f, (wk, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for f in full]
         outs = {"smoothed": [], "raw": [], "blended": []}
         regions = []
-        blend = AvatarSmoother()
+        blend = AvatarSmoother(**({"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {}))
         for i, f in enumerate(full):
             for key, series in (("smoothed", tr["smooth"]), ("raw", tr["raw"]), ("blended", tr["smooth"])):
                 c = series[i]
@@ -242,8 +243,11 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     ap.add_argument("--card", action="store_true", help="write the stability table into models/anime/<id>/MODEL.md")
     ap.add_argument("--id", default="anime")
+    ap.add_argument("--floor", type=float, help="the avatar smoother's noise floor (default: the shipped one)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    global FLOOR_OVERRIDE
+    FLOOR_OVERRIDE = a.floor
     if not os.path.exists(a.tracks):
         raise SystemExit(f"{a.tracks}: no crop tracks; run `node bench/anime-tracks.mjs` from the repo root first")
     if a.model:
