@@ -2,9 +2,10 @@
 // page makes no requests it would not make without Brushcam. Least privilege in the manifest.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launch, setSettings, waitForFilter } from '../support/browser.mjs';
+import { engineFrame, launch, setSettings, waitForFilter } from '../support/browser.mjs';
 import { root, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
@@ -94,6 +95,54 @@ describe('privacy', () => {
     assert.ok(!JSON.stringify(m).includes('webRequest'), 'no webRequest');
     assert.ok(!('declarative_net_request' in m), 'no request rewriting (no CSP stripping)');
     assert.deepEqual(m.web_accessible_resources.map((w) => w.resources).flat(), ['engine.html'], 'only the engine frame is reachable from pages');
-    assert.match(m.content_security_policy.extension_pages, /^script-src 'self' 'wasm-unsafe-eval'; object-src 'self'$/);
+    assert.match(m.content_security_policy.extension_pages, /^script-src 'self' 'wasm-unsafe-eval'; object-src 'self'; connect-src 'self'$/);
+  });
+
+  it("refuses requests outside the extension: the engine worker's guard, and the extension pages' CSP", async () => {
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: 'posterize' });
+    // a server that counts every request that gets through
+    let hits = 0;
+    const counted = createServer((req, res) => {
+      hits++;
+      res.end('reached');
+    });
+    await new Promise((r) => counted.listen(0, '127.0.0.1', r));
+    const probe = `http://127.0.0.1:${counted.address().port}/probe`;
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}/index.html`);
+      await page.waitForFunction(() => window.gumTest);
+      const i = await page.evaluate(() => gumTest.open());
+      const manifest = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8'));
+      const neural = manifest.models.find((m) => m.kind === 'style' && m.folder);
+      await setSettings(browser.context, browser.extensionId, { mode: 'style', style: neural.id, backend: 'wasm' });
+      await waitForFilter(browser.context, browser.extensionId, page.url());
+      const f = engineFrame(page);
+      assert.ok(f, 'the engine frame is up');
+      // In the engine worker: the guard refuses before the network.
+      await f.evaluate((url) => {
+        delete document.documentElement.dataset.networkProbe;
+        window.postMessage({ t: 'brushcam:network-probe', url }, '*');
+      }, probe);
+      const worker = await f.waitForFunction(() => document.documentElement.dataset.networkProbe, null, { timeout: 10000 }).then((h) => h.jsonValue());
+      assert.equal(worker, `NetworkRefused: Brushcam refuses network requests: fetch ${probe} is outside the extension`);
+      // In an extension page without the guard (the popup): the CSP's connect-src refuses it.
+      const popup = await browser.context.newPage();
+      await popup.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+      const csp = await popup.evaluate(async (url) => {
+        const violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
+        const r = await fetch(url).then((x) => `fetched ${x.status}`, (e) => e.name);
+        await new Promise((res) => setTimeout(res, 200));
+        return { r, violations };
+      }, probe);
+      assert.deepEqual(csp, { r: 'TypeError', violations: ['connect-src'] });
+      await popup.close();
+      await page.evaluate((i) => gumTest.stop(i), i);
+      await page.close();
+      assert.equal(hits, 0, 'no probe request reached the server');
+    } finally {
+      await new Promise((r) => counted.close(r));
+    }
   });
 });
