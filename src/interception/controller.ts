@@ -1,10 +1,11 @@
-import { connect, parseToMain, type ToIsolated } from '../bridge/protocol';
+import { connect, parseToMain, type CameraState, type ToIsolated } from '../bridge/protocol';
 import type { FilterFactory } from '../filters/filter';
 import { captureNativeFrameApis } from '../frames/source-sink';
 import { EngineHost } from '../pipeline/engine-host';
-import { Pipeline, type WorkerIntrinsics } from '../pipeline/pipeline';
+import { Pipeline, type PipelineStatus, type WorkerIntrinsics } from '../pipeline/pipeline';
 import type { FilterSpec } from '../settings';
 import { installDisguise, replaceMethod, type Disguise } from './native';
+import { append, natives } from './page-natives';
 import { TrackRegistry } from './tracks';
 
 export interface ControllerOptions {
@@ -57,7 +58,8 @@ export class PageController {
   connectBridge(): void {
     connect('main', (port) => {
       this.port = port;
-      port.onmessage = (e) => this.onBridgeMessage(e.data);
+      // Captured natives only: the page must never be handed this port (see page-natives.ts).
+      natives.onPortMessage(port, (data) => this.onBridgeMessage(data));
     });
   }
 
@@ -65,11 +67,16 @@ export class PageController {
   setFilter(spec: FilterSpec, assetBase: string | null = this.assetBase): void {
     this.filter = spec;
     this.assetBase = assetBase;
-    for (const g of this.registry.live) g.pipeline.setFilter(spec);
+    const ps = this.pipelines;
+    for (let i = 0; i < ps.length; i++) ps[i]!.setFilter(spec);
   }
 
+  /** The live pipelines, oldest first (index loops only: see page-natives.ts). */
   get pipelines(): Pipeline[] {
-    return [...this.registry.live].map((g) => g.pipeline);
+    const live = this.registry.live.values();
+    const out: Pipeline[] = [];
+    for (let i = 0; i < live.length; i++) append(out, live[i]!.pipeline);
+    return out;
   }
 
   private onBridgeMessage(raw: unknown): void {
@@ -85,19 +92,22 @@ export class PageController {
   /** Only the newest live pipeline produces previews. */
   private updatePreview(): void {
     const ps = this.pipelines;
-    ps.forEach((p, i) => p.setPreview(i === ps.length - 1 ? this.previewEveryMs : 0));
+    for (let i = 0; i < ps.length; i++) ps[i]!.setPreview(i === ps.length - 1 ? this.previewEveryMs : 0);
   }
 
   private sendStatus(): void {
     if (!this.port) return;
-    const pipelines = this.pipelines.map((p) => p.status());
-    const cameras = this.registry.recent.map((g) => ({
-      label: g.camera.label,
-      state: g.camera.readyState,
-      outputs: g.members.size,
-    }));
+    const ps = this.pipelines;
+    const pipelines: PipelineStatus[] = [];
+    for (let i = 0; i < ps.length; i++) append(pipelines, ps[i]!.status());
+    const recent = this.registry.recent;
+    const cameras: CameraState[] = [];
+    for (let i = 0; i < recent.length; i++) {
+      const g = recent[i]!;
+      append(cameras, { label: this.registry.native.label.call(g.camera), state: g.camera.readyState, outputs: g.members.size });
+    }
     const msg: ToIsolated = { ns: 'brushcam', t: 'status', pipelines, cameras, chained: this.chained };
-    this.port.postMessage(msg);
+    natives.postToPort(this.port, msg);
   }
 
   /** Wraps one camera track; returns the processed track the page gets. */
@@ -111,7 +121,7 @@ export class PageController {
       forcePolyfill: this.o.forcePolyfill,
       openEngine: () => this.engine.open(),
       onPreview: (bitmap) => {
-        if (this.port) this.port.postMessage({ ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
+        if (this.port) natives.postToPort(this.port, { ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
         else bitmap.close();
       },
     });

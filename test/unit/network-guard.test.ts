@@ -52,7 +52,7 @@ describe('network guard', () => {
     const { scope, reached } = fakeScope();
     const reported: string[] = [];
     const refused = guardNetwork(scope as unknown as GuardedScope, (e) => reported.push(e.message));
-    const s = scope as unknown as Required<GuardedScope> & { XMLHttpRequest: new () => XMLHttpRequest };
+    const s = scope as unknown as Required<GuardedScope> & { XMLHttpRequest: new () => XMLHttpRequest; navigator: { sendBeacon: (u: string, d?: unknown) => boolean } };
 
     const logger = 'https://odml.pa.googleapis.com/v1/log';
     const err = await s.fetch(logger, { method: 'POST' }).then(() => null, (e: unknown) => e);
