@@ -14,12 +14,16 @@ export const HELLO_FROM_ISOLATED = 'brushcam:hello-from-isolated';
 /** Isolated world → MAIN world. */
 export type ToMain =
   | { ns: 'brushcam'; t: 'config'; filter: FilterSpec; assetBase: string }
-  | { ns: 'brushcam'; t: 'preview'; everyMs: number };
+  | { ns: 'brushcam'; t: 'preview'; everyMs: number }
+  /** A session with the engine, asked for by 'engine?'; the port travels in the event's ports. */
+  | { ns: 'brushcam'; t: 'engine'; id: number; error: string | null };
 
 /** MAIN world → isolated world. */
 export type ToIsolated =
   | { ns: 'brushcam'; t: 'status'; pipelines: PipelineStatus[]; cameras: CameraState[]; chained: boolean }
-  | { ns: 'brushcam'; t: 'preview'; bitmap: ImageBitmap };
+  | { ns: 'brushcam'; t: 'preview'; bitmap: ImageBitmap }
+  /** Asks the isolated world to open a session with the engine (only it knows the engine's secret). */
+  | { ns: 'brushcam'; t: 'engine?'; id: number };
 
 /** A camera track Brushcam wrapped in this frame: 'ended' once the device is released. */
 export interface CameraState {
@@ -98,6 +102,12 @@ export function parseToMain(v: unknown): ToMain | null {
     if (!filter || !isExtensionRoot(assetBase)) return null;
     return { ns: 'brushcam', t: 'config', filter, assetBase };
   }
+  if (t === 'engine') {
+    const id = own(v, 'id');
+    const error = own(v, 'error');
+    if (typeof id !== 'number' || (error !== null && typeof error !== 'string')) return null;
+    return { ns: 'brushcam', t: 'engine', id, error };
+  }
   const everyMs = own(v, 'everyMs');
   if (t === 'preview' && typeof everyMs === 'number' && everyMs >= 0 && everyMs <= 60_000) {
     return { ns: 'brushcam', t: 'preview', everyMs };
@@ -109,6 +119,7 @@ export function parseToIsolated(v: unknown): ToIsolated | null {
   if (!isObj(v) || v.ns !== 'brushcam') return null;
   if (v.t === 'status' && Array.isArray(v.pipelines) && Array.isArray(v.cameras) && typeof v.chained === 'boolean') return v as ToIsolated;
   if (v.t === 'preview' && v.bitmap instanceof ImageBitmap) return v as ToIsolated;
+  if (v.t === 'engine?' && typeof v.id === 'number') return { ns: 'brushcam', t: 'engine?', id: v.id };
   return null;
 }
 

@@ -5,10 +5,18 @@
 import '../engine/install-network-guard'; // first: before any library module runs
 import { ENGINE_CONNECT } from '../engine/protocol';
 
+// The secret the content script that made this frame put in its address (see EngineHost): only
+// sessions that bring it are served, so a page that frames the engine itself cannot use it.
+const secret = location.hash.slice(1);
+history.replaceState(null, '', location.pathname);
 const worker = new Worker('engine-worker.js', { name: 'brushcam-engine' });
 window.addEventListener('message', (e) => {
   const port = e.ports[0];
   if (e.data?.t !== ENGINE_CONNECT || !port) return;
+  if (secret.length < 32 || e.data.secret !== secret) {
+    port.close();
+    return;
+  }
   worker.postMessage({ t: 'session' }, [port]);
 });
 

@@ -1,11 +1,10 @@
 import { connect, parseToMain, type CameraState, type ToIsolated } from '../bridge/protocol';
 import type { FilterFactory } from '../filters/filter';
 import { captureNativeFrameApis } from '../frames/source-sink';
-import { EngineHost } from '../pipeline/engine-host';
 import { Pipeline, type PipelineStatus, type WorkerIntrinsics } from '../pipeline/pipeline';
 import type { FilterSpec } from '../settings';
 import { installDisguise, replaceMethod, type Disguise } from './native';
-import { append, natives } from './page-natives';
+import { append, NativePromise, natives } from './page-natives';
 import { TrackRegistry } from './tracks';
 
 export interface ControllerOptions {
@@ -37,7 +36,9 @@ export class PageController {
   private assetBase: string | null = null;
   private port: MessagePort | null = null;
   private previewEveryMs = 0;
-  private readonly engine = new EngineHost(() => this.assetBase);
+  /** Engine sessions asked of the isolated world, by request id (a dictionary without prototype). */
+  private readonly engineWaiters: Record<number, { resolve: (p: MessagePort) => void; reject: (e: Error) => void }> = Object.create(null);
+  private nextEngineId = 1;
   private statusTimer: ReturnType<typeof setInterval> | null = null;
   /** Another extension had already replaced getUserMedia before us. */
   readonly chained: boolean;
@@ -59,7 +60,7 @@ export class PageController {
     connect('main', (port) => {
       this.port = port;
       // Captured natives only: the page must never be handed this port (see page-natives.ts).
-      natives.onPortMessage(port, (data) => this.onBridgeMessage(data));
+      natives.onPortMessage(port, (data, e) => this.onBridgeMessage(data, e));
     });
   }
 
@@ -79,10 +80,38 @@ export class PageController {
     return out;
   }
 
-  private onBridgeMessage(raw: unknown): void {
+  /**
+   * A session with the extension's engine. The isolated world opens it (only it and the engine
+   * know the engine's secret) and hands the port over the bridge.
+   */
+  private openEngine(): Promise<MessagePort> {
+    const port = this.port;
+    if (!port) return NativePromise.reject(new Error('the extension has not connected yet'));
+    const id = this.nextEngineId++;
+    return new NativePromise<MessagePort>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        delete this.engineWaiters[id];
+        reject(new Error('the filter engine frame did not answer'));
+      }, 20000);
+      this.engineWaiters[id] = {
+        resolve: (p) => (clearTimeout(timer), resolve(p)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+      natives.postToPort(port, { ns: 'brushcam', t: 'engine?', id } satisfies ToIsolated);
+    });
+  }
+
+  private onBridgeMessage(raw: unknown, e: MessageEvent): void {
     const msg = parseToMain(raw);
     if (!msg) return;
-    if (msg.t === 'config') this.setFilter(msg.filter, msg.assetBase);
+    if (msg.t === 'engine') {
+      const w = this.engineWaiters[msg.id];
+      if (!w) return;
+      delete this.engineWaiters[msg.id];
+      const p = natives.firstPort(e);
+      if (p && msg.error === null) w.resolve(p);
+      else w.reject(new Error(msg.error ?? 'no session port from the filter engine'));
+    } else if (msg.t === 'config') this.setFilter(msg.filter, msg.assetBase);
     else if (msg.t === 'preview') {
       this.previewEveryMs = msg.everyMs;
       this.updatePreview();
@@ -119,7 +148,7 @@ export class PageController {
       createFilter: this.o.createFilter,
       env: { assetBase: this.assetBase },
       forcePolyfill: this.o.forcePolyfill,
-      openEngine: () => this.engine.open(),
+      openEngine: () => this.openEngine(),
       onPreview: (bitmap) => {
         if (this.port) natives.postToPort(this.port, { ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
         else bitmap.close();

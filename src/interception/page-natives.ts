@@ -37,6 +37,8 @@ const eventPorts = accessor(g.MessageEvent?.prototype, 'ports', 'get');
 const channelPort1 = accessor(g.MessageChannel?.prototype, 'port1', 'get');
 const channelPort2 = accessor(g.MessageChannel?.prototype, 'port2', 'get');
 const NativeMessageChannel = globalThis.MessageChannel;
+/** A page may replace the global Promise; one made by it would be handed our resolve functions. */
+export const NativePromise = Promise;
 const workerPost = method(WORKER, 'postMessage');
 const workerSetOnMessage = accessor(WORKER, 'onmessage', 'set');
 const workerSetOnError = accessor(WORKER, 'onerror', 'set');

@@ -41,10 +41,22 @@ export async function startRecordingProxy() {
   };
 }
 
-/** Chromium flags that send every request of every context through `proxy` (loopback stays direct). */
+/**
+ * Chromium flags that send every request of every context through `proxy` (loopback stays
+ * direct, as Chromium does by default).
+ *
+ * Chromium itself, with or without any extension, checks for component and extension updates
+ * (update.googleapis.com) and talks to its sign-in service (accounts.google.com) within the first
+ * minute, whatever --disable-background-networking says. Those are the browser's services, at
+ * addresses set by these switches, never requests a page or an extension makes: they point at a
+ * closed loopback port here, so that anything the proxy sees comes from the pages and extensions.
+ */
 export function chromiumProxyArgs(proxy) {
-  // Chromium sends loopback direct by default; everything else goes to the proxy.
-  return [`--proxy-server=http://127.0.0.1:${proxy.port}`, '--disable-quic'];
+  const nowhere = 'http://127.0.0.1:9';
+  return [
+    `--proxy-server=http://127.0.0.1:${proxy.port}`, '--disable-quic',
+    `--gaia-url=${nowhere}`, `--lso-url=${nowhere}`, `--component-updater=url-source=${nowhere}/`, `--apps-gallery-update-url=${nowhere}/`,
+  ];
 }
 
 /**
