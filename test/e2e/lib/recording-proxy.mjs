@@ -61,7 +61,11 @@ export function chromiumProxyArgs(proxy) {
 
 /**
  * Firefox preferences that do the same (for a profile's user.js or puppeteer's
- * `extraPrefsFirefox`): every protocol through the proxy, nothing bypassed but loopback.
+ * `extraPrefsFirefox`): every protocol through the proxy, nothing bypassed but loopback. The
+ * second half turns off Firefox's own services that call home on a fresh profile (captive
+ * portal and connectivity checks, Safe Browsing, remote settings, telemetry, updates), the
+ * counterpart of chromiumProxyArgs' loopback redirects: the proxy then counts pages and
+ * extensions only. Puppeteer's own Firefox defaults already cover most of them.
  */
 export function firefoxProxyPrefs(proxy) {
   return {
@@ -77,6 +81,21 @@ export function firefoxProxyPrefs(proxy) {
     'network.http.http3.enable': false,
     'network.dns.disablePrefetch': true,
     'network.prefetch-next': false,
+    'network.captive-portal-service.enabled': false,
+    'network.connectivity-service.enabled': false,
+    'browser.safebrowsing.malware.enabled': false,
+    'browser.safebrowsing.phishing.enabled': false,
+    'browser.safebrowsing.downloads.enabled': false,
+    'browser.safebrowsing.blockedURIs.enabled': false,
+    'services.settings.server': 'http://127.0.0.1:9/v1',
+    'toolkit.telemetry.enabled': false,
+    'datareporting.healthreport.uploadEnabled': false,
+    'datareporting.policy.dataSubmissionEnabled': false,
+    'app.update.disabledForTesting': true,
+    'extensions.update.enabled': false,
+    'extensions.getAddons.cache.enabled': false,
+    'browser.region.network.url': '',
+    'browser.search.update': false,
   };
 }
 
