@@ -4,6 +4,8 @@
  * settings goes through {@link parseSettings}, which migrates older versions and replaces
  * anything malformed with defaults instead of throwing.
  */
+import { own } from './interception/page-natives';
+
 export const SETTINGS_KEY = 'brushcam.settings';
 export const SETTINGS_VERSION = 2;
 
@@ -124,8 +126,15 @@ export function filterFor(settings: Settings, site: string): FilterSpec {
   return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend, ...saver, ...backdrop };
 }
 
+const SPEC_KEYS = ['kind', 'id', 'presentation', 'backend', 'saver', 'stable'] as const;
+
+/**
+ * Field by field, own properties only: on a strict-CSP page this runs in the page's main thread,
+ * where JSON.stringify or a getter on Object.prototype would show the page the settings.
+ */
 export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  for (let i = 0; i < SPEC_KEYS.length; i++) if (own(a, SPEC_KEYS[i]!) !== own(b, SPEC_KEYS[i]!)) return false;
+  return true;
 }
 
 /** Validates a FilterSpec that crossed a message boundary. */

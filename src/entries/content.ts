@@ -8,6 +8,7 @@ import { isPopupRequest } from '../bridge/popup-messages';
 import { connect, parseToIsolated, type ToMain } from '../bridge/protocol';
 import { siteOf } from '../bridge/site';
 import { filterFor, parseSettings, SETTINGS_KEY } from '../settings';
+import { EngineHost } from '../pipeline/engine-host';
 
 const site = siteOf();
 let port: MessagePort | null = null;
@@ -15,8 +16,21 @@ let lastStatus: StatusReply | null = null;
 let lastPreview: { bitmap: ImageBitmap; at: number } | null = null;
 let previewUntil = 0;
 
-function send(msg: ToMain): void {
-  port?.postMessage(msg);
+let engine: EngineHost | null = null;
+
+function send(msg: ToMain, transfer: Transferable[] = []): void {
+  port?.postMessage(msg, transfer);
+}
+
+/** Opens an engine session for the MAIN world's pipeline (see EngineHost: the secret stays here). */
+async function openEngine(id: number): Promise<void> {
+  try {
+    engine ??= new EngineHost(chrome.runtime.getURL('engine.html'));
+    const p = await engine.open();
+    send({ ns: 'brushcam', t: 'engine', id, error: null }, [p]);
+  } catch (e) {
+    send({ ns: 'brushcam', t: 'engine', id, error: e instanceof Error ? e.message : String(e) });
+  }
 }
 
 async function pushSettings(): Promise<void> {
@@ -28,9 +42,11 @@ async function pushSettings(): Promise<void> {
 connect('isolated', (p) => {
   port = p;
   p.onmessage = (e) => {
+    if (!e.isTrusted) return;
     const msg = parseToIsolated(e.data);
     if (!msg) return;
-    if (msg.t === 'status') {
+    if (msg.t === 'engine?') void openEngine(msg.id);
+    else if (msg.t === 'status') {
       lastStatus = { site, url: location.href, pipelines: msg.pipelines, cameras: msg.cameras, chained: msg.chained };
     } else {
       lastPreview?.bitmap.close();

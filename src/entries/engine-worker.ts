@@ -3,6 +3,7 @@
  * arrives as a MessagePort from engine.html; a session creates one filter and then paints
  * the frames sent to it, in order.
  */
+import '../engine/install-network-guard'; // first: before any library module runs
 import * as tf from '@tensorflow/tfjs-core';
 import { AvatarPainter } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
@@ -125,4 +126,9 @@ self.onmessage = (e: MessageEvent) => {
   // Fault injection for the end-to-end and soak tests: the GPU under the engine goes away
   // (only engine.html, the extension's own page, can post here).
   else if (e.data?.t === 'lose-gpu') (self as unknown as Worker).postMessage({ t: 'lose-gpu', lost: simulateGpuLoss() });
+  // The privacy test: what a fetch of `url` does here (the network guard must refuse foreign ones).
+  else if (e.data?.t === 'network-probe' && typeof e.data.url === 'string') {
+    fetch(e.data.url).then((r) => `fetched ${r.status}`, (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)))
+      .then((result) => (self as unknown as Worker).postMessage({ t: 'network-probe', result }));
+  }
 };

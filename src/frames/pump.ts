@@ -1,5 +1,6 @@
 import { uprightBitmap } from './upright';
 import type { Filter, FilterEnv, FilterFactory } from '../filters/filter';
+import { own } from '../interception/page-natives';
 import { SAVER_FPS, sameFilter, type FilterSpec } from '../settings';
 import { NeutralFrames } from './neutral';
 
@@ -207,7 +208,7 @@ export class FramePump {
         }
         this.counts.framesIn++;
         const spec = this.spec;
-        if (spec && spec.kind !== 'off' && spec.saver) {
+        if (spec && spec.kind !== 'off' && own(spec, 'saver') === true) { // own(): see sameFilter
           // Battery saver: at most SAVER_FPS frames a second reach the filter (and the call).
           if (value.timestamp - this.lastAcceptedTs < 1e6 / SAVER_FPS - 5000 && value.timestamp >= this.lastAcceptedTs) {
             value.close();

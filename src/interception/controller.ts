@@ -1,10 +1,10 @@
-import { connect, parseToMain, type ToIsolated } from '../bridge/protocol';
+import { connect, parseToMain, type CameraState, type ToIsolated } from '../bridge/protocol';
 import type { FilterFactory } from '../filters/filter';
 import { captureNativeFrameApis } from '../frames/source-sink';
-import { EngineHost } from '../pipeline/engine-host';
-import { Pipeline, type WorkerIntrinsics } from '../pipeline/pipeline';
+import { Pipeline, type PipelineStatus, type WorkerIntrinsics } from '../pipeline/pipeline';
 import type { FilterSpec } from '../settings';
 import { installDisguise, replaceMethod, type Disguise } from './native';
+import { append, NativePromise, natives } from './page-natives';
 import { TrackRegistry } from './tracks';
 
 export interface ControllerOptions {
@@ -36,7 +36,9 @@ export class PageController {
   private assetBase: string | null = null;
   private port: MessagePort | null = null;
   private previewEveryMs = 0;
-  private readonly engine = new EngineHost(() => this.assetBase);
+  /** Engine sessions asked of the isolated world, by request id (a dictionary without prototype). */
+  private readonly engineWaiters: Record<number, { resolve: (p: MessagePort) => void; reject: (e: Error) => void }> = Object.create(null);
+  private nextEngineId = 1;
   private statusTimer: ReturnType<typeof setInterval> | null = null;
   /** Another extension had already replaced getUserMedia before us. */
   readonly chained: boolean;
@@ -57,7 +59,8 @@ export class PageController {
   connectBridge(): void {
     connect('main', (port) => {
       this.port = port;
-      port.onmessage = (e) => this.onBridgeMessage(e.data);
+      // Captured natives only: the page must never be handed this port (see page-natives.ts).
+      natives.onPortMessage(port, (data, e) => this.onBridgeMessage(data, e));
     });
   }
 
@@ -65,17 +68,50 @@ export class PageController {
   setFilter(spec: FilterSpec, assetBase: string | null = this.assetBase): void {
     this.filter = spec;
     this.assetBase = assetBase;
-    for (const g of this.registry.live) g.pipeline.setFilter(spec);
+    const ps = this.pipelines;
+    for (let i = 0; i < ps.length; i++) ps[i]!.setFilter(spec);
   }
 
+  /** The live pipelines, oldest first (index loops only: see page-natives.ts). */
   get pipelines(): Pipeline[] {
-    return [...this.registry.live].map((g) => g.pipeline);
+    const live = this.registry.live.values();
+    const out: Pipeline[] = [];
+    for (let i = 0; i < live.length; i++) append(out, live[i]!.pipeline);
+    return out;
   }
 
-  private onBridgeMessage(raw: unknown): void {
+  /**
+   * A session with the extension's engine. The isolated world opens it (only it and the engine
+   * know the engine's secret) and hands the port over the bridge.
+   */
+  private openEngine(): Promise<MessagePort> {
+    const port = this.port;
+    if (!port) return NativePromise.reject(new Error('the extension has not connected yet'));
+    const id = this.nextEngineId++;
+    return new NativePromise<MessagePort>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        delete this.engineWaiters[id];
+        reject(new Error('the filter engine frame did not answer'));
+      }, 20000);
+      this.engineWaiters[id] = {
+        resolve: (p) => (clearTimeout(timer), resolve(p)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+      natives.postToPort(port, { ns: 'brushcam', t: 'engine?', id } satisfies ToIsolated);
+    });
+  }
+
+  private onBridgeMessage(raw: unknown, e: MessageEvent): void {
     const msg = parseToMain(raw);
     if (!msg) return;
-    if (msg.t === 'config') this.setFilter(msg.filter, msg.assetBase);
+    if (msg.t === 'engine') {
+      const w = this.engineWaiters[msg.id];
+      if (!w) return;
+      delete this.engineWaiters[msg.id];
+      const p = natives.firstPort(e);
+      if (p && msg.error === null) w.resolve(p);
+      else w.reject(new Error(msg.error ?? 'no session port from the filter engine'));
+    } else if (msg.t === 'config') this.setFilter(msg.filter, msg.assetBase);
     else if (msg.t === 'preview') {
       this.previewEveryMs = msg.everyMs;
       this.updatePreview();
@@ -85,19 +121,22 @@ export class PageController {
   /** Only the newest live pipeline produces previews. */
   private updatePreview(): void {
     const ps = this.pipelines;
-    ps.forEach((p, i) => p.setPreview(i === ps.length - 1 ? this.previewEveryMs : 0));
+    for (let i = 0; i < ps.length; i++) ps[i]!.setPreview(i === ps.length - 1 ? this.previewEveryMs : 0);
   }
 
   private sendStatus(): void {
     if (!this.port) return;
-    const pipelines = this.pipelines.map((p) => p.status());
-    const cameras = this.registry.recent.map((g) => ({
-      label: g.camera.label,
-      state: g.camera.readyState,
-      outputs: g.members.size,
-    }));
+    const ps = this.pipelines;
+    const pipelines: PipelineStatus[] = [];
+    for (let i = 0; i < ps.length; i++) append(pipelines, ps[i]!.status());
+    const recent = this.registry.recent;
+    const cameras: CameraState[] = [];
+    for (let i = 0; i < recent.length; i++) {
+      const g = recent[i]!;
+      append(cameras, { label: this.registry.native.label.call(g.camera), state: g.camera.readyState, outputs: g.members.size });
+    }
     const msg: ToIsolated = { ns: 'brushcam', t: 'status', pipelines, cameras, chained: this.chained };
-    this.port.postMessage(msg);
+    natives.postToPort(this.port, msg);
   }
 
   /** Wraps one camera track; returns the processed track the page gets. */
@@ -109,9 +148,9 @@ export class PageController {
       createFilter: this.o.createFilter,
       env: { assetBase: this.assetBase },
       forcePolyfill: this.o.forcePolyfill,
-      openEngine: () => this.engine.open(),
+      openEngine: () => this.openEngine(),
       onPreview: (bitmap) => {
-        if (this.port) this.port.postMessage({ ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
+        if (this.port) natives.postToPort(this.port, { ns: 'brushcam', t: 'preview', bitmap } satisfies ToIsolated, [bitmap]);
         else bitmap.close();
       },
     });

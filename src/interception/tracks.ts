@@ -1,5 +1,6 @@
 import type { Pipeline } from '../pipeline/pipeline';
 import { replaceGetter, replaceMethod, type Disguise } from './native';
+import { append, SafeSet, SafeWeakMap } from './page-natives';
 
 /**
  * The processed tracks a page receives, and the camera track behind each. Every processed
@@ -9,7 +10,9 @@ import { replaceGetter, replaceMethod, type Disguise } from './native';
  * camera reach every processed track.
  */
 export class TrackGroup {
-  readonly members = new Set<MediaStreamTrack>();
+  // Safe collections and index loops throughout: a page that replaced Set, WeakMap or array
+  // iteration methods must not be handed a group (and through it the pipeline).
+  readonly members = new SafeSet<MediaStreamTrack>();
   private ended = false;
   private readonly forward = (e: Event): void => this.onCameraEvent(e);
 
@@ -51,15 +54,15 @@ export class TrackGroup {
   }
 
   private onCameraEvent(e: Event): void {
+    const members = this.members.values();
     if (e.type === 'ended') {
-      const members = [...this.members];
       this.members.clear();
-      for (const m of members) this.registry.native.stop.call(m);
+      for (let i = 0; i < members.length; i++) this.registry.native.stop.call(members[i]!);
       this.shutdown();
-      for (const m of members) m.dispatchEvent(new Event('ended'));
+      for (let i = 0; i < members.length; i++) members[i]!.dispatchEvent(new Event('ended'));
       return;
     }
-    for (const m of this.members) m.dispatchEvent(new Event(e.type));
+    for (let i = 0; i < members.length; i++) members[i]!.dispatchEvent(new Event(e.type));
   }
 }
 
@@ -77,8 +80,8 @@ interface NativeTrackMethods {
 }
 
 export class TrackRegistry {
-  readonly groups = new WeakMap<MediaStreamTrack, TrackGroup>();
-  readonly live = new Set<TrackGroup>();
+  readonly groups = new SafeWeakMap<MediaStreamTrack, TrackGroup>();
+  readonly live = new SafeSet<TrackGroup>();
   /** The newest groups, live or shut down, for the popup's camera state (at most 16). */
   readonly recent: TrackGroup[] = [];
   readonly native: NativeTrackMethods;
@@ -106,8 +109,12 @@ export class TrackRegistry {
     const g = new TrackGroup(camera, pipeline, this);
     g.add(pipeline.track);
     this.live.add(g);
-    this.recent.push(g);
-    if (this.recent.length > 16) this.recent.shift();
+    append(this.recent, g);
+    if (this.recent.length > 16) {
+      // shift() in place, without Array.prototype methods
+      for (let i = 1; i < this.recent.length; i++) this.recent[i - 1] = this.recent[i]!;
+      this.recent.length -= 1;
+    }
     return g;
   }
 

@@ -3,6 +3,7 @@ import { FramePump, type PumpStatus } from '../frames/pump';
 import { createSink, createSource, type NativeFrameApis } from '../frames/source-sink';
 import type { FilterSpec } from '../settings';
 import type { FromWorker, ToWorker } from './messages';
+import { natives } from '../interception/page-natives';
 
 export type Placement = 'starting' | 'worker' | 'main-thread';
 
@@ -125,7 +126,8 @@ export class Pipeline {
     if (worker) {
       this.worker = worker;
       this.placement = 'worker';
-      worker.onmessage = (e: MessageEvent<FromWorker>) => this.onWorkerMessage(e.data);
+      // Captured natives: a page must not be handed the filter worker (see page-natives.ts).
+      natives.onWorkerMessage(worker, (d) => this.onWorkerMessage(d as FromWorker));
       this.post(
         { type: 'start', readable: source.readable, writable: this.sink.writable, assetBase: this.o.env.assetBase, filter: this.spec },
         [source.readable as unknown as Transferable, this.sink.writable as unknown as Transferable],
@@ -160,10 +162,23 @@ export class Pipeline {
     } else if (msg.type === 'engine-port?') {
       const reply = (port: MessagePort | null, error: string | null): void =>
         this.post({ type: 'engine-port', id: msg.id, port, error }, port ? [port] : []);
-      if (!this.o.openEngine) reply(null, 'no filter engine in this context');
-      else this.o.openEngine().then((p) => reply(p, null), (e: unknown) => reply(null, e instanceof Error ? e.message : String(e)));
+      const open = this.o.openEngine;
+      if (!open) reply(null, 'no filter engine in this context');
+      else {
+        // await, not .then(): a page's Promise.prototype.then must not get the reply function.
+        void (async () => {
+          let port: MessagePort;
+          try {
+            port = await open();
+          } catch (e) {
+            reply(null, e instanceof Error ? e.message : String(e));
+            return;
+          }
+          reply(port, null);
+        })();
+      }
     } else if (msg.type === 'stopped') {
-      this.worker?.terminate();
+      if (this.worker) natives.terminate(this.worker);
       this.worker = null;
       this.resolveStopped();
     }
@@ -217,7 +232,7 @@ export class Pipeline {
   private tickId = 0;
 
   private post(msg: ToWorker, transfer: Transferable[] = []): void {
-    this.worker?.postMessage(msg, transfer);
+    if (this.worker) natives.postToWorker(this.worker, msg, transfer);
   }
 
   /** A blob worker, or null when the page's CSP (or anything else) forbids it. */
@@ -236,18 +251,18 @@ export class Pipeline {
     return new Promise<Worker | null>((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);
-        w.onmessage = null;
-        w.onerror = null;
+        natives.onWorkerMessage(w, null);
+        natives.onWorkerError(w, null);
         i.revokeObjectURL(url);
-        if (!ok) w.terminate();
+        if (!ok) natives.terminate(w);
         resolve(ok ? w : null);
       };
       const timer = setTimeout(() => done(false), this.o.workerTimeoutMs ?? 3000);
-      w.onmessage = (e: MessageEvent<FromWorker>) => done(e.data?.type === 'ready');
-      w.onerror = (e) => {
+      natives.onWorkerMessage(w, (d) => done((d as FromWorker | null)?.type === 'ready'));
+      natives.onWorkerError(w, (e) => {
         e.preventDefault();
         done(false);
-      };
+      });
     });
   }
 }

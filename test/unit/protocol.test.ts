@@ -204,6 +204,27 @@ describe('bridge messages', () => {
     for (const m of bad) expect(parseToMain(m), JSON.stringify(m) ?? String(m)).to.equal(null);
   });
 
+  it('parseToMain reads engine replies, and only own properties (a getter on Object.prototype is never asked)', () => {
+    expect(parseToMain({ ns: 'brushcam', t: 'engine', id: 3, error: null, x: 1 })).to.deep.equal({ ns: 'brushcam', t: 'engine', id: 3, error: null });
+    expect(parseToMain({ ns: 'brushcam', t: 'engine', id: 4, error: 'no frame' })).to.deep.equal({ ns: 'brushcam', t: 'engine', id: 4, error: 'no frame' });
+    for (const m of [{ ns: 'brushcam', t: 'engine', id: '3', error: null }, { ns: 'brushcam', t: 'engine', id: 3 }, { ns: 'brushcam', t: 'engine', id: 3, error: 5 }]) {
+      expect(parseToMain(m), JSON.stringify(m)).to.equal(null);
+    }
+    const asked: string[] = [];
+    const keys = ['backend', 'saver', 'stable', 'presentation', 'error'];
+    for (const k of keys) {
+      Object.defineProperty(Object.prototype, k, { get() { asked.push(k); return k === 'error' ? null : true; }, configurable: true });
+    }
+    try {
+      const style = parseToMain({ ns: 'brushcam', t: 'config', filter: { kind: 'style', id: 'udnie' }, assetBase: EXT });
+      expect(style).to.deep.equal({ ns: 'brushcam', t: 'config', filter: { kind: 'style', id: 'udnie', backend: 'auto' }, assetBase: EXT });
+      expect(parseToMain({ ns: 'brushcam', t: 'engine', id: 1 }), 'an inherited error is not an answer').to.equal(null);
+    } finally {
+      for (const k of keys) delete (Object.prototype as Record<string, unknown>)[k];
+    }
+    expect(asked).to.deep.equal([]);
+  });
+
   it('parseToIsolated checks the shape of status and preview messages', async () => {
     const status = { ns: 'brushcam', t: 'status', pipelines: [], cameras: [], chained: false };
     expect(parseToIsolated(status)).to.deep.equal(status);
@@ -211,6 +232,8 @@ describe('bridge messages', () => {
     expect(parseToIsolated({ ...status, pipelines: 'x' })).to.equal(null);
     expect(parseToIsolated({ ...status, chained: 'no' })).to.equal(null);
     expect(parseToIsolated({ ns: 'brushcam', t: 'preview', bitmap: {} })).to.equal(null);
+    expect(parseToIsolated({ ns: 'brushcam', t: 'engine?', id: 7, x: 1 })).to.deep.equal({ ns: 'brushcam', t: 'engine?', id: 7 });
+    expect(parseToIsolated({ ns: 'brushcam', t: 'engine?', id: '7' })).to.equal(null);
     const bitmap = await createImageBitmap(new ImageData(2, 2));
     expect(parseToIsolated({ ns: 'brushcam', t: 'preview', bitmap })).to.not.equal(null);
     bitmap.close();
