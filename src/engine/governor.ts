@@ -5,17 +5,27 @@
  * of it. A resolution step changes the cost by at most 1.8×, less than the 2× between the
  * thresholds; a bigger step (the model tier's) waits for proportionally more room, so the
  * governor settles instead of oscillating.
+ *
+ * Every change is a visible jump in the call (sharper or softer all at once), so changes are
+ * made rare: down as soon as the smoothed time is over budget (the frame rate comes first), but
+ * up only after `upHoldFrames` frames in a row with room, and never within `cooldownFrames` of
+ * the last change. `changes` counts them (the bench reports changes per minute).
  */
 export class ResolutionGovernor {
   private ema: number | null = null;
   private sinceChange = 0;
+  private roomFor = 0;
   private index: number;
+  /** Resolution changes so far (calibration excluded). */
+  changes = 0;
 
   constructor(
     readonly budgetMs = 1000 / 30,
     readonly sides: readonly number[] = [640, 544, 448, 384, 320, 256, 224, 192, 160, 128, 96],
     start = 0,
     readonly settleFrames = 3,
+    readonly upHoldFrames = 30,
+    readonly cooldownFrames = 60,
   ) {
     this.index = Math.max(0, Math.min(sides.length - 1, start));
   }
@@ -40,6 +50,7 @@ export class ResolutionGovernor {
     this.index = i;
     this.ema = null;
     this.sinceChange = 0;
+    this.roomFor = 0;
   }
 
   /** Records one frame's filter time (ms); returns true when the resolution changed. */
@@ -54,14 +65,21 @@ export class ResolutionGovernor {
       while (next < this.sides.length - 1 && this.sides[next]! > target) next++;
     } else if (this.ema < 0.5 * this.budgetMs && this.index > 0) {
       // Up only when the level above is predicted to fit with room to spare: a step bigger than
-      // the thresholds' 2x (the model tier's, say) must not bounce straight back down.
+      // the thresholds' 2x (the model tier's, say) must not bounce straight back down. And only
+      // when the room has lasted: a quiet second on a busy machine is not a reason to jump.
       const up = (this.sides[this.index - 1]! / this.maxSide) ** 2;
-      if (this.ema * up <= 0.9 * this.budgetMs) next--;
+      if (this.ema * up <= 0.9 * this.budgetMs) this.roomFor++;
+      else this.roomFor = 0;
+      if (this.roomFor >= this.upHoldFrames && this.sinceChange >= this.cooldownFrames) next--;
+    } else {
+      this.roomFor = 0;
     }
     if (next === this.index) return false;
     this.index = next;
     this.ema = null;
     this.sinceChange = 0;
+    this.roomFor = 0;
+    this.changes++;
     return true;
   }
 }
