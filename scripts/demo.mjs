@@ -8,10 +8,12 @@
 // Options: --input <video> (fake camera; default: a clip from ../shared/data or a test pattern),
 // --mode off|style|anime, --style <id>, --avatar <id>, --presentation face-swap|full-avatar,
 // --backdrop blur|colour|scene and --backdrop-colour '#rrggbb' (full avatar),
-// --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless.
+// --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless,
+// --all-frames (with --out dir/: every output frame, named by the camera frame it was made from).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { launch, setSettings, waitForFilter } from '../test/support/browser.mjs';
+import { extensionStatus, launch, setSettings, waitForFilter } from '../test/support/browser.mjs';
+import { captureInPage, fetchFrames, identify, openY4m, writeIndexed } from '../bench/live-frames.mjs';
 import { clipCamera, root, stillCamera } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
@@ -20,6 +22,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--headless') o.headless = true;
+    else if (a === '--all-frames') o.allFrames = true;
     else if (a.startsWith('--')) {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
@@ -64,7 +67,39 @@ const page = await browser.context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
 await page.goto(`${server.url}/demo/index.html?autostart&w=${o.width}&h=${o.height}`);
 await page.waitForFunction(() => window.demoCall?.remoteTrack, null, { timeout: 20000 });
-console.log(`Demo call running: ${server.url}/demo/index.html (mode ${o.mode}${o.mode === 'style' ? `, style ${o.style}` : ''})`);
+
+/**
+ * --all-frames: every output frame with the camera frame it was made from. A second page on
+ * another site (localhost, where Brushcam is switched off) reads the raw camera at the same
+ * time; its frames are matched to the clip and share timestamps with the outputs.
+ */
+async function indexedFrames(out) {
+  if (!o.input && !existsSync(defaultClip)) throw new Error('--all-frames needs a clip as the camera (--input)');
+  const clip = openY4m(camera);
+  await setSettings(browser.context, browser.extensionId, { disabledSites: ['localhost'] });
+  const rawPage = await browser.context.newPage();
+  await rawPage.goto(`${server.url.replace('127.0.0.1', 'localhost')}/demo/index.html?autostart&w=${o.width}&h=${o.height}`);
+  await rawPage.waitForFunction(() => window.demoCall?.localTrack, null, { timeout: 20000 });
+  await page.bringToFront();
+  const st = await waitForFilter(browser.context, browser.extensionId, page.url());
+  await page.waitForTimeout(1500);
+  const rawRun = rawPage.evaluate(captureInPage, { source: 'demo', n: 100000, maxMs: o.seconds * 1000 + 10000, luma: true });
+  const n = await page.evaluate(captureInPage, { source: 'demo', n: o.frames, maxMs: o.seconds * 1000 });
+  await rawPage.evaluate(() => (window.__liveStop = true));
+  await rawRun;
+  const after = (await extensionStatus(browser.context, browser.extensionId, page.url()))?.pipelines?.at(-1) ?? null;
+  const raw = await fetchFrames(rawPage);
+  const frames = await fetchFrames(page);
+  const indexOf = identify(raw, clip);
+  const { list, unpaired } = writeIndexed(out, frames, indexOf, {
+    clip: camera, size: [o.width, o.height], mode: o.mode, style: o.style, backend: after?.backend ?? st.backend ?? null,
+    rawFrames: raw.length, worstMatch: Math.max(...[...indexOf.values()].map((v) => v.d)),
+  });
+  clip.close();
+  await rawPage.close();
+  const span = list.length ? list.at(-1).index - list[0].index + 1 : 0;
+  console.log(`wrote ${list.length} output frames (camera frames ${list[0]?.index}..${list.at(-1)?.index}, ${span} in all; ${unpaired} unpaired) to ${out}, named by camera frame`);
+}
 
 if (!o.headless) {
   console.log('Open the Brushcam popup from the toolbar to change the filter. Ctrl-C to quit.');
@@ -90,6 +125,9 @@ if (!o.headless) {
     }, o.seconds * 1000);
     writeFileSync(out, Buffer.from(b64, 'base64'));
     console.log(`wrote ${out} (${o.seconds} s of what the other side received)`);
+  } else if (o.allFrames) {
+    mkdirSync(out, { recursive: true });
+    await indexedFrames(out);
   } else {
     mkdirSync(out, { recursive: true });
     // Lossless frames of the processed track itself (before the codec), for evaluation.

@@ -20,14 +20,55 @@ export interface Level {
 }
 
 /**
+ * A cheaper model tier at internal side s draws about as close to the full network's
+ * full-size output as the full model at TIER_FIDELITY_SIDE·s does. Measured with
+ * training/brushcam_train/fidelity.py (luma SSIM / SqueezeNet feature distance against udnie's
+ * full model at 640×360, d3 clip): tiny 0.748/0.623 at 96 px against the full model's
+ * 0.731/0.638; at 320 px 0.827/0.467 against 0.812/0.417. Nearly a tie, so the tier at a size
+ * ranks just below the full model at the same size, and far above the full model at a smaller
+ * size that costs the same.
+ */
+export const TIER_FIDELITY_SIDE = 0.9;
+
+/** One step of the governor's ladder: what it runs and what it costs, relative to the full model. */
+export interface Rung extends Level {
+  /** Predicted cost in units of the full model's: side² × (the tier's cost ratio). */
+  cost: number;
+  /** Rank by how close the output comes to the full-size network's (larger is closer). */
+  fidelity: number;
+}
+
+/**
+ * The ladder by fidelity: every (model, side) pair, most expensive first, keeping only those
+ * that no cheaper pair beats on fidelity. `tierCost`: the tier's time over the full model's at
+ * the same size (null: no tier). With a tier that costs a third, the ladder is the full model at
+ * the largest size, then the tier from the largest size down: a tier at 320 px (fidelity ~288)
+ * instead of the full model at ~184 px that costs the same.
+ */
+export function fidelityLadder(sides: readonly number[], tier: { name: string; cost: number } | null): Rung[] {
+  const all: Rung[] = sides.map((side) => ({ side, tier: null, cost: side * side, fidelity: side }));
+  if (tier) all.push(...sides.map((side) => ({ side, tier: tier.name, cost: side * side * tier.cost, fidelity: side * TIER_FIDELITY_SIDE })));
+  all.sort((a, b) => a.cost - b.cost || a.fidelity - b.fidelity);
+  const kept: Rung[] = [];
+  for (const r of all) {
+    const last = kept.at(-1);
+    if (last && r.fidelity <= last.fidelity) continue;
+    // Same cost, better picture: the better one replaces it.
+    if (last && r.cost <= last.cost * (1 + 1e-9)) kept.pop();
+    kept.push(r);
+  }
+  return kept.reverse();
+}
+
+/**
  * Paints ImageBitmaps with a style model: bitmap → [1,h,w,3] in [0,1] at the internal size →
  * network → pixels → bitmap at the input's size. Owns its canvases and the model(s).
  *
- * The governor's ladder: the full model at every internal size from the largest down to the
- * smallest, then (when the style ships one) the cheaper tier at the smallest size. The tier's
- * place on the ladder is measured, not assumed: warm-up times both models at the smallest size
- * and gives the tier the side at which the full model would cost what it costs
- * (side·√(tier ms / full ms)), so the governor's cost model (∝ side²) holds across the switch.
+ * The governor's ladder is {@link fidelityLadder}: the full model and (when the style ships one)
+ * its cheaper tier at every internal size, ordered by cost, where each step down gives up as
+ * little fidelity as it can. The tier's cost is measured, not assumed: warm-up times both
+ * models at the smallest size. The governor sees each rung as the side at which the full model
+ * would cost the same (side·√cost ratio), so its cost model (∝ side²) holds across the tiers.
  */
 export class Stylizer {
   private canvas = new OffscreenCanvas(4, 4);
@@ -43,6 +84,7 @@ export class Stylizer {
   /** The full model's sides, largest first. */
   private readonly fullSides: readonly number[];
   private readonly budgetMs: number;
+  private rungs: Rung[] = [];
 
   constructor(
     readonly model: StyleModel,
@@ -64,25 +106,28 @@ export class Stylizer {
       this.budgetMs = o.budgetMs ?? DEFAULT_BUDGET_MS;
       this.fullSides = sides.length ? sides : [all[all.length - 1]!];
     }
-    // Until warm-up measures the tier, it is placed as if it cost half the full model.
-    this.governor = this.ladder(Math.SQRT1_2);
+    // Until warm-up measures the tier, it is taken to cost half the full model.
+    this.governor = this.ladder(0.5);
   }
 
   /** The cheaper network the ladder ends with, when the style ships one. */
   readonly tier: { name: string; model: StyleModel } | null;
   private readonly fixed: boolean;
 
-  private ladder(tierSideFactor: number): ResolutionGovernor {
-    const smallest = this.fullSides[this.fullSides.length - 1]!;
-    const sides = this.tier && !this.fixed ? [...this.fullSides, Math.max(1, Math.min(smallest - 1, Math.round(smallest * tierSideFactor)))] : this.fullSides;
-    return new ResolutionGovernor(this.budgetMs, sides);
+  private ladder(tierCost: number): ResolutionGovernor {
+    this.rungs = fidelityLadder(this.fullSides, this.tier && !this.fixed ? { name: this.tier.name, cost: tierCost } : null);
+    return new ResolutionGovernor(this.budgetMs, this.rungs.map((r) => Math.sqrt(r.cost)));
   }
 
   /** Where the governor has the stylizer now. */
   get level(): Level {
-    const i = this.governor.tier;
-    if (i < this.fullSides.length) return { side: this.fullSides[i]!, tier: null };
-    return { side: this.fullSides[this.fullSides.length - 1]!, tier: this.tier!.name };
+    const r = this.rungs[this.governor.tier]!;
+    return { side: r.side, tier: r.tier };
+  }
+
+  /** The ladder the governor walks, most expensive first. */
+  get ladderRungs(): readonly Level[] {
+    return this.rungs.map((r) => ({ side: r.side, tier: r.tier }));
   }
 
   async paint(input: ImageBitmap): Promise<ImageBitmap> {
@@ -100,9 +145,9 @@ export class Stylizer {
 
   /**
    * Compiles the backend's kernels and picks the starting resolution before the first real
-   * frame: paints a blank w×h frame twice at the smallest tier (the second one timed), lets the
-   * governor choose the tier that should fit, and compiles that tier too. A fixed size only
-   * compiles.
+   * frame: paints a blank w×h frame twice with each model near 256 px (the second one timed),
+   * places the tier on the ladder by the measured ratio, lets the governor choose the rung that
+   * should fit, and compiles that one too. A fixed size only compiles.
    */
   async warmUp(w = 640, h = 360): Promise<void> {
     const blank = await createImageBitmap(new ImageData(w, h));
@@ -112,21 +157,24 @@ export class Stylizer {
         (await this.paintAt(blank, sides[0]!, this.model)).close();
         return;
       }
-      const smallest = sides[sides.length - 1]!;
+      // Timed near 256 px, not at the smallest size: there a frame is mostly fixed costs, and
+      // cost ∝ side² from there over-predicts the larger sizes (and hides how much cheaper the
+      // tier is: 0.85 of the full model at 96 px, 0.3 at 320 px, measured on WASM).
+      const probe = sides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
       const timed = async (m: StyleModel): Promise<number> => {
-        (await this.paintAt(blank, smallest, m)).close();
+        (await this.paintAt(blank, probe, m)).close();
         const t0 = performance.now();
-        (await this.paintAt(blank, smallest, m)).close();
+        (await this.paintAt(blank, probe, m)).close();
         return performance.now() - t0;
       };
       const full = await timed(this.model);
       if (this.tier) {
         const tier = await timed(this.tier.model);
-        this.governor = this.ladder(Math.sqrt(Math.min(1, tier / Math.max(full, 1e-3))));
+        this.governor = this.ladder(Math.min(1, tier / Math.max(full, 1e-3)));
       }
-      this.governor.calibrate(full, Math.min(smallest, Math.max(w, h)));
+      this.governor.calibrate(full, Math.min(probe, Math.max(w, h)));
       const l = this.level;
-      if (l.tier === null && l.side !== smallest) (await this.paintLevel(blank, l)).close();
+      if (l.side !== probe) (await this.paintLevel(blank, l)).close();
     } finally {
       blank.close();
       this.stabilizer?.reset();

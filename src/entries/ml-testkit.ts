@@ -8,7 +8,7 @@ export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useB
 export { serveSession } from '../engine/session';
 export { ModelFormatError, StyleModel } from '../ml/style-model';
 export { Stabilizer, DISPLACEMENTS, motionBlock } from '../ml/stabilizer';
-export { Stylizer, internalSize } from '../engine/stylizer';
+export { Stylizer, fidelityLadder, internalSize } from '../engine/stylizer';
 export { parseModelsManifest } from '../models';
 export { styleFlops } from '../ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../ml/instance-norm';

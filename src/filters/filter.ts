@@ -21,6 +21,8 @@ export interface Filter {
   readonly concurrency?: number;
   /** Time of the last processed frame inside an engine elsewhere (another worker), ms. */
   readonly engineMs?: number;
+  /** How often the filter changed its internal resolution or model tier so far. */
+  readonly levelChanges?: number;
   /** Frees GPU memory and models. The filter is unusable afterwards. */
   dispose(): void;
 }

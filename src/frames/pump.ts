@@ -27,6 +27,8 @@ export interface PumpStatus {
    * ms; filterMs less this is the page side: picture in and out, messages, waiting.
    */
   engineMs?: number | null;
+  /** Changes of the filter's internal resolution or model tier so far (filters that have levels). */
+  levelChanges?: number | null;
   lastError: string | null;
   width: number;
   height: number;
@@ -169,6 +171,7 @@ export class FramePump {
       filterMs: t.length ? t[Math.floor(t.length / 2)]! : null,
       filterMsP95: t.length ? t[Math.min(t.length - 1, Math.floor(t.length * 0.95))]! : null,
       engineMs: e.length ? e[Math.floor(e.length / 2)]! : null,
+      levelChanges: this.filter?.levelChanges ?? null,
       lastError: this.lastError,
       width: this.size.width,
       height: this.size.height,

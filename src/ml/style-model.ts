@@ -121,14 +121,95 @@ export function decodeWeights(json: StyleModelJson, shards: ArrayBuffer[], file:
 
 type Fetcher = (url: string) => Promise<Response>;
 
+/**
+ * One step of the compiled forward pass (see {@link compilePlan}): a convolution carries its
+ * bias and the activation after it, so it runs as one fused kernel.
+ */
+type Step =
+  | { k: 'conv'; depthwise: boolean; weight: string; bias: string | null; stride: number; pad: number; act: 'linear' | 'relu' | 'sigmoid'; unfused?: true }
+  | { k: 'norm'; weight: string; bias: string; eps: number; relu: boolean }
+  | { k: 'relu' | 'sigmoid' | 'up' }
+  | { k: 'save' | 'add'; name: string };
+
+/** Largest output width of a pointwise conv that a large depthwise kernel is folded into. */
+const FOLD_MAX_OUT = 8;
+/** Depthwise kernels from this size up are folded into the pointwise conv after them. */
+const FOLD_MIN_KERNEL = 5;
+
+/**
+ * The op list as the runtime executes it, equal in maths:
+ * - conv (+ its bias) followed by a ReLU or sigmoid is one fused conv kernel;
+ * - instance norm followed by a ReLU is one fused kernel (src/ml/instance-norm.ts);
+ * - a large depthwise conv (k ≥ 5) straight into a narrow 1×1 conv (the output heads: 9×9 or
+ *   7×7 depthwise, then 1×1 to RGB) is folded into one full k×k conv, W[kh,kw,i,o] =
+ *   dw[i,kh,kw]·pw[o,i], bias pw·b_dw + b_pw. That is k²·C·O multiply-adds instead of k²·C + C·O,
+ *   but a full convolution runs on the backends' matrix paths, while the WASM backend's large
+ *   depthwise kernel is a slow generic loop (measured: 78 ms of an 87-ms frame at 320×180).
+ * `fold(dw, pw)` makes the folded weight's name; returns the steps.
+ */
+type ConvOp = Extract<StyleOp, { op: 'conv2d' | 'depthwise_conv2d' }>;
+
+export function compilePlan(ops: readonly StyleOp[], fold: (dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }, fuse = true): Step[] {
+  const steps: Step[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    const next = ops[i + 1];
+    switch (op.op) {
+      case 'conv2d':
+      case 'depthwise_conv2d': {
+        let conv: Extract<Step, { k: 'conv' }> = { k: 'conv', depthwise: op.op === 'depthwise_conv2d', weight: op.weight, bias: op.bias, stride: op.stride, pad: op.pad, act: 'linear' };
+        if (!fuse) {
+          // Conv, bias and activation as separate kernels (the bench's baseline).
+          steps.push({ ...conv, unfused: true });
+          break;
+        }
+        if (op.op === 'depthwise_conv2d' && op.kernel >= FOLD_MIN_KERNEL && next?.op === 'conv2d' && next.kernel === 1 && next.stride === 1 && next.pad === 0 && (next.out ?? Infinity) <= FOLD_MAX_OUT) {
+          conv = { ...conv, depthwise: false, ...fold(op, next) };
+          i++;
+        }
+        const act = ops[i + 1]?.op;
+        if (act === 'relu' || act === 'sigmoid') {
+          conv.act = act;
+          i++;
+        }
+        steps.push(conv);
+        break;
+      }
+      case 'instance_norm': {
+        const relu = next?.op === 'relu';
+        if (relu) i++;
+        steps.push({ k: 'norm', weight: op.weight, bias: op.bias, eps: op.eps, relu });
+        break;
+      }
+      case 'relu':
+      case 'sigmoid':
+        steps.push({ k: op.op });
+        break;
+      case 'upsample_nearest':
+        steps.push({ k: 'up' });
+        break;
+      case 'save':
+      case 'add':
+        steps.push({ k: op.op, name: op.name });
+        break;
+      case 'features':
+        break;
+      default:
+        throw new ModelFormatError(`op '${(op as { op: string }).op}' cannot run here`);
+    }
+  }
+  return steps;
+}
+
 export class StyleModel {
   private readonly weights = new Map<string, tf.Tensor>();
   private disposed = false;
+  private plan: Step[] = [];
 
   private constructor(readonly json: StyleModelJson) {}
 
   /** Loads `<folderUrl>/model.json` and its shards. Throws a ModelFormatError naming the file. */
-  static async load(folderUrl: string, fetcher: Fetcher = (u) => fetch(u)): Promise<StyleModel> {
+  static async load(folderUrl: string, fetcher: Fetcher = (u) => fetch(u), o: { fuse?: boolean } = {}): Promise<StyleModel> {
     const base = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
     const file = `${base}model.json`;
     let res: Response;
@@ -153,10 +234,15 @@ export class StyleModel {
         return r.arrayBuffer();
       }),
     );
-    return StyleModel.fromParts(json, shards, file);
+    return StyleModel.fromParts(json, shards, file, o);
   }
 
-  static fromParts(json: StyleModelJson, shards: ArrayBuffer[], file = 'model.json'): StyleModel {
+  /**
+   * `fuse: false` runs convolutions, their biases and activations as separate kernels and
+   * folds nothing (the runtime before the compiled plan; instance norm + ReLU stay fused): the
+   * baseline bench/kernels.mjs compares against in the same run.
+   */
+  static fromParts(json: StyleModelJson, shards: ArrayBuffer[], file = 'model.json', o: { fuse?: boolean } = {}): StyleModel {
     const decoded = decodeWeights(json, shards, file);
     const m = new StyleModel(json);
     try {
@@ -178,6 +264,34 @@ export class StyleModel {
         m.weights.set(name, tf.transpose(oihw, kind === 'conv' ? [2, 3, 1, 0] : [2, 3, 0, 1]));
         oihw.dispose();
       }
+      m.plan = compilePlan(json.ops, (dw, pw) => {
+        const name = `${dw.weight}*${pw.weight}`;
+        const d = decoded.get(dw.weight)!; // [C, 1, k, k]
+        const p = decoded.get(pw.weight)!; // [O, C, 1, 1]
+        const [C, , kh, kw] = d.shape as [number, number, number, number];
+        const O = p.shape[0]!;
+        if (p.shape[1] !== C) throw new ModelFormatError(`${file}: '${pw.weight}' takes ${p.shape[1]} channels, '${dw.weight}' gives ${C}`);
+        const hwio = new Float32Array(kh * kw * C * O);
+        for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let c = 0; c < C; c++) {
+          const dv = d.data[(c * kh + y) * kw + x]!;
+          for (let o = 0; o < O; o++) hwio[((y * kw + x) * C + c) * O + o] = dv * p.data[o * C + c]!;
+        }
+        m.weights.set(name, tf.tensor4d(hwio, [kh, kw, C, O]));
+        let bias: string | null = pw.bias;
+        if (dw.bias) {
+          // The depthwise bias goes through the pointwise weights into the output bias.
+          const bd = decoded.get(dw.bias)!.data;
+          const b = new Float32Array(O);
+          for (let o = 0; o < O; o++) {
+            let v = pw.bias ? decoded.get(pw.bias)!.data[o]! : 0;
+            for (let c = 0; c < C; c++) v += p.data[o * C + c]! * bd[c]!;
+            b[o] = v;
+          }
+          bias = `${name}.bias`;
+          m.weights.set(bias, tf.tensor1d(b));
+        }
+        return { weight: name, bias };
+      }, o.fuse ?? true);
     } catch (e) {
       m.dispose();
       throw e;
@@ -206,22 +320,16 @@ export class StyleModel {
     let t: tf.Tensor4D = x;
     const keep = (v: tf.Tensor4D): boolean => v === x || [...saved.values()].includes(v);
     try {
-      const ops = this.json.ops;
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i]!;
-        if (op.op === 'save') {
-          saved.set(op.name, t);
+      for (const step of this.plan) {
+        if (step.k === 'save') {
+          saved.set(step.name, t);
           continue;
         }
-        if (op.op === 'features') continue;
         const prev = t;
-        // An instance norm followed by a ReLU runs as one fused kernel.
-        const withRelu = op.op === 'instance_norm' && ops[i + 1]?.op === 'relu';
-        if (withRelu) i++;
-        t = tf.tidy(() => this.apply(op, prev, saved, withRelu));
-        if (op.op === 'add') {
-          const s = saved.get(op.name)!;
-          saved.delete(op.name);
+        t = tf.tidy(() => this.apply(step, prev, saved));
+        if (step.k === 'add') {
+          const s = saved.get(step.name)!;
+          saved.delete(step.name);
           if (!keep(s) && s !== prev) s.dispose();
         }
         if (!keep(prev)) prev.dispose();
@@ -235,32 +343,42 @@ export class StyleModel {
     }
   }
 
-  private apply(op: StyleOp, t: tf.Tensor4D, saved: Map<string, tf.Tensor4D>, relu = false): tf.Tensor4D {
-    switch (op.op) {
-      case 'conv2d':
-      case 'depthwise_conv2d': {
-        const k = this.weights.get(op.weight) as tf.Tensor4D;
+  /** How many kernels a frame takes (the compiled plan's steps, less the bookkeeping). */
+  get kernelCount(): number {
+    return this.plan.filter((s) => s.k !== 'save').length;
+  }
+
+  private apply(step: Step, t: tf.Tensor4D, saved: Map<string, tf.Tensor4D>): tf.Tensor4D {
+    switch (step.k) {
+      case 'conv': {
+        const filter = this.weights.get(step.weight) as tf.Tensor4D;
+        const bias = step.bias ? this.weights.get(step.bias) : undefined;
         // A number is symmetric explicit padding in tfjs (unlike 'same', which pads
-        // bottom/right only for stride 2): exactly PyTorch's padding=k//2.
-        const y = op.op === 'conv2d' ? tf.conv2d(t, k, op.stride, op.pad) : tf.depthwiseConv2d(t, k, op.stride, op.pad);
-        return op.bias ? tf.add(y, this.weights.get(op.bias)!) : y;
+        // bottom/right only for stride 2): exactly PyTorch's padding=k//2. Bias and activation
+        // run in the conv's own kernel.
+        if (step.unfused) {
+          const y = step.depthwise ? tf.depthwiseConv2d(t, filter, step.stride, step.pad) : tf.conv2d(t, filter, step.stride, step.pad);
+          return bias ? tf.add(y, bias) : y;
+        }
+        const o = { x: t, filter, strides: step.stride, pad: step.pad, bias, activation: step.act };
+        return (step.depthwise ? tf.fused.depthwiseConv2d(o as Parameters<typeof tf.fused.depthwiseConv2d>[0]) : tf.fused.conv2d(o as Parameters<typeof tf.fused.conv2d>[0])) as tf.Tensor4D;
       }
-      case 'instance_norm':
+      case 'norm':
         // One fused kernel on WASM, WebGL and WebGPU (src/ml/instance-norm.ts).
-        return instanceNorm(t, this.weights.get(op.weight)!, this.weights.get(op.bias)!, op.eps, relu);
+        return instanceNorm(t, this.weights.get(step.weight)!, this.weights.get(step.bias)!, step.eps, step.relu);
       case 'relu':
         return tf.relu(t);
       case 'sigmoid':
         return tf.sigmoid(t);
-      case 'upsample_nearest':
+      case 'up':
         return tf.image.resizeNearestNeighbor(t, [t.shape[1] * 2, t.shape[2] * 2], false, false);
       case 'add': {
-        const s = saved.get(op.name);
-        if (!s) throw new ModelFormatError(`op 'add ${op.name}' comes before 'save ${op.name}'`);
+        const s = saved.get(step.name);
+        if (!s) throw new ModelFormatError(`op 'add ${step.name}' comes before 'save ${step.name}'`);
         return tf.add(t, s);
       }
       default:
-        throw new ModelFormatError(`op '${op.op}' cannot run here`);
+        throw new ModelFormatError(`step '${step.k}' cannot run here`);
     }
   }
 

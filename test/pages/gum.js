@@ -55,6 +55,10 @@ window.gumTest = {
     if (streams.length === 1) document.getElementById('v').srcObject = s;
     return streams.length - 1;
   },
+  /** The video track of stream i (for harness code that reads it itself). */
+  track(i) {
+    return streams[i].getVideoTracks()[0];
+  },
   info(i) {
     const s = streams[i];
     return s.getTracks().map((t) => ({ kind: t.kind, readyState: t.readyState, label: t.label, muted: t.muted, enabled: t.enabled, settings: t.getSettings() }));

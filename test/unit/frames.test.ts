@@ -204,4 +204,37 @@ describe('odd frames through every filter path', function () {
     }
     f.dispose();
   });
+  it('a style that changes level (size or tier) cross-fades into it and counts the change', async () => {
+    const channel = new MessageChannel();
+    let painted = 0;
+    // The engine paints red at 64 px for three frames, then blue at 32 px.
+    const level = () => (painted < 3 ? 64 : 32);
+    serveSession(channel.port2, async (): Promise<Painter> => ({
+      backend: 'fake', tfBackend: 'wasm', inputMultiple: 4, side: level,
+      paint: async (b) => {
+        const c = new OffscreenCanvas(b.width, b.height);
+        const g = c.getContext('2d')!;
+        g.fillStyle = level() === 64 ? '#ff0000' : '#0000ff';
+        g.fillRect(0, 0, b.width, b.height);
+        painted++;
+        return c.transferToImageBitmap();
+      },
+      dispose: () => {},
+    }));
+    const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'fake' });
+    const reds: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const out = await run(f, makeFrame('RGBA', 128, 72));
+      reds.push(drawn(out, 128, 72)[0]!);
+      out.close();
+    }
+    expect(f.levelChanges).to.equal(1);
+    expect(reds.slice(0, 3), 'red at the first level').to.deep.equal([255, 255, 255]);
+    // Then blue fading in: the red falls step by step to nothing, no jump from 255 to 0.
+    const fade = reds.slice(3, 3 + RemoteFilter.FADE_FRAMES);
+    for (let i = 1; i < fade.length; i++) expect(fade[i]!).to.be.below(fade[i - 1]!);
+    expect(fade[0]!).to.be.within(180, 240);
+    expect(reds.slice(3 + RemoteFilter.FADE_FRAMES)).to.deep.equal(reds.slice(3 + RemoteFilter.FADE_FRAMES).map(() => 0));
+    f.dispose();
+  });
 });

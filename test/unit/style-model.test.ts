@@ -4,7 +4,7 @@ import type { StyleModelJson } from '../../src/ml/style-model';
 // tfjs as bundled by `npm run build` (its packages carry CommonJS parts only rollup resolves).
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, Stylizer, parseModelsManifest, styleFlops, referenceReCoNet } = (await import(kitUrl)) as Kit;
+const { tf, setWasmPaths, internalSize, ModelFormatError, StyleModel, Stylizer, fidelityLadder, parseModelsManifest, styleFlops, referenceReCoNet } = (await import(kitUrl)) as Kit;
 type tfTypes = typeof import('@tensorflow/tfjs-core');
 declare namespace tf {
   type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
@@ -253,7 +253,7 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     expect(new Stylizer({} as unknown as ConstructorParameters<typeof Stylizer>[0]).stabilizer, 'off by default').to.equal(null);
   });
 
-  it('model tier: the ladder ends with the cheaper network at the smallest size, placed by its measured cost', async function () {
+  it('model tier: the ladder mixes both networks by fidelity, the tier placed by its measured cost', async function () {
     this.timeout(60_000);
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
@@ -270,22 +270,24 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     count(full, 'full');
     count(tier, 'tier');
     const st = new Stylizer(full, { tier: { name: 'tiny', model: tier } });
-    const sides = st.governor.sides;
-    expect(sides.slice(0, -1), 'the full model at every size first').to.deep.equal([640, 544, 448, 384, 320, 256, 224, 192, 160, 128, 96]);
-    expect(sides.at(-1)!, 'then the tier, below the smallest size').to.be.below(96);
+    const rungs = st.ladderRungs;
+    expect(rungs[0], 'the full model at the largest size first').to.deep.equal({ side: 640, tier: null });
+    expect(rungs.at(-1), 'the tier at the smallest size last').to.deep.equal({ side: 96, tier: 'tiny' });
+    // Cheaper all the way down (the governor's equivalent sides strictly decrease).
+    const eq = st.governor.sides;
+    for (let i = 1; i < eq.length; i++) expect(eq[i]!).to.be.below(eq[i - 1]!);
     await st.warmUp(64, 48);
     expect(runs.tier, 'warm-up timed the tier too').to.equal(2);
-    expect(st.governor.sides.at(-1)!, 'placed by measurement').to.be.within(1, 95);
-    // Far over budget: the governor walks down the sizes and then onto the tier.
-    for (let i = 0; i < 60 && st.level.tier === null; i++) st.governor.record(10_000);
-    expect(st.level).to.deep.equal({ side: 96, tier: 'tiny' });
+    // Far over budget: the governor walks down the ladder to its last rung.
+    for (let i = 0; i < 60 && st.governor.tier < st.governor.sides.length - 1; i++) st.governor.record(10_000);
+    expect(st.level.side).to.equal(96);
     const frame = await createImageBitmap(new ImageData(new Uint8ClampedArray(64 * 48 * 4).map((_, i) => (i * 37) % 256), 64, 48));
     runs.full = runs.tier = 0;
     (await st.paint(frame)).close();
-    expect(runs, 'painted with the tier').to.deep.equal({ full: 0, tier: 1 });
-    // Plenty of room again: back to the full model (hysteresis: under half the budget).
-    for (let i = 0; i < 10 && st.level.tier !== null; i++) st.governor.record(1);
-    expect(st.level.tier).to.equal(null);
+    expect(runs, 'painted with the model of its rung').to.deep.equal(st.level.tier ? { full: 0, tier: 1 } : { full: 1, tier: 0 });
+    // Plenty of room again: back up to the full model at the top (one held step at a time).
+    for (let i = 0; i < 2000 && st.governor.tier > 0; i++) st.governor.record(1);
+    expect(st.level).to.deep.equal({ side: 640, tier: null });
     runs.full = runs.tier = 0;
     (await st.paint(frame)).close();
     expect(runs).to.deep.equal({ full: 1, tier: 0 });
@@ -295,6 +297,22 @@ describe('StyleModel (tfjs runtime of the exported style networks)', () => {
     // No tier: the ladder is the sizes alone; a fixed size ignores the tier.
     expect(new Stylizer({} as unknown as typeof full).governor.sides.at(-1)).to.equal(96);
     expect(new Stylizer({} as unknown as typeof full, { fixedMaxSide: 64, tier: { name: 'tiny', model: {} as unknown as typeof full } }).governor.sides).to.deep.equal([64]);
+  });
+
+  it('orders the ladder by fidelity: a tier that costs a third replaces the full model below the top', () => {
+    const sides = [640, 448, 320, 224, 160, 96];
+    const ladder = fidelityLadder(sides, { name: 'tiny', cost: 1 / 3 });
+    expect(ladder[0]).to.include({ side: 640, tier: null });
+    // The full model at 448 costs more than the tier at 640 and draws less: it is not on the ladder.
+    expect(ladder.find((r) => r.side === 448 && r.tier === null)).to.equal(undefined);
+    expect(ladder.slice(1).every((r) => r.tier === 'tiny'), JSON.stringify(ladder)).to.equal(true);
+    for (let i = 1; i < ladder.length; i++) {
+      expect(ladder[i]!.cost).to.be.below(ladder[i - 1]!.cost);
+      expect(ladder[i]!.fidelity).to.be.below(ladder[i - 1]!.fidelity);
+    }
+    // A tier as dear as the full model never appears; no tier: the sizes alone.
+    expect(fidelityLadder(sides, { name: 'tiny', cost: 1 }).map((r) => r.tier)).to.deep.equal(sides.map(() => null));
+    expect(fidelityLadder(sides, null).map((r) => r.side)).to.deep.equal(sides);
   });
 
   it('reads model tiers from the manifest and names a malformed one', () => {

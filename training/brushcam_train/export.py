@@ -62,8 +62,9 @@ def parity_input():
 
 def run_ops(ops, weights, x):
     """Reference interpreter of model.json's op list (NCHW, torch functional ops only).
-    `weights`: name -> array. It is what the TypeScript implementation mirrors."""
-    W = lambda n: torch.as_tensor(np.asarray(weights[n], dtype=np.float32))
+    `weights`: name -> array or tensor. It is what the TypeScript implementation mirrors."""
+    # Tensors pass through as they are (so the op list can be trained: brushcam_train.border_tune).
+    W = lambda n: weights[n] if isinstance(weights[n], torch.Tensor) else torch.as_tensor(np.asarray(weights[n], dtype=np.float32))
     saved = {}
     for op in ops:
         k = op["op"]
