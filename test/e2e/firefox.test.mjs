@@ -30,14 +30,17 @@ if (existsSync(faceClip) && !existsSync(join(fixturesDir, 'd3-face-640x360.png')
 }
 const BASE = { enabled: true, mode: 'off', style: 'posterize', disabledSites: [], backend: 'wasm', batterySaver: false, stability: false };
 
-let server, ff;
+let server, other, ff;
 before(async () => {
   server = await serve();
+  // Another site for the cross-origin iframe.
+  other = await serve(undefined, { host: '127.0.0.2' });
   ff = await launchFirefox();
 });
 after(async () => {
   await ff?.close();
   await server?.close();
+  await other?.close();
 });
 
 async function open(path, settings) {
@@ -46,7 +49,7 @@ async function open(path, settings) {
   await setSettings(page, { ...BASE, ...settings });
   return page;
 }
-const frameOf = (page) => page.frames().find((f) => /index\.html/.test(f.url())) ?? page.mainFrame();
+const frameOf = (page) => page.frames().find((f) => f !== page.mainFrame() && /index\.html/.test(f.url())) ?? page.mainFrame();
 async function gum(page) {
   const f = frameOf(page);
   await f.waitForFunction(() => window.gumTest);
@@ -126,11 +129,24 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
     }
   });
 
-  it('the avatar (full avatar, then face swap) replaces the face live', { skip: !avatar || !existsSync(join(fixturesDir, 'd3-face-640x360.png')) }, async () => {
+  it('the avatar (full avatar, then face swap) replaces the face live; fails closed without WebGL', { skip: !avatar || !existsSync(join(fixturesDir, 'd3-face-640x360.png')) }, async () => {
     const page = await open(`/index.html?testcam=${FACE}`, { mode: 'off' });
     try {
       const { f, i } = await gum(page);
       await waitForPipeline(page, (s) => s.state === 'off' && s.framesOut > 5, 'off');
+      // MediaPipe's face detector reads images through WebGL; headless Firefox on a machine
+      // without a GL driver has none, and there the avatar must fail closed, saying why.
+      const webgl = await f.evaluate(() => !!(new OffscreenCanvas(1, 1).getContext('webgl2') ?? new OffscreenCanvas(1, 1).getContext('webgl')));
+      if (!webgl) {
+        await setSettings(page, { mode: 'anime', avatar: 'anime', presentation: 'full-avatar' });
+        const st = await waitForPipeline(page, (s) => s.filter?.kind === 'anime' && s.state === 'failed', 'avatar without WebGL', 120000);
+        console.log(`firefox avatar without WebGL: ${st.lastError}`);
+        assert.match(st.lastError, /needs WebGL/);
+        await sleep(500);
+        const r = await f.evaluate((i, ref) => gumTest.compare(i, ref, 3), i, FACE);
+        assert.ok(r.diffRaw > 4, `fail-closed frames, not the camera (${r.diffRaw.toFixed(1)})`);
+        return;
+      }
       for (const presentation of ['full-avatar', 'face-swap']) {
         await setSettings(page, { mode: 'anime', avatar: 'anime', presentation });
         const st = await waitForPipeline(page, (s) => s.filter?.kind === 'anime' && s.filter.presentation === presentation && s.state === 'ok' && s.filterMs !== null, presentation, 180000);
@@ -162,7 +178,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
   });
 
   it('a call in a cross-origin iframe follows the top site\'s switch (Firefox has no location.ancestorOrigins)', async () => {
-    const inner = `${server.url.replace('127.0.0.1', 'localhost')}/index.html`;
+    const inner = `${other.url}/index.html`;
     const page = await open(`/xframe.html?src=${encodeURIComponent(inner)}`, { mode: 'style', style: 'posterize', disabledSites: ['127.0.0.1'] });
     try {
       await page.waitForFrame((fr) => fr.url().startsWith(inner));
@@ -170,10 +186,10 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       const st = await waitForPipeline(page, (s) => s.state === 'off' && s.framesOut > 5, 'off on the top site');
       const reply = await extensionStatus(page);
       assert.equal(reply.site, '127.0.0.1', 'the frame counts as the top site');
-      assert.equal(new URL(reply.url).hostname, 'localhost');
+      assert.equal(new URL(reply.url).hostname, '127.0.0.2');
       assert.equal(st.filter.kind, 'off');
       // Switched off for the iframe's own site only: the top site's setting (on) applies.
-      await setSettings(page, { disabledSites: ['localhost'] });
+      await setSettings(page, { disabledSites: ['127.0.0.2'] });
       await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok', 'posterize inside the iframe');
       await sleep(300);
       const c = await centre(f, i);
