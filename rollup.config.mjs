@@ -63,6 +63,12 @@ export default [
   entry('popup'),
   entry('engine'),
   entry('engine-worker'),
+  // Test builds only (build/firefox-test: scripts/package-manifests.mjs); never shipped.
+  ...['test-hook', 'test-background', 'test-camera'].map((name) => ({
+    input: `src/testing/${name}.ts`,
+    output: { file: `build/test-ext/${name}.js`, format: 'iife', sourcemap: false },
+    plugins: plugins(),
+  })),
   // The tfjs runtime as an ES module for the browser unit tests; never shipped.
   { input: 'src/entries/ml-testkit.ts', output: { file: 'build/ml-testkit.js', format: 'es' }, plugins: plugins() },
   // Bench pages drive the pipeline without the extension; never shipped.

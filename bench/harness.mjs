@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // One benchmark for the whole product: the built extension (dist/chrome) in headless Chromium,
-// a clip from ../shared/data/video/ as the camera, every mode × backend × output size.
+// a clip from ../shared/data/video/ as the camera, every mode × backend × output size; then
+// Firefox ESR rows (passthrough, posterize, a neural style, the avatar) in the same run
+// (--no-firefox skips them, --firefox-only runs only them).
 //
 //   npm run bench                                   (wasm; 640×360 and 1280×720)
 //   npm run bench -- --backends wasm,webgl,webgpu --frames 1000 --max-seconds 90
@@ -21,6 +23,7 @@ import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { captureInPage, fetchFrames, identify, openY4m, writeIndexed } from './live-frames.mjs';
 import { engineMemory, extensionStatus, launch, setSettings } from '../test/support/browser.mjs';
+import { extensionStatus as ffStatus, launchFirefox, setSettings as setFirefoxSettings, waitForPipeline } from '../test/support/firefox.mjs';
 import { clipCamera, root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
@@ -87,7 +90,8 @@ async function waitForMode(browser, page, mode, backend, timeoutMs = 120000) {
 }
 
 let gpuName = null;
-for (const [w, h] of sizes) {
+const firefoxOnly = process.argv.includes('--firefox-only');
+for (const [w, h] of firefoxOnly ? [] : sizes) {
   const camera = clipCamera(clip, { width: w, height: h, seconds: 20 });
   const browser = await launch({ camera, args: ['--enable-unsafe-webgpu'] });
   const cdp = async (page) => browser.context.newCDPSession(page);
@@ -198,6 +202,71 @@ for (const [w, h] of sizes) {
   }
   await browser.close();
 }
+
+// ---- Firefox ESR rows ------------------------------------------------------------------------
+// build/firefox-test (dist/firefox + the test hooks that set modes from the page) in headless
+// Firefox with its fake camera (a flat colour that changes, 30 fps). Firefox has no track
+// processor, so rates are counted where Firefox can: the frames the pipeline reads and writes
+// (its status), and the frames a page's <video> of the output presents (requestVideoFrameCallback),
+// against what a <video> presents of the camera itself in a Firefox without the extension, in
+// the same run. Modes: off (passthrough), posterize, the first neural style, the avatar.
+const firefoxRows = [];
+if (!process.argv.includes('--no-firefox')) {
+  const ffModes = [allModes[0], allModes[1], allModes.find((m) => m.neural && m.id !== 'posterize' && !m.id.startsWith('anime')), allModes.find((m) => m.id === 'anime:full-avatar')]
+    .filter(Boolean).filter((m) => !only || only.includes(m.id));
+  const measureSeconds = Number(arg('firefox-seconds', 10));
+  for (const [w, h] of sizes) {
+    // The camera alone, as a page sees it.
+    const bare = await launchFirefox({ extension: null });
+    let cameraFps = null;
+    try {
+      const p = await bare.browser.newPage();
+      await p.goto(`${server.url}/index.html`);
+      await p.waitForFunction(() => window.gumTest);
+      const i = await p.evaluate((w, h) => gumTest.open({ video: { width: w, height: h, frameRate: 30 } }), w, h);
+      await sleep(1500);
+      cameraFps = await p.evaluate((i, ms) => gumTest.rvfc(i, ms), i, measureSeconds * 1000);
+    } finally {
+      await bare.close();
+    }
+    const ff = await launchFirefox();
+    try {
+      for (const mode of ffModes) {
+        const label = `firefox ${mode.id} ${w}x${h}`;
+        const page = await ff.browser.newPage();
+        try {
+          await page.goto(`${server.url}/index.html`);
+          await page.waitForFunction(() => window.gumTest);
+          await setFirefoxSettings(page, { mode: 'off', backend: 'auto', ...mode.settings, ...(mode.neural ? { backend: 'wasm' } : {}) });
+          const i = await page.evaluate((w, h) => gumTest.open({ video: { width: w, height: h, frameRate: 30 } }), w, h);
+          const ready = mode.settings.mode === 'off' ? (s) => s.state === 'off' : (s) => s.state === 'ok' && s.filterMs !== null;
+          await waitForPipeline(page, ready, label, 180000);
+          await sleep(SETTLE_S * 1000);
+          const before = (await ffStatus(page)).pipelines.at(-1);
+          const presentedFps = await page.evaluate((i, ms) => gumTest.rvfc(i, ms), i, measureSeconds * 1000);
+          const after = (await ffStatus(page)).pipelines.at(-1);
+          const dt = (after.at - before.at) / 1000;
+          const row = {
+            browser: 'firefox', mode: mode.id, backend: after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement, frames: after.frames,
+            msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null,
+            cameraFps, pumpReadFps: (after.framesIn - before.framesIn) / dt, pumpWriteFps: (after.framesOut - before.framesOut) / dt,
+            presentedFps, fpsRatio: cameraFps ? presentedFps / cameraFps : null, dropped: after.dropped - before.dropped, state: after.state, lastError: after.lastError,
+          };
+          firefoxRows.push(row);
+          console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms  ` +
+            `read ${row.pumpReadFps.toFixed(1)} write ${row.pumpWriteFps.toFixed(1)} presented ${presentedFps.toFixed(1)} of camera ${cameraFps?.toFixed(1)} fps (${row.fpsRatio?.toFixed(2)})  ${row.backend}`);
+        } catch (e) {
+          notes.push(`${label}: ${e.message}`);
+          console.log(`${label.padEnd(40)} skipped: ${e.message}`);
+        } finally {
+          await page.close();
+        }
+      }
+    } finally {
+      await ff.close();
+    }
+  }
+}
 await server.close();
 
 // ---- live fidelity: the frames the call received against the network at full size -------------
@@ -215,7 +284,7 @@ for (const job of fidelityJobs) {
 
 // The full-size reference ReCoNet and the shipped networks, model only (bench/style-page.js).
 const refRows = [];
-{
+if (!firefoxOnly) {
   const s2 = await serve({ '/': root });
   const b = await launch({ extension: null, args: ['--enable-unsafe-webgpu'] });
   const page = await b.context.newPage();
@@ -241,7 +310,7 @@ const ref = refRows.find((r) => r.model === 'reconet-reference');
 const lite = refRows.find((r) => r.model !== 'reconet-reference');
 const summary = {
   date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, gpu: gpuName, loadAverageAtEnd: loadavg() },
-  frames: FRAMES, maxSeconds: MAX_S, backends, rows, reference: refRows,
+  frames: FRAMES, maxSeconds: MAX_S, backends, rows, firefox: firefoxRows, reference: refRows,
   referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
 };
 
@@ -253,6 +322,13 @@ for (const r of rows) {
     `${(r.mainThreadMsPerFrame?.toFixed(2) ?? '-').padStart(9)}  ${r.fpsRatio.toFixed(2).padStart(10)}   ${(r.internalSide ? `${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : '-').padEnd(10)}  ` +
     `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${(r.vsNaiveMs?.toFixed(2) ?? '-').padStart(13)}  ${(r.levelChangesPerMin?.toFixed(1) ?? '-').padStart(11)}  ` +
     `${fid(r.fidelity?.live).padStart(14)}  ${fid(r.fidelity?.['full@320']).padStart(16)}  ${fid(r.fidelity?.['tiny@320'])}`);
+}
+if (firefoxRows.length) {
+  console.log('\nfirefox mode           size       backend                 ms med/p95    read/write/presented fps  camera fps  presented/camera');
+  for (const r of firefoxRows) {
+    console.log(`${r.mode.padEnd(21)} ${r.size.padEnd(10)} ${String(r.backend).slice(0, 22).padEnd(22)} ${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ` +
+      `${r.pumpReadFps.toFixed(1).padStart(6)}/${r.pumpWriteFps.toFixed(1)}/${r.presentedFps.toFixed(1).padEnd(10)} ${(r.cameraFps?.toFixed(1) ?? '-').padStart(10)}  ${r.fpsRatio?.toFixed(2) ?? '-'}`);
+  }
 }
 if (ref && lite) console.log(`\nreference ReCoNet ${ref.median.toFixed(0)} ms vs ${lite.model} ${lite.median.toFixed(0)} ms per 640x360 frame (model only, wasm): ${summary.referenceSpeedup640.toFixed(1)}x`);
 for (const n of notes) console.log(`note: ${n}`);

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Brushcam needs from Debian when it is missing: Chromium (tests and demo),
-# ffmpeg (fake-camera clips), Xvfb, and Python + PyTorch for training and its tests.
+# Firefox ESR (the Firefox end-to-end tests and bench rows), ffmpeg (fake-camera clips), Xvfb,
+# and Python + PyTorch for training and its tests.
 # Usage: scripts/install-system-deps.sh [--browser-only]
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 if [ "${1:-}" != "--browser-only" ]; then
+  # (the demo that --browser-only serves runs in Chromium)
+  command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
   /usr/bin/python3 -c 'import torch, torchvision, cv2, scipy, numpy, PIL, pytest' >/dev/null 2>&1 ||
     need+=(python3-torch python3-torchvision python3-opencv python3-scipy python3-numpy python3-pil python3-pytest)
 fi

@@ -54,4 +54,22 @@ for (const [name, manifest] of Object.entries(targets)) {
   }
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 }
-console.log('dist/chrome and dist/firefox written');
+
+// The Firefox end-to-end tests' build (build/firefox-test, never shipped): dist/firefox plus
+// test-only scripts (src/testing/) that let a test page write settings and read status (BiDi
+// cannot open moz-extension:// pages) and, on pages opened with ?testcam=, play a picture as
+// the camera. The product's own files are the same bytes as in dist/firefox.
+{
+  const dir = join(root, 'build/firefox-test');
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(join(root, 'dist/firefox'), dir, { recursive: true });
+  for (const f of readdirSync(join(root, 'build/test-ext'))) cpSync(join(root, 'build/test-ext', f), join(dir, f));
+  const m = structuredClone(targets.firefox);
+  m.name = 'Brushcam (test build)';
+  m.background.scripts = [...m.background.scripts, 'test-background.js'];
+  const [main, isolated] = m.content_scripts;
+  main.js = ['test-camera.js', ...main.js];
+  isolated.js = [...isolated.js, 'test-hook.js'];
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 2) + '\n');
+}
+console.log('dist/chrome and dist/firefox written (and build/firefox-test for the Firefox tests)');

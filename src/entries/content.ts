@@ -6,11 +6,13 @@
 import type { PopupRequest, PreviewReply, StatusReply } from '../bridge/popup-messages';
 import { isPopupRequest } from '../bridge/popup-messages';
 import { connect, parseToIsolated, type ToMain } from '../bridge/protocol';
-import { siteOf } from '../bridge/site';
+import { isTopSiteRequest, siteOf, topSite } from '../bridge/site';
 import { filterFor, parseSettings, SETTINGS_KEY } from '../settings';
 import { EngineHost } from '../pipeline/engine-host';
 
-const site = siteOf();
+/** This frame's own top-level site, known at once in a top frame and in Chromium. */
+let site = siteOf();
+const siteKnown = topSite().then((s) => (site = s));
 let port: MessagePort | null = null;
 let lastStatus: StatusReply | null = null;
 let lastPreview: { bitmap: ImageBitmap; at: number } | null = null;
@@ -34,6 +36,7 @@ async function openEngine(id: number): Promise<void> {
 }
 
 async function pushSettings(): Promise<void> {
+  await siteKnown;
   const stored = await chrome.storage.local.get(SETTINGS_KEY);
   const settings = parseSettings(stored[SETTINGS_KEY]);
   send({ ns: 'brushcam', t: 'config', filter: filterFor(settings, site), assetBase: chrome.runtime.getURL('') });
@@ -83,7 +86,14 @@ async function previewReply(): Promise<PreviewReply> {
 }
 
 chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
-  if (sender.id !== chrome.runtime.id || !isPopupRequest(msg)) return false;
+  if (sender.id !== chrome.runtime.id) return false;
+  // The background asks the top frame which site the tab is on (for its subframes).
+  if (isTopSiteRequest(msg)) {
+    if (window !== window.top) return false;
+    sendResponse(siteOf());
+    return false;
+  }
+  if (!isPopupRequest(msg)) return false;
   // Only frames that run a camera pipeline answer.
   if (!lastStatus || lastStatus.cameras.length === 0) return false;
   const req = msg as PopupRequest;

@@ -111,8 +111,13 @@ export class VideoElementSource {
   }
 }
 
-type CanvasTrack = MediaStreamTrack & { requestFrame?: () => void };
-
+/**
+ * The sink: a 2D canvas captured with captureStream() and no frame rate, so the browser takes a
+ * frame each time the canvas is drawn. Not captureStream(0) + requestFrame(): in Firefox ESR
+ * (153) requestFrame() called from a requestVideoFrameCallback callback stops the source video's
+ * callbacks for good, and a <video> playing a captureStream(0) track never shows a new frame:
+ * every call froze on its first frame (docs/firefox-bugs.md).
+ */
 export class CanvasCaptureSink {
   readonly kind = 'polyfill' as const;
   readonly writable: WritableStream<VideoFrame>;
@@ -127,7 +132,7 @@ export class CanvasCaptureSink {
     const ctx = this.canvas.getContext('2d', { alpha: false });
     if (!ctx) throw new Error('polyfill sink: a 2D canvas is required');
     this.ctx = ctx;
-    const track = this.canvas.captureStream(0).getVideoTracks()[0] as CanvasTrack | undefined;
+    const track = this.canvas.captureStream().getVideoTracks()[0] as MediaStreamTrack | undefined;
     if (!track) throw new Error('polyfill sink: canvas.captureStream() gave no video track');
     this.track = track;
     this.writable = new WritableStream<VideoFrame>({
@@ -138,7 +143,6 @@ export class CanvasCaptureSink {
             this.canvas.height = frame.displayHeight;
           }
           this.ctx.drawImage(frame, 0, 0);
-          track.requestFrame?.();
         } finally {
           frame.close();
         }

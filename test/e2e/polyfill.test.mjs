@@ -1,8 +1,8 @@
 // The Firefox path in Chromium: the page's breakout-box APIs (MediaStreamTrackProcessor,
 // MediaStreamTrackGenerator, VideoTrackGenerator) are removed before any script runs, as in
 // browsers that lack them, so the built extension must run on its own polyfill
-// (<video> + requestVideoFrameCallback in, canvas.captureStream out). Firefox itself is not
-// installable here; dist/firefox is checked by `npm run lint:firefox`.
+// (<video> + requestVideoFrameCallback in, canvas.captureStream out). Real Firefox runs
+// test/e2e/firefox.test.mjs.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -19,13 +19,65 @@ async function imageRgba(url, w, h) {
 
 const posterize = (v, levels = 4) => Math.round(255 * Math.min(1, Math.floor((v / 255) * levels) / (levels - 1)));
 
-/** Reads frames of a track with the page's own MediaStreamTrackProcessor. */
+/**
+ * Browsers without MediaStreamTrackProcessor (Firefox): the track's frames as a page sees them,
+ * from a <video> and requestVideoFrameCallback, newest wins, with a reader's read()/cancel().
+ */
+function videoFrameReader(track) {
+  const v = document.createElement('video');
+  v.muted = true;
+  v.playsInline = true;
+  v.srcObject = new MediaStream([track]);
+  let pending = null;
+  let waiter = null;
+  let closed = false;
+  const onFrame = (_now, meta) => {
+    if (closed) return;
+    let f = null;
+    try {
+      f = new VideoFrame(v, { timestamp: Math.round(meta.mediaTime * 1e6) });
+    } catch {
+      /* no picture yet */
+    }
+    if (f && waiter) {
+      const w = waiter;
+      waiter = null;
+      w({ value: f, done: false });
+    } else if (f) {
+      pending?.close();
+      pending = f;
+    }
+    v.requestVideoFrameCallback(onFrame);
+  };
+  v.play().catch(() => {});
+  v.requestVideoFrameCallback(onFrame);
+  return {
+    read() {
+      if (pending) {
+        const f = pending;
+        pending = null;
+        return Promise.resolve({ value: f, done: false });
+      }
+      return new Promise((r) => (waiter = r));
+    },
+    async cancel() {
+      closed = true;
+      pending?.close();
+      pending = null;
+      waiter?.({ done: true });
+      v.pause();
+      v.srcObject = null;
+    },
+  };
+}
+
+/** Reads frames of a track with the page's own MediaStreamTrackProcessor (or a <video>). */
 async function readFrames(track, n, onFrame, timeoutMs = 10000) {
   // Tests that hide the breakout-box APIs from Brushcam (the Firefox path) keep them here.
-  const Processor = window.__testMediaStreamTrackProcessor ?? MediaStreamTrackProcessor;
+  const Processor = window.__testMediaStreamTrackProcessor ?? window.MediaStreamTrackProcessor;
   // One queued frame at most: queued frames hold capture buffers that every track of the same
   // camera shares, and a page that hoards them starves the others.
-  const reader = new Processor({ track, maxBufferSize: 1 }).readable.getReader();
+  const reader = Processor ? new Processor({ track, maxBufferSize: 1 }).readable.getReader() : videoFrameReader(track);
   const deadline = performance.now() + timeoutMs;
   let got = 0;
   try {
@@ -52,7 +104,7 @@ window.gumTest = {
   async open(constraints = { video: { width: 640, height: 360 } }) {
     const s = await navigator.mediaDevices.getUserMedia(constraints);
     streams.push(s);
-    if (streams.length === 1) document.getElementById('v').srcObject = s;
+    if (streams.length === 1 && document.getElementById('v')) document.getElementById('v').srcObject = s;
     return streams.length - 1;
   },
   /** The video track of stream i (for harness code that reads it itself). */
@@ -148,6 +200,49 @@ window.gumTest = {
   },
   visibility: () => document.visibilityState,
   /**
+   * Sends stream i over a WebRTC loopback call (as a call site would); `callStats` then says how
+   * many frames the sender encoded and the receiver decoded, which hidden tabs keep doing.
+   */
+  async call(i) {
+    const a = new RTCPeerConnection(), b = new RTCPeerConnection();
+    a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+    b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+    const remote = new Promise((r) => (b.ontrack = (e) => r(e.streams[0] ?? new MediaStream([e.track]))));
+    for (const t of streams[i].getVideoTracks()) a.addTrack(t, streams[i]);
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription);
+    const rs = await remote;
+    calls.push({ a, b });
+    streams.push(rs);
+    return { call: calls.length - 1, remote: streams.length - 1 };
+  },
+  async callStats(k) {
+    const { a, b } = calls[k];
+    let encoded = 0, decoded = 0;
+    for (const r of (await a.getStats()).values()) if (r.type === 'outbound-rtp' && r.kind === 'video') encoded += r.framesEncoded ?? 0;
+    for (const r of (await b.getStats()).values()) if (r.type === 'inbound-rtp' && r.kind === 'video') decoded += r.framesDecoded ?? 0;
+    return { encoded, decoded };
+  },
+  /** requestVideoFrameCallback on a <video> playing stream i: callbacks in `ms`. */
+  async rvfc(i, ms = 2000) {
+    const v = document.createElement('video');
+    v.muted = true;
+    v.srcObject = streams[i];
+    document.body.append(v);
+    await v.play();
+    let n = 0;
+    const loop = () => {
+      n++;
+      v.requestVideoFrameCallback(loop);
+    };
+    v.requestVideoFrameCallback(loop);
+    await new Promise((r) => setTimeout(r, ms));
+    v.remove();
+    return n / (ms / 1000);
+  },
+  /**
    * Watches every output frame of stream i until unwatch(): counts them, and counts the ones
    * that show the raw-only checker marker (contrast between 2-px neighbours above `rawAbove`).
    * `marker` may be a list: `raw` then counts the first one's sightings and `rawBy` each one's.
@@ -198,6 +293,7 @@ window.gumTest = {
   },
 };
 const watches = new Map();
+const calls = [];
 
 // Main-thread long tasks (> 50 ms) of this page since it loaded, for the benchmark.
 const longTasks = [];

@@ -11,8 +11,8 @@ const TYPES = {
 };
 export const STRICT_CSP = "default-src 'self'; script-src 'self'; worker-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:";
 
-/** Serves `mounts` ({urlPrefix: dir}); resolves to {url, close}. */
-export function serve(mounts = { '/': join(root, 'test/pages'), '/demo/': join(root, 'demo'), '/fixtures/': join(root, 'build/fixtures') }) {
+/** Serves `mounts` ({urlPrefix: dir}) on `host` (another 127.x address is another site); resolves to {url, close}. */
+export function serve(mounts = { '/': join(root, 'test/pages'), '/demo/': join(root, 'demo'), '/fixtures/': join(root, 'build/fixtures') }, { host = '127.0.0.1' } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     let path = decodeURIComponent(url.pathname);
@@ -30,9 +30,9 @@ export function serve(mounts = { '/': join(root, 'test/pages'), '/demo/': join(r
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const { port } = server.address();
-      resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) });
+      resolve({ url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(r)) });
     });
   });
 }

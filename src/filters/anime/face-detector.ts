@@ -25,6 +25,14 @@ export class FaceFinder {
 
   /** `wasm`: the folder of tasks-vision's wasm files; `model`: the .tflite URL. */
   static async create(o: { wasm: string; model: string; minScore?: number }): Promise<FaceFinder> {
+    // tasks-vision uploads every image through WebGL, even with the CPU delegate: say so plainly
+    // where there is none (Firefox without a usable GL driver, e.g. headless on a bare server).
+    if (typeof OffscreenCanvas === 'function') {
+      const c = new OffscreenCanvas(1, 1);
+      if (!c.getContext('webgl2') && !c.getContext('webgl')) {
+        throw new Error('face detection needs WebGL (MediaPipe reads every image through it) and this browser offers none here');
+      }
+    }
     const fileset = await FilesetResolver.forVisionTasks(o.wasm);
     const detector = await FaceDetector.createFromOptions(fileset, {
       baseOptions: { modelAssetPath: o.model, delegate: 'CPU' },

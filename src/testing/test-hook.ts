@@ -1,0 +1,26 @@
+/**
+ * Test builds only (build/firefox-test, never dist/): an isolated-world content script that lets
+ * end-to-end tests write settings the way the popup does and read the status the popup shows,
+ * from the test page, because WebDriver BiDi cannot open moz-extension:// pages. Messages:
+ * window.postMessage({ns: 'brushcam-test', id, t: 'settings', patch} | {..., t: 'status'}),
+ * answered with {ns: 'brushcam-test', t: 'reply', id, result, error}.
+ */
+import { DEFAULT_SETTINGS, SETTINGS_KEY } from '../settings';
+
+window.addEventListener('message', (e: MessageEvent) => {
+  const d = e.data as { ns?: unknown; t?: unknown; id?: unknown; patch?: unknown } | null;
+  if (e.source !== window || !d || d.ns !== 'brushcam-test' || typeof d.id !== 'number') return;
+  const reply = (result: unknown, error: string | null): void =>
+    window.postMessage({ ns: 'brushcam-test', t: 'reply', id: d.id, result, error }, '*');
+  const run = async (): Promise<unknown> => {
+    if (d.t === 'settings') {
+      const cur = ((await chrome.storage.local.get(SETTINGS_KEY))[SETTINGS_KEY] ?? {}) as Record<string, unknown>;
+      const patch = JSON.parse(JSON.stringify(d.patch ?? {})) as Record<string, unknown>;
+      await chrome.storage.local.set({ [SETTINGS_KEY]: { ...DEFAULT_SETTINGS, ...cur, ...patch } });
+      return true;
+    }
+    if (d.t === 'status') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'status' });
+    throw new Error(`unknown test request ${String(d.t)}`);
+  };
+  run().then((r) => reply(r ?? null, null), (err: unknown) => reply(null, err instanceof Error ? err.message : String(err)));
+});

@@ -1,0 +1,1 @@
+document.getElementById('call').src = new URLSearchParams(location.search).get('src') ?? '/index.html';
