@@ -244,7 +244,8 @@ window.gumTest = {
   },
   /**
    * Watches every output frame of stream i until unwatch(): counts them, and counts the ones
-   * that show the raw-only checker marker (contrast between 2-px neighbours above `rawAbove`).
+   * that show the raw-only checker marker (contrast between pixels 2 apart above `rawAbove`, and
+   * under half of it between pixels 4 apart: the checker's period).
    * `marker` may be a list: `raw` then counts the first one's sightings and `rawBy` each one's.
    */
   watch(i, marker, rawAbove = 25) {
@@ -263,16 +264,20 @@ window.gumTest = {
       markers.forEach((mk, k) => {
         ctx.drawImage(frame, mk.x, mk.y, mk.size, mk.size, 0, 0, mk.size, mk.size);
         const d = ctx.getImageData(0, 0, mk.size, mk.size).data;
-        let s = 0, m = 0;
+        // The marker is a checker of 2-px cells: pixels 2 apart differ, pixels 4 apart match.
+        // Both must hold, so a drawn line or edge (which differs at 2 and at 4 px) is not the marker.
+        let s = 0, s4 = 0, m = 0;
         for (let y = 2; y < mk.size - 2; y++) {
-          for (let x = 2; x < mk.size - 4; x += 2) {
-            s += Math.abs(d[(y * mk.size + x) * 4] - d[(y * mk.size + x + 2) * 4]);
+          for (let x = 2; x < mk.size - 6; x += 2) {
+            const v = d[(y * mk.size + x) * 4];
+            s += Math.abs(v - d[(y * mk.size + x + 2) * 4]);
+            s4 += Math.abs(v - d[(y * mk.size + x + 4) * 4]);
             m++;
           }
         }
         const contrast = s / m;
         if (k === 0) w.maxContrast = Math.max(w.maxContrast, contrast);
-        if (contrast > rawAbove) {
+        if (contrast > rawAbove && s4 / m < contrast / 2) {
           w.rawBy[k]++;
           if (k === 0) w.raw++;
         }
