@@ -40,7 +40,10 @@ const modes = [
     { mode: 'anime', avatar: id, presentation: 'full-avatar', backdrop: backdrops[k % backdrops.length] },
   ]),
 ];
+const only = process.env.SOAK_MODES ? new RegExp(process.env.SOAK_MODES) : null;   // e.g. SOAK_MODES=lorelei
 const labelOf = (m) => (m.mode === 'style' ? m.style : `${m.avatar}:${m.presentation}${m.backdrop ? `:${m.backdrop}` : ''}`);
+if (only) modes.splice(0, modes.length, ...modes.filter((m) => only.test(labelOf(m))));
+if (!modes.length) throw new Error(`SOAK_MODES=${process.env.SOAK_MODES} matches no mode`);
 /** Which markers a mode may show: [corner, face]. */
 const allowed = (m) => [m.mode === 'anime' && m.presentation === 'face-swap', false];
 const specMatches = (f, m) => f && (m.mode === 'style' ? f.kind === 'style' && f.id === m.style
@@ -87,6 +90,8 @@ const waitActive = async (m, ms) => {
   return false;
 };
 let prevMode = null;
+/** The first frames that showed each marker (PNG, base64), written out when a marker was forbidden. */
+const snaps = [];
 const t0 = Date.now();
 let hidden = false;
 const switchAt = Math.floor(steps / 2);
@@ -115,6 +120,7 @@ for (let k = 0; k < steps; k++) {
     const ids = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').map((d) => d.deviceId));
     const cur = await page.evaluate((i) => gumTest.info(i)[0].settings.deviceId, track);
     const other = ids.find((d) => d !== cur) ?? cur;
+    snaps.push(...await page.evaluate((i) => gumTest.snapshots(i), track));
     const w = await page.evaluate((i) => gumTest.watched(i, true), track);
     watchedBefore = add(watchedBefore, w);
     const next = await page.evaluate((id) => gumTest.open({ video: { deviceId: { exact: id }, width: 640, height: 360 } }), other);
@@ -159,6 +165,7 @@ for (let k = 0; k < steps; k++) {
   rows.push(row);
   console.log(`${String(row.t_s).padStart(5)} s  ${label.padEnd(28)} ${String(row.state).padEnd(7)} ${String(row.backend).padEnd(24)} out ${row.fps_out} fps  watched ${seen.frames} markers ${row.corner_marker_frames}/${row.face_marker_frames} forbidden ${row.forbidden_total}  heap ${row.page_heap_mb} MB  tensors ${row.engine_tensors} ${event}`);
 }
+snaps.push(...await page.evaluate((i) => gumTest.snapshots(i), track));
 const final = await page.evaluate((i) => gumTest.watched(i, true), track);
 
 // ---- verdict ----------------------------------------------------------------------------
@@ -205,6 +212,10 @@ const summary = {
   passed: failures.length === 0,
 };
 writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n');
+if (forbidden.corner + forbidden.face > 0) {
+  for (const sn of snaps) writeFileSync(`${base}-marker${sn.marker}-frame${sn.frame}.png`, Buffer.from(sn.png, 'base64'));
+  console.log(`first frames that showed a marker: ${base}-marker<k>-frame<n>.png (${snaps.length})`);
+}
 
 // ---- chart (drawn by the browser) ------------------------------------------------------
 const png = await page.evaluate(async (rows) => {

@@ -251,7 +251,7 @@ window.gumTest = {
   watch(i, marker, rawAbove = 25) {
     const track = streams[i].getVideoTracks()[0];
     const markers = Array.isArray(marker) ? marker : [marker];
-    const w = { frames: 0, raw: 0, rawBy: markers.map(() => 0), maxContrast: 0, maxGapMs: 0, sizes: new Set(), stop: false, last: performance.now(), done: null };
+    const w = { frames: 0, raw: 0, rawBy: markers.map(() => 0), snaps: [], maxContrast: 0, maxGapMs: 0, sizes: new Set(), stop: false, last: performance.now(), done: null };
     const side = Math.max(...markers.map((m) => m.size));
     const c = new OffscreenCanvas(side, side);
     const ctx = c.getContext('2d', { willReadFrequently: true });
@@ -280,6 +280,8 @@ window.gumTest = {
         if (contrast > rawAbove && s4 / m < contrast / 2) {
           w.rawBy[k]++;
           if (k === 0) w.raw++;
+          // the first sightings of each marker, for a person to look at (snapshots())
+          if (w.rawBy[k] <= 3) w.snaps.push(createImageBitmap(frame).then((b) => ({ marker: k, frame: w.frames, bitmap: b })));
         }
       });
       if (w.stop) throw new Error('unwatched');
@@ -295,6 +297,21 @@ window.gumTest = {
       watches.delete(i);
     }
     return { frames: w.frames, raw: w.raw, rawBy: [...w.rawBy], maxContrast: w.maxContrast, maxGapMs: w.maxGapMs, sizes: [...w.sizes] };
+  },
+  /** PNG data URLs of the first output frames of stream i that showed each marker (watch(i)). */
+  async snapshots(i) {
+    const w = watches.get(i);
+    const out = [];
+    for (const s of w ? await Promise.all(w.snaps) : []) {
+      const c = new OffscreenCanvas(s.bitmap.width, s.bitmap.height);
+      c.getContext('2d').drawImage(s.bitmap, 0, 0);
+      const blob = await c.convertToBlob({ type: 'image/png' });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let bin = '';
+      for (let k = 0; k < bytes.length; k += 0x8000) bin += String.fromCharCode(...bytes.subarray(k, k + 0x8000));
+      out.push({ marker: s.marker, frame: s.frame, png: btoa(bin) });
+    }
+    return out;
   },
 };
 const watches = new Map();
