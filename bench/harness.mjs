@@ -207,7 +207,10 @@ if (!process.argv.includes('--no-firefox')) {
           await setFirefoxSettings(setup, { mode: 'off', backend: 'auto', ...mode.settings, ...(mode.neural ? { backend: 'wasm' } : {}) });
           await setup.evaluate((w, h) => gumTest.open({ video: { width: w, height: h, frameRate: 30 } }), w, h);
           const ready = mode.settings.mode === 'off' ? (s) => s.state === 'off' : (s) => s.state === 'ok' && s.filterMs !== null;
-          await waitForPipeline(setup, ready, label, 180000);
+          await waitForPipeline(setup, (s) => {
+            if (s.state === 'failed' && s.lastError && !/did not answer within/.test(s.lastError)) throw new Error(s.lastError);
+            return ready(s);
+          }, label, 180000);
           await setup.close();
           const page = await ff.browser.newPage();
           try {
@@ -221,12 +224,13 @@ if (!process.argv.includes('--no-firefox')) {
             const row = {
               browser: 'firefox', mode: mode.id, backend: after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement, frames: after.frames,
               msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null,
-              cameraFps, pumpReadFps: after.fpsIn, pumpWriteFps: after.fpsOut,
+              // (The pump's rates in the second after the status request, i.e. already slowed: see above.)
+              cameraFps, pumpFpsInAfterStatus: after.fpsIn,
               presentedFps, fpsRatio: cameraFps ? presentedFps / cameraFps : null, dropped: after.dropped, state: after.state,
             };
             firefoxRows.push(row);
             console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms  ` +
-              `read ${row.pumpReadFps.toFixed(1)} write ${row.pumpWriteFps.toFixed(1)} presented ${presentedFps.toFixed(1)} of camera ${cameraFps?.toFixed(1)} fps (${row.fpsRatio?.toFixed(2)})  ${row.backend}`);
+              `presented ${presentedFps.toFixed(1)} of camera ${cameraFps?.toFixed(1)} fps (${row.fpsRatio?.toFixed(2)})  ${row.backend}`);
           } finally {
             await page.close();
           }
@@ -274,7 +278,7 @@ const summary = {
   referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
 };
 
-console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms');
+if (rows.length) console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms');
 for (const r of rows) {
   console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ` +
     `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ${(r.engineMs?.toFixed(1) ?? '-').padStart(6)}  ` +
@@ -282,10 +286,10 @@ for (const r of rows) {
     `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${r.vsNaiveMs?.toFixed(2) ?? '-'}`);
 }
 if (firefoxRows.length) {
-  console.log('\nfirefox mode           size       backend                 ms med/p95    read/write/presented fps  camera fps  presented/camera');
+  console.log('\nfirefox mode           size       backend                 ms med/p95    presented fps  camera fps  presented/camera');
   for (const r of firefoxRows) {
     console.log(`${r.mode.padEnd(21)} ${r.size.padEnd(10)} ${String(r.backend).slice(0, 22).padEnd(22)} ${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ` +
-      `${r.pumpReadFps.toFixed(1).padStart(6)}/${r.pumpWriteFps.toFixed(1)}/${r.presentedFps.toFixed(1).padEnd(10)} ${(r.cameraFps?.toFixed(1) ?? '-').padStart(10)}  ${r.fpsRatio?.toFixed(2) ?? '-'}`);
+      `${r.presentedFps.toFixed(1).padStart(13)} ${(r.cameraFps?.toFixed(1) ?? '-').padStart(11)}  ${r.fpsRatio?.toFixed(2) ?? '-'}`);
   }
 }
 if (ref && lite) console.log(`\nreference ReCoNet ${ref.median.toFixed(0)} ms vs ${lite.model} ${lite.median.toFixed(0)} ms per 640x360 frame (model only, wasm): ${summary.referenceSpeedup640.toFixed(1)}x`);
