@@ -72,6 +72,14 @@ async function isLive(f, i) {
   return { a, b, moved: a.some((v, k) => Math.abs(v - b[k]) > 2) };
 }
 const posterized = (rgb) => rgb.every((v) => [0, 85, 170, 255].some((l) => Math.abs(v - l) <= 12));
+/** Waits for posterize to run (after `patch`, if any) and checks an output frame is posterized. */
+async function expectPosterized(page, f, i, patch = null) {
+  if (patch) await setSettings(page, patch);
+  await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok' && s.filterMs !== null, 'posterize');
+  await sleep(300);
+  const c = await centre(f, i);
+  assert.ok(posterized(c), `posterized: ${c}`);
+}
 
 describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
   it('off is the live camera; posterize filters live and switches back to off live; requestVideoFrameCallback works on the track', async () => {
@@ -165,11 +173,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       const st = await waitForPipeline(page, (s) => s.state === 'off' && s.framesOut > 10, 'off');
       assert.equal(st.placement, 'main-thread');
       assert.ok((await isLive(f, i)).moved, 'off follows the camera');
-      await setSettings(page, { mode: 'style', style: 'posterize' });
-      await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok' && s.filterMs !== null, 'posterize');
-      await sleep(300);
-      const c = await centre(f, i);
-      assert.ok(posterized(c), `posterized: ${c}`);
+      await expectPosterized(page, f, i, { mode: 'style', style: 'posterize' });
     } finally {
       await page.close();
     }
@@ -187,11 +191,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       assert.equal(new URL(reply.url).hostname, '127.0.0.2');
       assert.equal(st.filter.kind, 'off');
       // Switched off for the iframe's own site only: the top site's setting (on) applies.
-      await setSettings(page, { disabledSites: ['127.0.0.2'] });
-      await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok', 'posterize inside the iframe');
-      await sleep(300);
-      const c = await centre(f, i);
-      assert.ok(posterized(c), `posterized: ${c}`);
+      await expectPosterized(page, f, i, { disabledSites: ['127.0.0.2'] });
     } finally {
       await page.close();
     }
