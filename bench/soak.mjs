@@ -187,7 +187,8 @@ for (let k = 1; k < rows.length; k++) {
 // was running on the dead GPU may strand its one intermediate tensor: at most 2 across the loss.
 const byFilter = new Map();
 for (const r of rows) {
-  if (r.event === 'gpu-loss' || r.engine_tensors === '') continue;
+  // only windows whose filter was seen painting (one still loading holds a second model's tensors)
+  if (r.event === 'gpu-loss' || r.engine_tensors === '' || r.active_after_ms === '' || r.state !== 'ok') continue;
   if (!byFilter.has(r.filter)) byFilter.set(r.filter, { before: [], after: [] });
   byFilter.get(r.filter)[r.step < gpuAt ? 'before' : 'after'].push(r.engine_tensors);
 }

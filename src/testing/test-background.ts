@@ -1,7 +1,7 @@
 /**
  * Test builds only: writes settings for a test page as the popup does (merged over what is
- * stored), and relays its status request to every frame of its tab, as the popup does (the frame
- * that runs a camera answers).
+ * stored), and relays its status and preview requests to every frame of its tab, as the popup
+ * does (the frame that runs a camera answers).
  */
 import { DEFAULT_SETTINGS, SETTINGS_KEY } from '../settings';
 
@@ -16,8 +16,8 @@ chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
     }, (e: unknown) => sendResponse({ error: String(e) }));
     return true;
   }
-  if (m.t !== 'status' || sender.tab?.id === undefined) return false;
-  chrome.tabs.sendMessage(sender.tab.id, { ns: 'brushcam', t: 'status' }).then(
+  if ((m.t !== 'status' && m.t !== 'preview') || sender.tab?.id === undefined) return false;
+  chrome.tabs.sendMessage(sender.tab.id, { ns: 'brushcam', t: m.t }).then(
     (r: unknown) => sendResponse(r ?? null),
     () => sendResponse(null),
   );

@@ -76,6 +76,11 @@ export function extensionStatus(page) {
   return hook(page, 'status');
 }
 
+/** The popup's preview request for the page's tab (what the open popup asks every 300 ms). */
+export function requestPreview(page) {
+  return hook(page, 'preview');
+}
+
 /** Waits until the newest pipeline's status satisfies `pred`; returns it. */
 export async function waitForPipeline(page, pred, what, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;
