@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { launchFirefox, requestPreview, setSettings, waitForPipeline } from '../support/firefox.mjs';
 import { root } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
-import { firefoxProxyPrefs, foreignAttempts, runPrivacyCall, startRecordingProxy } from './lib/recording-proxy.mjs';
+import { FIREFOX_PROXY_ENV, firefoxProxyPrefs, foreignAttempts, runPrivacyCall, startRecordingProxy } from './lib/recording-proxy.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let server, proxy, ff, control;
@@ -21,7 +21,7 @@ let server, proxy, ff, control;
 before(async () => {
   server = await serve();
   proxy = await startRecordingProxy();
-  ff = await launchFirefox({ prefs: firefoxProxyPrefs(proxy) });
+  ff = await launchFirefox({ prefs: firefoxProxyPrefs(proxy), env: FIREFOX_PROXY_ENV });
   // A page of the test server whose hook writes settings before the call page exists.
   control = await ff.browser.newPage();
   await control.goto(`${server.url}/index.html`);

@@ -20,15 +20,17 @@ export const EXTENSION_ORIGIN = `moz-extension://${EXTENSION_UUID}`;
 
 /**
  * Starts Firefox ESR headless with the fake camera; installs `extension` (a folder) as a
- * temporary add-on unless it is null. `prefs` are extra about:config prefs.
+ * temporary add-on unless it is null. `prefs` are extra about:config prefs, `env` extra
+ * environment variables for Firefox.
  */
-export async function launchFirefox({ extension = FIREFOX_TEST_BUILD, prefs = {}, headless = true } = {}) {
+export async function launchFirefox({ extension = FIREFOX_TEST_BUILD, prefs = {}, headless = true, env = {} } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'brushcam-firefox-'));
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless,
     userDataDir: profile,
+    env: { ...process.env, ...env },
     extraPrefsFirefox: {
       'media.navigator.streams.fake': true,
       'media.navigator.permission.disabled': true,

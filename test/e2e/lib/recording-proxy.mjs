@@ -67,6 +67,13 @@ export function chromiumProxyArgs(proxy) {
  * counterpart of chromiumProxyArgs' loopback redirects: the proxy then counts pages and
  * extensions only. Puppeteer's own Firefox defaults already cover most of them.
  */
+/**
+ * Environment for Firefox under the recording proxy: release builds take the Remote Settings
+ * address (`services.settings.server` above) only with this set; without it Firefox fetches its
+ * remote settings from firefox.settings.services.mozilla.com at start, with or without any add-on.
+ */
+export const FIREFOX_PROXY_ENV = { MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' };
+
 export function firefoxProxyPrefs(proxy) {
   return {
     'network.proxy.type': 1,
