@@ -15,9 +15,11 @@
 // the CPU on the main thread: the strict-CSP page with posterize on Canvas 2D), and the
 // full-size reference ReCoNet (bench/style-page.js, a few frames). Writes
 // bench/results/<date>-<host>-bench.json and a PNG chart beside it.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
+import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { captureInPage, fetchFrames, identify, openY4m, writeIndexed } from './live-frames.mjs';
 import { engineMemory, extensionStatus, launch, setSettings } from '../test/support/browser.mjs';
 import { clipCamera, root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
@@ -44,7 +46,13 @@ const allModes = [
 const NAIVE = { id: 'naive-readback', settings: { mode: 'style', style: 'posterize', backend: 'wasm' }, neural: false };
 const only = arg('modes', null)?.split(',');
 const modes = only ? allModes.filter((m) => only.includes(m.id)) : allModes;
-const clip = join(root, '../shared/data/video/people/d0.mp4');
+const clip = join(root, `../shared/data/video/people/${arg('clip', 'd0')}.mp4`);
+// Live fidelity (style rows): every output frame for this many seconds, paired with its camera
+// frame through a raw page on another site (Brushcam off there), scored by
+// training/brushcam_train/fidelity.py against the same network at full size. 0: off.
+const FIDELITY_S = Number(arg('fidelity-seconds', 4));
+const liveDir = join(root, 'bench/results/live', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+const fidelityJobs = [];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const server = await serve();
@@ -91,6 +99,18 @@ for (const [w, h] of sizes) {
     await page.goto(`${server.url}${path}`);
     await page.waitForFunction(() => window.gumTest);
     gpuName ??= await gpuInfo(page);
+    // The same camera, raw: a page on another site, where Brushcam is switched off.
+    let raw = null;
+    if (path === '/index.html' && FIDELITY_S > 0 && rowModes.some((m) => m.settings.mode === 'style' && m.neural)) {
+      await setSettings(browser.context, browser.extensionId, { disabledSites: ['localhost'] });
+      const rp = await browser.context.newPage();
+      await rp.goto(`${server.url.replace('127.0.0.1', 'localhost')}${path}`);
+      await rp.waitForFunction(() => window.gumTest);
+      raw = { page: rp, i: await rp.evaluate(([w, h]) => gumTest.open({ video: { width: w, height: h, frameRate: 30 } }), [w, h]) };
+      // Read only while capturing: no <video> of it playing through the measurements.
+      await rp.evaluate(() => (document.getElementById('v').srcObject = null));
+      await page.bringToFront();
+    }
     const session = await cdp(page);
     await session.send('Performance.enable').catch(() => {});
     // Busy time of the page's main thread (the renderer's TaskDuration, seconds), when CDP has it.
@@ -144,7 +164,23 @@ for (const [w, h] of sizes) {
             mainThreadMsPerFrame: busy0 != null && busy1 != null && frames ? ((busy1 - busy0) * 1000) / frames : null,
             heapMbAt100: heap100 == null ? null : heap100 / 2 ** 20, heapMbAtEnd: heapEnd == null ? null : heapEnd / 2 ** 20,
             tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, tier, gflopPerFrame: gflop,
+            levelChangesPerMin: after.levelChanges != null && before.levelChanges != null ? ((after.levelChanges - before.levelChanges) / seconds) * 60 : null,
           };
+          if (raw && mode.neural && mode.settings.mode === 'style') {
+            const dir = join(liveDir, `${mode.id}-${backend}-${w}x${h}`);
+            mkdirSync(dir, { recursive: true });
+            const rawRun = raw.page.evaluate(captureInPage, { source: raw.i, n: 100000, maxMs: (FIDELITY_S + 5) * 1000, luma: true });
+            await page.evaluate(captureInPage, { source: i, n: 100000, maxMs: FIDELITY_S * 1000 });
+            await raw.page.evaluate(() => (window.__liveStop = true));
+            await rawRun;
+            const y4m = openY4m(camera);
+            const { list, unpaired } = writeIndexed(dir, await fetchFrames(page), identify(await fetchFrames(raw.page), y4m), {
+              clip: camera, size: [w, h], mode: mode.id, backend: after.backend,
+            });
+            y4m.close();
+            row.liveFrames = { dir, paired: list.length, unpaired };
+            fidelityJobs.push({ row, dir, model: join(root, 'models', styleModels.find((m) => m.id === mode.id).folder) });
+          }
           rows.push(row);
           console.log(`${label.padEnd(40)} ${String(row.msMedian?.toFixed(1) ?? '-').padStart(6)} / ${String(row.msP95?.toFixed(1) ?? '-').padStart(6)} ms${row.engineMs != null ? ` (engine ${row.engineMs.toFixed(1)})` : ''}  ` +
             `out ${row.outputFps.toFixed(1)} of ${row.cameraFps.toFixed(1)} fps (${row.fpsRatio.toFixed(2)})  dropped ${row.dropped}  long ${row.longTasksPerMin.toFixed(1)}/min  ` +
@@ -158,10 +194,24 @@ for (const [w, h] of sizes) {
       }
     }
     await page.close();
+    await raw?.page.close();
   }
   await browser.close();
 }
 await server.close();
+
+// ---- live fidelity: the frames the call received against the network at full size -------------
+for (const job of fidelityJobs) {
+  const out = join(job.dir, 'fidelity.json');
+  try {
+    execFileSync('/usr/bin/python3', ['-m', 'brushcam_train.fidelity', '--frames', job.dir, '--model', job.model, '--max-frames', String(arg('fidelity-frames', 24)), '--json', out],
+      { cwd: join(root, 'training'), stdio: ['ignore', 'ignore', 'inherit'] });
+    const f = JSON.parse(readFileSync(out, 'utf8'));
+    job.row.fidelity = Object.fromEntries(Object.entries(f).filter(([k]) => !k.startsWith('_')).map(([k, v]) => [k, { ssim: v.ssim, feat: v.feat }]));
+  } catch (e) {
+    notes.push(`fidelity of ${job.row.mode} ${job.row.size}: ${e.message.split('\n')[0]}`);
+  }
+}
 
 // The full-size reference ReCoNet and the shipped networks, model only (bench/style-page.js).
 const refRows = [];
@@ -190,17 +240,19 @@ for (const r of rows) {
 const ref = refRows.find((r) => r.model === 'reconet-reference');
 const lite = refRows.find((r) => r.model !== 'reconet-reference');
 const summary = {
-  date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, gpu: gpuName },
+  date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, gpu: gpuName, loadAverageAtEnd: loadavg() },
   frames: FRAMES, maxSeconds: MAX_S, backends, rows, reference: refRows,
   referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
 };
 
-console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms');
+console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms  changes/min  live ssim/feat  offline full@320  tiny@320');
+const fid = (f) => (f ? `${f.ssim.toFixed(3)}/${f.feat.toFixed(3)}` : '-');
 for (const r of rows) {
   console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ` +
     `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ${(r.engineMs?.toFixed(1) ?? '-').padStart(6)}  ` +
     `${(r.mainThreadMsPerFrame?.toFixed(2) ?? '-').padStart(9)}  ${r.fpsRatio.toFixed(2).padStart(10)}   ${(r.internalSide ? `${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : '-').padEnd(10)}  ` +
-    `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${r.vsNaiveMs?.toFixed(2) ?? '-'}`);
+    `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${(r.vsNaiveMs?.toFixed(2) ?? '-').padStart(13)}  ${(r.levelChangesPerMin?.toFixed(1) ?? '-').padStart(11)}  ` +
+    `${fid(r.fidelity?.live).padStart(14)}  ${fid(r.fidelity?.['full@320']).padStart(16)}  ${fid(r.fidelity?.['tiny@320'])}`);
 }
 if (ref && lite) console.log(`\nreference ReCoNet ${ref.median.toFixed(0)} ms vs ${lite.model} ${lite.median.toFixed(0)} ms per 640x360 frame (model only, wasm): ${summary.referenceSpeedup640.toFixed(1)}x`);
 for (const n of notes) console.log(`note: ${n}`);

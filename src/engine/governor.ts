@@ -1,6 +1,6 @@
 /**
  * Picks the internal resolution of a neural filter so that it keeps up with the camera:
- * when the smoothed frame time is over budget it steps the resolution down; when it is under
+ * when the recent frame time (median of the last 9) is over budget it steps the resolution down; when it is under
  * half the budget it steps back up, if the level above is predicted (cost ∝ side²) to fit in 0.9
  * of it. A resolution step changes the cost by at most 1.8×, less than the 2× between the
  * thresholds; a bigger step (the model tier's) waits for proportionally more room, so the
@@ -12,7 +12,7 @@
  * the last change. `changes` counts them (the bench reports changes per minute).
  */
 export class ResolutionGovernor {
-  private ema: number | null = null;
+  private typical: number | null = null;
   private sinceChange = 0;
   private roomFor = 0;
   private index: number;
@@ -48,27 +48,37 @@ export class ResolutionGovernor {
     let i = this.sides.findIndex((s) => ms * (s / side) ** 2 <= this.budgetMs);
     if (i < 0) i = this.sides.length - 1;
     this.index = i;
-    this.ema = null;
+    this.typical = null;
+    this.recent = [];
     this.sinceChange = 0;
     this.roomFor = 0;
   }
 
+  /** The frame times since the last change, the latest `window` of them. */
+  private recent: number[] = [];
+
   /** Records one frame's filter time (ms); returns true when the resolution changed. */
   record(ms: number): boolean {
-    this.ema = this.ema === null ? ms : 0.7 * this.ema + 0.3 * ms;
+    // The median of the last 9 frames, not a running mean: on a shared machine single frames
+    // take 5-20x the usual when another process has the core, and one such frame must not
+    // move the level (each move is a visible change for the other side of the call).
+    this.recent.push(ms);
+    if (this.recent.length > 9) this.recent.shift();
+    const sorted = [...this.recent].sort((a, b) => a - b);
+    this.typical = sorted[Math.floor(sorted.length / 2)]!;
     if (++this.sinceChange < this.settleFrames) return false;
     let next = this.index;
-    if (this.ema > this.budgetMs && this.index < this.sides.length - 1) {
+    if (this.typical > this.budgetMs && this.index < this.sides.length - 1) {
       // Cost grows with the pixel count: jump straight to the side that should fit the budget.
-      const target = this.maxSide * Math.sqrt(this.budgetMs / this.ema);
+      const target = this.maxSide * Math.sqrt(this.budgetMs / this.typical);
       next = this.index + 1;
       while (next < this.sides.length - 1 && this.sides[next]! > target) next++;
-    } else if (this.ema < 0.5 * this.budgetMs && this.index > 0) {
+    } else if (this.typical < 0.5 * this.budgetMs && this.index > 0) {
       // Up only when the level above is predicted to fit with room to spare: a step bigger than
       // the thresholds' 2x (the model tier's, say) must not bounce straight back down. And only
       // when the room has lasted: a quiet second on a busy machine is not a reason to jump.
       const up = (this.sides[this.index - 1]! / this.maxSide) ** 2;
-      if (this.ema * up <= 0.9 * this.budgetMs) this.roomFor++;
+      if (this.typical * up <= 0.9 * this.budgetMs) this.roomFor++;
       else this.roomFor = 0;
       if (this.roomFor >= this.upHoldFrames && this.sinceChange >= this.cooldownFrames) next--;
     } else {
@@ -76,7 +86,8 @@ export class ResolutionGovernor {
     }
     if (next === this.index) return false;
     this.index = next;
-    this.ema = null;
+    this.typical = null;
+    this.recent = [];
     this.sinceChange = 0;
     this.roomFor = 0;
     this.changes++;

@@ -73,6 +73,15 @@ describe('ResolutionGovernor', () => {
     expect(g.maxSide).to.be.at.least(448);
   });
 
+  it('ignores single slow frames (another process had the core)', () => {
+    const g = new ResolutionGovernor(33);
+    g.calibrate(cost(320, 120), 320);
+    const start = g.maxSide;
+    for (let i = 0; i < 300; i++) g.record(i % 10 === 5 ? 160 : cost(g.maxSide, 120));
+    expect(g.maxSide).to.equal(start);
+    expect(g.changes).to.equal(0);
+  });
+
   it('changes rarely on a noisy machine: a short quiet spell moves nothing, a minute of noise a few changes', () => {
     const g = new ResolutionGovernor(33);
     g.calibrate(cost(320, 120), 320);
