@@ -33,14 +33,14 @@ function camera(w, h) {
   return c;
 }
 
-window.kernelBench = async ({ backend, styles, sides, reps, out = [640, 360] }) => {
+window.kernelBench = async ({ backend, styles, sides, reps, out: outSize = [640, 360] }) => {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
   await tf.ready();
-  const [W, H] = out;
+  const [W, H] = outSize;
   const src = camera(W, H);
   const rows = [];
   for (const s of styles) {
-    const model = await StyleModel.load(s.url);
+    const model = await StyleModel.load(s.url, undefined, { fuse: !s.baseline });
     const canvas = new OffscreenCanvas(4, 4);
     const ctx = canvas.getContext('2d');
     for (const side of sides) {
@@ -94,15 +94,15 @@ window.kernelBench = async ({ backend, styles, sides, reps, out = [640, 360] }) 
         t.total.push(t7 - t0 - (t2 - t1) / 2 - (t7 - t6) / 2);
       }
       const byName = {};
-      for (const k of kernels) {
+      for (const k of kernels.filter((k) => !k.name.endsWith('__op'))) {
         byName[k.name] ??= { count: 0, ms: 0 };
         byName[k.name].count++;
         byName[k.name].ms += k.ms;
       }
       rows.push({
-        style: s.id, tier: s.tier ?? null, side, internal: `${w}x${h}`, backend,
+        style: s.id, baseline: Boolean(s.baseline), tier: s.tier ?? null, side, internal: `${w}x${h}`, backend,
         stages: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])),
-        kernelCount: kernels.length, kernelMs: kernels.reduce((a, k) => a + k.ms, 0), byKernel: byName, kernels,
+        kernelCount: kernels.filter((k) => !k.name.endsWith('__op')).length, kernelMs: kernels.reduce((a, k) => a + k.ms, 0), byKernel: byName, kernels,
       });
     }
     model.dispose();

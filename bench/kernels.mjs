@@ -5,6 +5,7 @@
 // default). Writes bench/results/<date>-<host>-kernels.json and prints the tables.
 //
 //   npm run bench:kernels [-- --styles udnie,udnie/tiny,monet --sides 96,160,256,320 --reps 15 --backend wasm]
+//   npm run bench:kernels -- --styles anime/anime --sides 128 --out 128x128      (the avatar's translator)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +14,14 @@ import { root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
 const arg = (k, d) => (process.argv.includes(`--${k}`) ? process.argv[process.argv.indexOf(`--${k}`) + 1] : d);
-const styles = arg('styles', 'udnie/tiny,udnie,monet').split(',').map((s) => {
-  const [id, tier] = s.split('/');
-  return { id: s, tier: tier ?? null, url: `/models/style/${s}/` };
+// Each network twice: as the runtime runs it, and the baseline (conv, bias and activation as
+// separate kernels, nothing folded: the runtime before its compiled plan), same run.
+const styles = arg('styles', 'udnie/tiny,udnie,monet').split(',').flatMap((s) => {
+  const [, tier] = s.split('/');
+  const url = s.startsWith('anime/') ? `/models/${s}/` : `/models/style/${s}/`;
+  return [{ id: s, tier: tier ?? null, url }, { id: `${s} (before)`, tier: tier ?? null, url, baseline: true }];
 });
+const outSize = arg('out', '640x360').split('x').map(Number);
 const sides = arg('sides', '96,160,256,320').split(',').map(Number);
 const reps = Number(arg('reps', 15));
 const backend = arg('backend', 'wasm');
@@ -28,21 +33,21 @@ const page = await b.context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
 await page.goto(`${server.url}/bench/pages/kernels.html`);
 await page.waitForFunction(() => window.kernelBench, null, { timeout: 60000 });
-const rows = await page.evaluate((o) => window.kernelBench(o), { backend, styles, sides, reps });
+const rows = await page.evaluate((o) => window.kernelBench(o), { backend, styles, sides, reps, out: outSize });
 await b.close();
 await server.close();
 
 const f = (v) => (v == null ? '-' : v.toFixed(1)).padStart(6);
 console.log(`\nstages (ms per frame, median of ${reps}; ${backend}; load average ${load0.toFixed(1)} on ${cpus().length} CPUs)`);
-console.log('style              side  internal  scale  →eng  upload  network  download  upscale  →page   total  kernels');
+console.log('style                      side  internal  scale  →eng  upload  network  download  upscale  →page   total  kernels');
 for (const r of rows) {
   const s = r.stages;
-  console.log(`${r.style.padEnd(18)} ${String(r.side).padStart(4)}  ${r.internal.padEnd(8)} ${f(s.scale)}${f(s.toEngine)}${f(s.upload)}  ${f(s.network)}   ${f(s.download)}   ${f(s.upscale)}${f(s.toPage)}  ${f(s.total)}  ${r.kernelCount}`);
+  console.log(`${r.style.padEnd(26)} ${String(r.side).padStart(4)}  ${r.internal.padEnd(8)} ${f(s.scale)}${f(s.toEngine)}${f(s.upload)}  ${f(s.network)}   ${f(s.download)}   ${f(s.upscale)}${f(s.toPage)}  ${f(s.total)}  ${r.kernelCount}`);
 }
 console.log('\nper kernel (ms in one profiled frame, count)');
 for (const r of rows) {
   const ks = Object.entries(r.byKernel).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${v.ms.toFixed(1)}/${v.count}`).join('  ');
-  console.log(`${r.style.padEnd(18)} ${String(r.side).padStart(4)}  ${ks}`);
+  console.log(`${r.style.padEnd(26)} ${String(r.side).padStart(4)}  ${ks}`);
 }
 const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });

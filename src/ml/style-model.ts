@@ -126,7 +126,7 @@ type Fetcher = (url: string) => Promise<Response>;
  * bias and the activation after it, so it runs as one fused kernel.
  */
 type Step =
-  | { k: 'conv'; depthwise: boolean; weight: string; bias: string | null; stride: number; pad: number; act: 'linear' | 'relu' | 'sigmoid' }
+  | { k: 'conv'; depthwise: boolean; weight: string; bias: string | null; stride: number; pad: number; act: 'linear' | 'relu' | 'sigmoid'; unfused?: true }
   | { k: 'norm'; weight: string; bias: string; eps: number; relu: boolean }
   | { k: 'relu' | 'sigmoid' | 'up' }
   | { k: 'save' | 'add'; name: string };
@@ -149,7 +149,7 @@ const FOLD_MIN_KERNEL = 5;
  */
 type ConvOp = Extract<StyleOp, { op: 'conv2d' | 'depthwise_conv2d' }>;
 
-export function compilePlan(ops: readonly StyleOp[], fold: (dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }): Step[] {
+export function compilePlan(ops: readonly StyleOp[], fold: (dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }, fuse = true): Step[] {
   const steps: Step[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
@@ -158,6 +158,11 @@ export function compilePlan(ops: readonly StyleOp[], fold: (dw: ConvOp, pw: Conv
       case 'conv2d':
       case 'depthwise_conv2d': {
         let conv: Extract<Step, { k: 'conv' }> = { k: 'conv', depthwise: op.op === 'depthwise_conv2d', weight: op.weight, bias: op.bias, stride: op.stride, pad: op.pad, act: 'linear' };
+        if (!fuse) {
+          // Conv, bias and activation as separate kernels (the bench's baseline).
+          steps.push({ ...conv, unfused: true });
+          break;
+        }
         if (op.op === 'depthwise_conv2d' && op.kernel >= FOLD_MIN_KERNEL && next?.op === 'conv2d' && next.kernel === 1 && next.stride === 1 && next.pad === 0 && (next.out ?? Infinity) <= FOLD_MAX_OUT) {
           conv = { ...conv, depthwise: false, ...fold(op, next) };
           i++;
@@ -204,7 +209,7 @@ export class StyleModel {
   private constructor(readonly json: StyleModelJson) {}
 
   /** Loads `<folderUrl>/model.json` and its shards. Throws a ModelFormatError naming the file. */
-  static async load(folderUrl: string, fetcher: Fetcher = (u) => fetch(u)): Promise<StyleModel> {
+  static async load(folderUrl: string, fetcher: Fetcher = (u) => fetch(u), o: { fuse?: boolean } = {}): Promise<StyleModel> {
     const base = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
     const file = `${base}model.json`;
     let res: Response;
@@ -229,10 +234,15 @@ export class StyleModel {
         return r.arrayBuffer();
       }),
     );
-    return StyleModel.fromParts(json, shards, file);
+    return StyleModel.fromParts(json, shards, file, o);
   }
 
-  static fromParts(json: StyleModelJson, shards: ArrayBuffer[], file = 'model.json'): StyleModel {
+  /**
+   * `fuse: false` runs convolutions, their biases and activations as separate kernels and
+   * folds nothing (the runtime before the compiled plan; instance norm + ReLU stay fused): the
+   * baseline bench/kernels.mjs compares against in the same run.
+   */
+  static fromParts(json: StyleModelJson, shards: ArrayBuffer[], file = 'model.json', o: { fuse?: boolean } = {}): StyleModel {
     const decoded = decodeWeights(json, shards, file);
     const m = new StyleModel(json);
     try {
@@ -281,7 +291,7 @@ export class StyleModel {
           m.weights.set(bias, tf.tensor1d(b));
         }
         return { weight: name, bias };
-      });
+      }, o.fuse ?? true);
     } catch (e) {
       m.dispose();
       throw e;
@@ -346,6 +356,10 @@ export class StyleModel {
         // A number is symmetric explicit padding in tfjs (unlike 'same', which pads
         // bottom/right only for stride 2): exactly PyTorch's padding=k//2. Bias and activation
         // run in the conv's own kernel.
+        if (step.unfused) {
+          const y = step.depthwise ? tf.depthwiseConv2d(t, filter, step.stride, step.pad) : tf.conv2d(t, filter, step.stride, step.pad);
+          return bias ? tf.add(y, bias) : y;
+        }
         const o = { x: t, filter, strides: step.stride, pad: step.pad, bias, activation: step.act };
         return (step.depthwise ? tf.fused.depthwiseConv2d(o as Parameters<typeof tf.fused.depthwiseConv2d>[0]) : tf.fused.conv2d(o as Parameters<typeof tf.fused.conv2d>[0])) as tf.Tensor4D;
       }
