@@ -38,16 +38,23 @@ await b.close();
 await server.close();
 
 const f = (v) => (v == null ? '-' : v.toFixed(1)).padStart(6);
-console.log(`\nstages (ms per frame, median of ${reps}; ${backend}; load average ${load0.toFixed(1)} on ${cpus().length} CPUs)`);
+console.log(`\nstages (ms per frame, least of ${reps}; ${backend}; load average ${load0.toFixed(1)} on ${cpus().length} CPUs)`);
 console.log('style                      side  internal  scale  →eng  upload  network  download  upscale  →page   total  kernels');
 for (const r of rows) {
   const s = r.stages;
   console.log(`${r.style.padEnd(26)} ${String(r.side).padStart(4)}  ${r.internal.padEnd(8)} ${f(s.scale)}${f(s.toEngine)}${f(s.upload)}  ${f(s.network)}   ${f(s.download)}   ${f(s.upscale)}${f(s.toPage)}  ${f(s.total)}  ${r.kernelCount}`);
 }
-console.log('\nper kernel (ms in one profiled frame, count)');
+console.log('\nper kernel (ms in the fastest of three profiled frames, count)');
 for (const r of rows) {
   const ks = Object.entries(r.byKernel).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${v.ms.toFixed(1)}/${v.count}`).join('  ');
   console.log(`${r.style.padEnd(26)} ${String(r.side).padStart(4)}  ${ks}`);
+}
+// The same as a Markdown table (for README / bench/TIMING.md).
+console.log(`\n| network | side | internal | scale | → engine | upload | network | download | upscale | → page | total | kernels | top kernels (ms/count) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
+for (const r of rows) {
+  const s = r.stages;
+  const top = Object.entries(r.byKernel).sort((a, b) => b[1].ms - a[1].ms).slice(0, 3).map(([k, v]) => `${k} ${v.ms.toFixed(1)}/${v.count}`).join(', ');
+  console.log(`| ${r.style} | ${r.side} | ${r.internal} | ${[s.scale, s.toEngine, s.upload, s.network, s.download, s.upscale, s.toPage, s.total].map((v) => v.toFixed(1)).join(' | ')} | ${r.kernelCount} | ${top} |`);
 }
 const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });

@@ -145,11 +145,11 @@ const FOLD_MIN_KERNEL = 5;
  *   dw[i,kh,kw]·pw[o,i], bias pw·b_dw + b_pw. That is k²·C·O multiply-adds instead of k²·C + C·O,
  *   but a full convolution runs on the backends' matrix paths, while the WASM backend's large
  *   depthwise kernel is a slow generic loop (measured: 78 ms of an 87-ms frame at 320×180).
- * `fold(dw, pw)` makes the folded weight's name; returns the steps.
+ * `fold(dw, pw)` makes the folded weight and names it (null: fold nothing); returns the steps.
  */
 type ConvOp = Extract<StyleOp, { op: 'conv2d' | 'depthwise_conv2d' }>;
 
-export function compilePlan(ops: readonly StyleOp[], fold: (dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }, fuse = true): Step[] {
+export function compilePlan(ops: readonly StyleOp[], fold: ((dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }) | null, fuse = true): Step[] {
   const steps: Step[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
@@ -163,7 +163,7 @@ export function compilePlan(ops: readonly StyleOp[], fold: (dw: ConvOp, pw: Conv
           steps.push({ ...conv, unfused: true });
           break;
         }
-        if (op.op === 'depthwise_conv2d' && op.kernel >= FOLD_MIN_KERNEL && next?.op === 'conv2d' && next.kernel === 1 && next.stride === 1 && next.pad === 0 && (next.out ?? Infinity) <= FOLD_MAX_OUT) {
+        if (fold && op.op === 'depthwise_conv2d' && op.kernel >= FOLD_MIN_KERNEL && next?.op === 'conv2d' && next.kernel === 1 && next.stride === 1 && next.pad === 0 && (next.out ?? Infinity) <= FOLD_MAX_OUT) {
           conv = { ...conv, depthwise: false, ...fold(op, next) };
           i++;
         }
@@ -264,7 +264,9 @@ export class StyleModel {
         m.weights.set(name, tf.transpose(oihw, kind === 'conv' ? [2, 3, 1, 0] : [2, 3, 0, 1]));
         oihw.dispose();
       }
-      m.plan = compilePlan(json.ops, (dw, pw) => {
+      // Folding pays on WASM, whose large depthwise kernel is a slow generic loop; GPU backends
+      // run depthwise kernels as well as any, and would do 3x the arithmetic folded.
+      m.plan = compilePlan(json.ops, tf.getBackend() !== 'wasm' ? null : (dw, pw) => {
         const name = `${dw.weight}*${pw.weight}`;
         const d = decoded.get(dw.weight)!; // [C, 1, k, k]
         const p = decoded.get(pw.weight)!; // [O, C, 1, 1]
