@@ -112,6 +112,33 @@ export function foreignAttempts(proxy) {
 }
 
 /**
+ * The positive control: a dedicated worker of `page` (Playwright's or Puppeteer's page) fetches
+ * `url`; the proxy must see it.
+ */
+export async function probeWorker(page, url) {
+  await page.evaluate(async (url) => {
+    const src = `fetch(${JSON.stringify(url)}).then(() => postMessage('done'), () => postMessage('done'))`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    await new Promise((r) => (w.onmessage = r));
+    w.terminate();
+  }, url);
+}
+
+/**
+ * The verdict on a privacy call: it lasted two minutes, went through every kind of step, the
+ * proxy saw the control, and nothing else tried to leave.
+ */
+export function assertPrivateCall(assert, proxy, { timeline, seconds }, label) {
+  assert.ok(seconds >= 120, `the call lasted ${seconds.toFixed(0)} s`);
+  for (const what of ['off', 'face-swap', 'full-avatar', 'with stability', 'tab hidden']) {
+    assert.ok(timeline.some((s) => s.what.includes(what)), `the call went through '${what}'`);
+  }
+  assert.ok(proxy.attempts.some((a) => a.target.includes('privacy-proxy-check.invalid')), `the proxy saw the page worker's control request: ${JSON.stringify(proxy.attempts)}`);
+  console.log(`${label}: ${seconds.toFixed(0)} s, ${proxy.attempts.length} proxy attempt(s) in all (the control included)`);
+  assert.deepEqual(foreignAttempts(proxy), [], 'requests that tried to leave the machine');
+}
+
+/**
  * The long privacy call: a real WebRTC call page (demo/index.html?autostart) for at least two
  * minutes through every mode: off, the avatar in both presentations (the first for over 60 s: a
  * library flushing usage logs a minute after a task starts, or when it closes, is caught), every
