@@ -12,10 +12,17 @@ from brushcam_train.fidelity import internal_size
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROOT = os.path.join(REPO, "models", "style")
-# Largest border_score allowed (worst edge over the frames). 1.0 would be "no edge line stands
-# out more than the strongest interior line", the goal; the stripes scored 2.2-2.8 on these
-# frames (monet, van_gogh before brushcam_train.border_tune), the tuned networks 1.0-1.75.
-LIMIT = float(os.environ.get("BRUSHCAM_BORDER_LIMIT", "1.8"))
+# Largest border_score allowed (worst edge over the frames): 1.0, no edge line stands out more
+# than the strongest interior line does (the border differs from the interior no more than the
+# interior varies). The stripes scored 2.2-2.8 on these frames (monet, van_gogh before
+# brushcam_train.border_tune), the tuned networks 1.02-1.73 (worst edge per clip).
+LIMIT = 1.0
+# Shipped networks known to draw an edge line over the limit, with their worst score on these
+# frames: listed here (strict expected failures) until they are tuned below it; a network not on
+# this list that draws one fails. Border-tuned: monet, van_gogh (better, not yet there).
+KNOWN = {"monet": 1.73, "van_gogh": 1.44, "composition_vii": 1.78, "composition_vii/tiny": 2.88,
+         "great_wave": 2.47, "great_wave/tiny": 2.28, "starry_night": 2.67, "starry_night/tiny": 3.53,
+         "the_scream": 3.09, "the_scream/tiny": 2.3, "udnie": 1.56, "udnie/tiny": 2.1}
 
 
 def shipped():
@@ -52,7 +59,12 @@ def frames():
     return f
 
 
-@pytest.mark.parametrize("folder", shipped())
+def cases():
+    return [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=f"known border line, worst {KNOWN[f]}"))
+            if f in KNOWN else f for f in shipped()]
+
+
+@pytest.mark.parametrize("folder", cases())
 def test_shipped_style_has_clean_edges(folder, frames):
     meta, weights = read_model(os.path.join(ROOT, folder))
     m = int(meta["arch"].get("input_multiple", 4))
@@ -66,8 +78,4 @@ def test_shipped_style_has_clean_edges(folder, frames):
             s = border_tune.border_score(run_ops(meta["ops"], weights, x))
         worst[name] = max(s.items(), key=lambda kv: kv[1])
     bad = {n: (e, round(v, 2)) for n, (e, v) in worst.items() if v > LIMIT}
-    if bad and "border_tune" not in meta:
-        # Known and listed in the test output (README "Clean edges"): this network has not been
-        # through brushcam_train.border_tune yet.
-        pytest.xfail(f"{folder}: not border-tuned yet; border lines stand out: {bad}")
     assert not bad, f"{folder}: border lines stand out (edge, score > {LIMIT}): {bad}"
