@@ -260,12 +260,24 @@ describe('anime avatar on a face clip', () => {
       const portrait = full.filter((f) => f.margin < 3 && f.centre > 2 * f.margin).length;
       assert.ok(portrait >= full.length * 0.8, `full avatar: a portrait over a blurred frame in ${portrait}/${full.length} frames (${JSON.stringify(full.slice(0, 3).map(({ y, ...f }) => f))})`);
       // Steady, by a principle: the avatar may change no more than the face it follows, over the
-      // same time, within the product's target for avatar flicker (twice the input's: a drawn face
-      // has harder edges than skin, so the same motion moves more of its pixels). The face region's
-      // total variation in the output (the sum of its frame-to-frame mean |Δ luma|) is compared
-      // with the camera's over the same span of camera time (the clip's mean per-frame change of
-      // the same region times the camera frames the outputs span). A drawing that re-rolls on a
-      // steady face, or flickers, changes far more than the face does.
+      // same time, within the product's target for avatar flicker (twice the input's). The face
+      // region's total variation in the output (the sum of its frame-to-frame mean |Δ luma|) is
+      // compared with the camera's over the same span of camera time (the clip's mean per-frame
+      // change of the same region times the camera frames the outputs span). Both are divided by
+      // their region's edge contrast (mean |Δ luma| between horizontal neighbours): a moving edge
+      // changes pixels in proportion to its contrast, and a drawing's edges are harder than skin's,
+      // so this compares motion with motion. A drawing that re-rolls on a steady face, or flickers,
+      // changes without moving and scores high.
+      const contrastOf = (y) => {
+        let s = 0, n = 0;
+        for (let yy = CENTRE.y0; yy < CENTRE.y1; yy++) for (let x = CENTRE.x0; x < CENTRE.x1 - 1; x++) {
+          s += Math.abs(y[yy * SW + x + 1] - y[yy * SW + x]);
+          n++;
+        }
+        return s / n;
+      };
+      const meanOf = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+      const clipContrast = meanOf(raw.map(contrastOf));
       const clipRate = raw.slice(1).reduce((a, r, k) => a + boxDiff(r, raw[k], [CENTRE]), 0) / (raw.length - 1);
       const variation = (frames) => {
         let total = 0, changes = 0;
@@ -275,11 +287,12 @@ describe('anime avatar on a face clip', () => {
           if (d >= 0.5) changes++;
         }
         const cameraFrames = ((frames.at(-1).ts - frames[0].ts) * CLIP_FPS) / 1e6;
-        return { ratio: total / (clipRate * Math.max(1, cameraFrames)), changes, cameraFrames: Math.round(cameraFrames) };
+        const contrast = meanOf(frames.map((f) => contrastOf(f.y)));
+        return { ratio: (total / contrast) / ((clipRate / clipContrast) * Math.max(1, cameraFrames)), changes, cameraFrames: Math.round(cameraFrames), contrast };
       };
       const vSwap = variation(swap);
       const vFull = variation(full);
-      const stability = `face region's change against the camera's over the same time: face swap ${vSwap.ratio.toFixed(2)} (${vSwap.changes} changes over ${vSwap.cameraFrames} camera frames), full avatar ${vFull.ratio.toFixed(2)} (${vFull.changes} over ${vFull.cameraFrames}); clip mean change per frame ${clipRate.toFixed(2)}`;
+      const stability = `face region's change per edge contrast against the camera's over the same time: face swap ${vSwap.ratio.toFixed(2)} (${vSwap.changes} changes over ${vSwap.cameraFrames} camera frames, contrast ${vSwap.contrast.toFixed(1)}), full avatar ${vFull.ratio.toFixed(2)} (${vFull.changes} over ${vFull.cameraFrames}, contrast ${vFull.contrast.toFixed(1)}); clip mean change per frame ${clipRate.toFixed(2)}, contrast ${clipContrast.toFixed(1)}`;
       assert.ok(vSwap.changes >= 3 && vFull.changes >= 3, `the avatar barely changes: ${stability}`);
       assert.ok(vSwap.ratio <= 2 && vFull.ratio <= 2, `the avatar changes more than twice as much as the face it follows: ${stability}`);
       console.log(stability);
