@@ -150,14 +150,25 @@ export function portraitAlpha(i: number, j: number, n: number): number {
   return smoothstep(-FEATHER / 2, FEATHER / 2, inside);
 }
 
+/** The cut-out's alpha (0-255) for an n×n portrait, row-major; computed once per size. */
+const portraitMasks = new Map<number, Uint8ClampedArray>();
+function portraitMask(n: number): Uint8ClampedArray {
+  let m = portraitMasks.get(n);
+  if (!m) {
+    m = new Uint8ClampedArray(n * n);
+    for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) m[j * n + i] = Math.round(255 * portraitAlpha(i, j, n));
+    portraitMasks.set(n, m);
+  }
+  return m;
+}
+
 /** The avatar cut out as a head-and-shoulders portrait (alpha from {@link portraitAlpha}). */
 export function portraitAvatar(avatar: ImageData): ImageData {
   const n = avatar.width;
   if (avatar.height !== n) throw new Error(`portraitAvatar: expected a square avatar, got ${avatar.width}×${avatar.height}`);
   const out = new ImageData(new Uint8ClampedArray(avatar.data), n, n);
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < n; i++) out.data[4 * (j * n + i) + 3] = Math.round(255 * portraitAlpha(i, j, n));
-  }
+  const mask = portraitMask(n);
+  for (let p = 0; p < n * n; p++) out.data[4 * p + 3] = mask[p]!;
   return out;
 }
 
@@ -245,6 +256,8 @@ export class Compositor {
   private readonly layer = canvas(1, 1);
   private readonly scene = canvas(1, 1);
   private sceneKey = '';
+  /** The last avatar and its cut-out: a new avatar comes only with a translation, not every frame. */
+  private portraitOf: { avatar: ImageData; portrait: ImageData } | null = null;
 
   /** `frame`: the camera image; `avatar`: the translated crop (square); `source`: the crop it came from. */
   compose(
@@ -269,7 +282,8 @@ export class Compositor {
         // the portrait fills the frame's height (or width, in portrait orientation), standing on its bottom edge
         const side = Math.min(W, H);
         x.globalAlpha = alpha;
-        this.paste(x, portraitAvatar(avatar), (c) => c.drawImage(this.patch, (W - side) / 2, H - side, side, side));
+        if (this.portraitOf?.avatar !== avatar) this.portraitOf = { avatar, portrait: portraitAvatar(avatar) };
+        this.paste(x, this.portraitOf.portrait, (c) => c.drawImage(this.patch, (W - side) / 2, H - side, side, side));
         x.globalAlpha = 1;
       }
     } else if (!crop || !avatar || alpha <= 0) {
@@ -345,6 +359,7 @@ export class Compositor {
 
   dispose(): void {
     this.sceneKey = '';
+    this.portraitOf = null;
     for (const c of [this.out, this.small, this.mid, this.patch, this.layer, this.scene]) {
       c.width = 1;
       c.height = 1;
