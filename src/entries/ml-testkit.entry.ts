@@ -1,0 +1,20 @@
+/**
+ * The tfjs runtime pieces as one ES module for the browser unit tests (tfjs's packages carry
+ * CommonJS parts that only the bundler resolves). Not part of the extension.
+ */
+export * as tf from '@tensorflow/tfjs-core';
+export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend } from '../engine/ml/backend';
+export { serveSession } from '../engine/session';
+export { ModelFormatError, PaintNet } from '../engine/ml/paint-net';
+export { Stabilizer, DISPLACEMENTS, motionBlock } from '../engine/ml/stabilizer';
+export { Stylizer, fidelityLadder, internalSize } from '../engine/stylizer';
+export { parseModelsManifest } from '../shared/models';
+export { styleFlops } from '../engine/ml/flops';
+export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../engine/ml/instance-norm';
+export { referenceReCoNet } from '../engine/ml/reference';
+export { AvatarPainter, translatorSide, TRANSLATE_SIDES } from '../engine/avatar/avatar-painter';
+export { FaceFinder } from '../engine/avatar/face-detector';
+export { CropTracker } from '../engine/avatar/crop-tracker';
+export { extractCrop } from '../engine/avatar/compositor';
+export { cropFromEyes } from '../engine/avatar/alignment';
