@@ -26,7 +26,6 @@ with the tracker's One Euro smoothing ("smoothed") and without it ("raw"):
 """
 import argparse
 import json
-import math
 import os
 import sys
 import time

@@ -79,7 +79,7 @@ async function previewReply(): Promise<PreviewReply> {
   const dataUrl = await new Promise<string>((resolve, reject) => {
     const r = new FileReader();
     r.onload = () => resolve(r.result as string);
-    r.onerror = () => reject(r.error);
+    r.onerror = () => reject(r.error ?? new Error('the preview could not be encoded'));
     r.readAsDataURL(blob);
   });
   return { dataUrl, width: p.bitmap.width, height: p.bitmap.height };

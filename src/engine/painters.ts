@@ -59,7 +59,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     finder = await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
   } catch (e) {
     model.dispose();
-    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const p = new AvatarPainter(model, finder, spec.presentation, spec.backdrop ? { backdrop: spec.backdrop } : {});
   const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));

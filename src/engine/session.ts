@@ -65,7 +65,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
     try {
       painter = await build(spec);
     } catch (e) {
-      throw new Error(`${lost} was lost and the filter could not be rebuilt: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`${lost} was lost and the filter could not be rebuilt: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   };
 

@@ -18,7 +18,7 @@ self.onmessage = (e: MessageEvent) => {
   else if (e.data?.t === 'lose-gpu') (self as unknown as Worker).postMessage({ t: 'lose-gpu', lost: simulateGpuLoss() });
   // The privacy test: what a fetch of `url` does here (the network guard must refuse foreign ones).
   else if (e.data?.t === 'network-probe' && typeof e.data.url === 'string') {
-    fetch(e.data.url).then((r) => `fetched ${r.status}`, (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)))
+    void fetch(e.data.url).then((r) => `fetched ${r.status}`, (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)))
       .then((result) => (self as unknown as Worker).postMessage({ t: 'network-probe', result }));
   }
 };

@@ -69,7 +69,7 @@ describe('face detector (tasks-vision BlazeFace in the engine)', function () {
     small.close();
     big.close();
     img.close();
-    expect(a && b, 'a face at both sizes').to.be.ok;
+    expect(Boolean(a && b), 'a face at both sizes').to.equal(true);
     const ca = cropFromEyes(a!.eyes[0], a!.eyes[1]);
     const cb = cropFromEyes(b!.eyes[0], b!.eyes[1]);
     expect(Math.hypot(cb.cx - 2 * ca.cx, cb.cy - 2 * ca.cy)).to.be.lessThan(0.02 * cb.size);

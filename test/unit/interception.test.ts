@@ -8,7 +8,7 @@ import { createFilter } from '../../src/page/filters/registry';
 import { PageController } from '../../src/page/interception/controller';
 import type { TrackGroup, TrackRegistry } from '../../src/page/interception/tracks';
 import type { PipelineStatus } from '../../src/page/pipeline';
-import { maxEdge, meanLuma, pixelsOf, posterizedFraction, sleep, TrackReader, until } from './helpers';
+import { maxEdge, meanLuma, pixelsOf, posterizedFraction, TrackReader, until } from './helpers';
 
 type Gum = (this: MediaDevices, c?: MediaStreamConstraints) => Promise<MediaStream>;
 
@@ -251,7 +251,7 @@ describe('PageController', () => {
       console.log('stop order', order.join(','));
       const stopped = new Set<number>();
       for (const i of order) {
-        const lastTs = await Promise.all(rs.map(async (r, j) => (stopped.has(j) ? 0 : await latestTimestamp(r))));
+        const lastTs = await Promise.all(rs.map(async (r, j) => (stopped.has(j) ? 0 : latestTimestamp(r))));
         tracks[i]!.stop();
         stopped.add(i);
         expect(tracks[i]!.readyState).to.equal('ended');

@@ -15,7 +15,7 @@ function fakeScope() {
   const scope = {
     location: { href: `${ROOT}engine-worker.js` },
     fetch: (input: RequestInfo | URL) => {
-      reached.push(`fetch ${typeof input === 'string' ? input : (input as Request).url ?? String(input)}`);
+      reached.push(`fetch ${typeof input === 'string' ? input : input instanceof URL ? input.href : input.url}`);
       return Promise.resolve(new Response('ok'));
     },
     XMLHttpRequest: FakeXhr as unknown as typeof XMLHttpRequest,

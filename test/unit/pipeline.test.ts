@@ -9,7 +9,7 @@ import { posterizeValue } from '../../src/page/filters/posterize';
 import { captureNativeFrameApis } from '../../src/page/frames/source-sink';
 import { VideoElementSource } from '../../src/page/frames/polyfill';
 import { Pipeline, type PipelineOptions, type PipelineStatus } from '../../src/page/pipeline';
-import { maxEdge, meanDiff, pixelsOf, posterizedFraction, sleep, TrackReader, until } from './helpers';
+import { meanDiff, pixelsOf, posterizedFraction, sleep, TrackReader, until } from './helpers';
 
 const apis = captureNativeFrameApis();
 const intrinsics = {

@@ -9,7 +9,7 @@ import torch
 from brushcam_train.loss_net import SqueezeNetFeatures
 
 from .data import to_batch
-from .nets import ANIME, HUMAN
+from .nets import HUMAN
 
 FIRE9 = 12
 

@@ -107,7 +107,7 @@ def write_card(folder, model_id, ck, meta, m, target="anime"):
         f"held-out {target} faces, against the untranslated humans; target ratio <= 0.5: "
         + ("met." if m.get("kid_ratio") is not None and m["kid_ratio"] <= KID_TARGET
            else f"**not met**: a preview, listed in the popup as \"{meta.get('title', model_id)}\"."),
-        *(["", f"`kid_ratio_half_std`: the ratio's standard deviation over 100 random halves of both held-out sets "
+        *(["", "`kid_ratio_half_std`: the ratio's standard deviation over 100 random halves of both held-out sets "
                "(sampling noise; the full sets' noise is about 0.7 of it)."] if m.get("kid_ratio_half_std") is not None else []),
         "", f"`contact.png`: rows = held-out inputs, {target}, cycle back to human.",
     ]

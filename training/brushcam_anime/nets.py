@@ -168,7 +168,6 @@ def discriminator(scales=1):
 def execution_modules(model):
     """The generator's convs and upsamplings in execution order (for the FLOP count)."""
     seq = [b.conv for b in model.enc]
-    size = model.arch["size"]
     for k, i in enumerate(range(model.levels, 0, -1)):
         seq += [model.up[k], model.dec[k].conv]
         if str(i - 1) in model.dec2:

@@ -1,5 +1,4 @@
 """Collections of an artist's works (the style side) with a fixed held-out split, and crops of them."""
-import os
 
 import cv2
 import numpy as np

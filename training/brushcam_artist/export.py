@@ -20,8 +20,7 @@ import torch.nn.functional as F
 from brushcam_train import evaluate
 from brushcam_train.export import graph_and_weights, op_semantics, write_weights, write_parity, run_ops, read_model
 from brushcam_train.nets import flops
-from .data import collection, split
-from brushcam_train.data import list_images
+from .data import collection
 from .nets import build, op_graph, INPUT_MULTIPLE
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -159,7 +158,7 @@ def write_card(folder, cfg, ck, net, m):
         "size to it (640x360 frames run at 640x368 and are scaled back); other sizes would give a larger output.",
         "",
         "## Training",
-        f"- {ck['step']} steps (" + (f"the config's total" if ck['step'] >= t['steps'] else f"of {t['steps']} planned: stopped by run_artist.sh's 45-minute cap")
+        f"- {ck['step']} steps (" + ("the config's total" if ck['step'] >= t['steps'] else f"of {t['steps']} planned: stopped by run_artist.sh's 45-minute cap")
         + "), "
         f"batch {d['batch']} moved frame pairs (both frames through E and G) + {2 * d['batch']} collection crops, crops "
         f"{d['crop']}x{d['crop']}, Adam (beta1 0.5) lr {t['lr']} (E, G) / {t['lr_d']} (D), CPU, 1 thread.",

@@ -1,7 +1,6 @@
 """Content images and training batches of frame pairs with known motion."""
 import glob
 import os
-import random
 import numpy as np
 import cv2
 import torch

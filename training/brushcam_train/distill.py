@@ -15,7 +15,6 @@ One student carries every style (conditional instance norm), like the teachers' 
 Checkpoints `<out>/ckpt.pt` every `ckpt_every` steps; rerunning resumes. Log `<out>/train.log`.
 """
 import argparse
-import json
 import os
 import signal
 import tempfile
@@ -183,15 +182,15 @@ def export(ckpt_path, models_dir):
             f.write("\n".join([
                 f"# {entry.get('title', entry['id'])}: the `{cfg['tier']}` tier",
                 "",
-                f"The cheaper network the governor switches to once the internal resolution is at its floor",
-                f"(src/engine/stylizer.ts). Same op list format as `../model.json`, taught by it (distillation,",
+                "The cheaper network the governor switches to once the internal resolution is at its floor",
+                "(src/engine/stylizer.ts). Same op list format as `../model.json`, taught by it (distillation,",
                 f"`training/brushcam_train/distill.py`, run `{cfg['id']}`, {ck['step']} steps; teacher step {tstep}).",
                 "",
                 f"- Widths {arch['widths']}, {arch['res_blocks']} residual blocks: {gf:.2f} GFLOP per 640x360 frame "
                 f"against the full model's {tgf:.2f} ({tgf / gf:.1f}x less).",
                 f"- Mean |tier - full model| on the held-out stills (first 8 of photos/cq100 and faces/london): "
                 f"{err:.1f} on the 0-255 scale.",
-                f"- Data and licences: those of the full model (`../MODEL.md`).",
+                "- Data and licences: those of the full model (`../MODEL.md`).",
                 "",
             ]))
         done.append((entry["id"], round(err, 2)))

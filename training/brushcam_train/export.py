@@ -251,7 +251,7 @@ def write_card(folder, cfg, entry, ck, model, m):
         (f"- Trained jointly with {', '.join(others)} in one network with conditional instance norm: all convs shared, "
          "this style's own instance-norm scale and shift; exported here as a plain single-style network.") if others else "- Single-style run.",
         f"- Style target: `paintings/{os.path.basename(entry['image'])}`, long side {d['style_size']} px.",
-        f"- Loss network: SqueezeNet 1.1 (ImageNet) features; content layer fire3, style layers relu1, fire3, fire5, fire7 (Gram, relative error).",
+        "- Loss network: SqueezeNet 1.1 (ImageNet) features; content layer fire3, style layers relu1, fire3, fire5, fire7 (Gram, relative error).",
         f"- Loss weights: content {L['content']}, style {L['style']} x {entry.get('weight', 1.0)}, total variation {L['tv']}, "
         + (f"output temporal (with luminance term) {L['temporal_output']}, feature temporal (encoder output) {L['temporal_feature']}, "
            f"both x {entry.get('temporal_weight', 1.0)} for this style at the end of the run."

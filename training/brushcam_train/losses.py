@@ -13,7 +13,6 @@ The feature loss is made relative (divided by the feature energy) so the encoder
 by shrinking its output, which the next instance norm would undo anyway.
 """
 import torch
-import torch.nn.functional as F
 
 from .loss_net import SqueezeNetFeatures, gram, CONTENT_LAYER, STYLE_LAYERS
 from .motion import warp, downsample_flow

@@ -16,7 +16,6 @@ import tempfile
 import time
 import tomllib
 
-import numpy as np
 import torch
 
 from .data import PairSampler, load_rgb, to_tensor

@@ -1,8 +1,6 @@
 """Export round trip, op-list interpreter parity, and the one-step smoke training run."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import torch

@@ -4,7 +4,7 @@ import os
 import torch
 
 from brushcam_train.data import load_rgb, to_tensor
-from brushcam_train.loss_net import DATA, SqueezeNetFeatures, gram, STYLE_LAYERS, CONTENT_LAYER
+from brushcam_train.loss_net import DATA, SqueezeNetFeatures, gram, STYLE_LAYERS
 from brushcam_train.losses import PerceptualLoss
 import torch.nn.functional as F
 

@@ -111,7 +111,6 @@ def test_third_domain_from_a_two_domain_run_pack_and_export(tmp_path):
     """anime_v3's recipe on a few images: a lorelei-like folder, init_from a two-domain
     checkpoint, one step per target domain, resume, pack with the extra domain, export lorelei."""
     import cv2
-    from brushcam_anime import pack
     from brushcam_anime.data import FaceSets
     folder = tmp_path / "lorelei"
     folder.mkdir()

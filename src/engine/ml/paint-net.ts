@@ -385,12 +385,12 @@ export class PaintNet {
     this.disposed = true;
     // One at a time: on a backend whose GPU is gone a release may throw, and the rest must
     // still be let go (tfjs counts them until each dispose() returns).
-    let first: unknown = null;
+    let first: Error | null = null;
     for (const w of this.weights.values()) {
       try {
         w.dispose();
       } catch (e) {
-        first ??= e;
+        first ??= e instanceof Error ? e : new Error(`releasing a weight: ${String(e)}`);
       }
     }
     this.weights.clear();
