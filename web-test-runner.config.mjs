@@ -25,6 +25,25 @@ function workerSourcePlugin() {
   };
 }
 
+/**
+ * `import { requireAll } from 'virtual:test-env'`: true in CI (CI=true, or BRUSHCAM_NO_SKIP=1),
+ * where a test that would skip for a missing browser feature fails instead (mustRun in
+ * test/unit/helpers.ts).
+ */
+function testEnvPlugin() {
+  const id = '/__virtual/test-env.js';
+  const requireAll = process.env.CI === 'true' || process.env.BRUSHCAM_NO_SKIP === '1';
+  return {
+    name: 'test-env',
+    resolveImport({ source }) {
+      return source === 'virtual:test-env' ? id : undefined;
+    },
+    serve(context) {
+      return context.path === id ? { body: `export const requireAll = ${requireAll};`, type: 'js' } : undefined;
+    },
+  };
+}
+
 /** `/__shared/<path>`: read-only files of ../shared/data (test inputs that never enter the repo). */
 function sharedDataPlugin() {
   const dir = fileURLToPath(new URL('../shared/data/', import.meta.url));
@@ -54,11 +73,12 @@ export default {
   concurrentBrowsers: 1,
   // WebGL is SwiftShader here (no GPU, 2 cores): be generous.
   testsStartTimeout: 60_000,
-  testsFinishTimeout: 240_000,
+  testsFinishTimeout: 240_000, // per test file; mocha's `timeout` below is per test
   browserStartTimeout: 60_000,
   testFramework: { config: { timeout: 20_000, ui: 'bdd' } },
   plugins: [
     workerSourcePlugin(),
+    testEnvPlugin(),
     sharedDataPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022' }),
   ],

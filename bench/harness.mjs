@@ -16,12 +16,13 @@
 // Baselines in the same run: passthrough ('off'), a naive pipeline (every frame read back to
 // the CPU on the main thread: the strict-CSP page with posterize on Canvas 2D), and the
 // full-size reference ReCoNet (bench/style-page.js, a few frames). Writes
-// bench/results/<date>-<host>-bench.json and a PNG chart beside it.
+// bench/results/<date>-<host>-bench.json and an SVG chart beside it (bench/chart.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { captureInPage, fetchFrames, identify, openY4m, writeIndexed } from './live-frames.mjs';
+import { barChart } from './chart.mjs';
 import { engineMemory, extensionStatus, launch, setSettings } from '../test/support/browser.mjs';
 import { extensionStatus as ffStatus, launchFirefox, setSettings as setFirefoxSettings, waitForPipeline } from '../test/support/firefox.mjs';
 import { clipCamera, root } from '../test/support/fixtures.mjs';
@@ -355,37 +356,14 @@ writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2) + '\n');
 
 // ---- chart: output fps / camera fps and ms per frame, one bar pair per row -----------------
 {
-  const b = await launch({ extension: null });
-  const page = await b.context.newPage();
-  const png = await page.evaluate(async (rows) => {
-    const W = 1100, rowH = 22, L = 330, T = 40;
-    const H = T + rows.length * rowH + 40;
-    const c = new OffscreenCanvas(W, H);
-    const g = c.getContext('2d');
-    g.fillStyle = '#fff';
-    g.fillRect(0, 0, W, H);
-    g.font = '12px sans-serif';
-    g.fillStyle = '#000';
-    g.fillText('output fps / camera fps (blue, 0..1) and filter ms per frame (orange, 0..max)', 10, 20);
-    const maxMs = Math.max(1, ...rows.map((r) => r.msMedian ?? 0));
-    rows.forEach((r, k) => {
-      const y = T + k * rowH;
-      g.fillStyle = '#000';
-      g.fillText(`${r.mode} ${r.backend} ${r.size} ${r.placement}`, 10, y + 14);
-      g.fillStyle = '#1f77b4';
-      g.fillRect(L, y + 2, Math.max(1, Math.min(1, r.fpsRatio) * 350), 8);
-      g.fillStyle = '#ff7f0e';
-      g.fillRect(L, y + 11, Math.max(1, ((r.msMedian ?? 0) / maxMs) * 350), 8);
-      g.fillStyle = '#000';
-      g.fillText(`${r.fpsRatio.toFixed(2)}  ${r.msMedian?.toFixed(1) ?? '-'} ms  ${r.internalSide ? `@${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : ''}`, L + 360, y + 14);
-    });
-    const blob = await c.convertToBlob({ type: 'image/png' });
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    let bin = '';
-    for (let i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode(...bytes.subarray(i, i + 8192));
-    return btoa(bin);
-  }, rows);
-  writeFileSync(`${base}.png`, Buffer.from(png, 'base64'));
-  await b.close();
+  const maxMs = Math.max(1, ...rows.map((r) => r.msMedian ?? 0));
+  writeFileSync(`${base}.svg`, barChart({
+    title: 'output fps / camera fps (blue, 0..1) and filter ms per frame (orange, 0..max)',
+    rows: rows.map((r) => ({
+      label: `${r.mode} ${r.backend} ${r.size} ${r.placement}`,
+      bars: [{ value: r.fpsRatio, max: 1, color: '#1f77b4' }, { value: r.msMedian ?? 0, max: maxMs, color: '#ff7f0e' }],
+      note: `${r.fpsRatio.toFixed(2)}  ${r.msMedian?.toFixed(1) ?? '-'} ms  ${r.internalSide ? `@${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : ''}`,
+    })),
+  }));
 }
-console.log(`wrote ${base}.json and .png`);
+console.log(`wrote ${base}.json and .svg`);

@@ -4,7 +4,7 @@
 // the tab is hidden and shown, the camera is switched half-way, and the engine's GPU is lost
 // once. Every output frame is checked for the marker.
 //
-//   npm run soak                      (writes bench/results/soak-<date>.{csv,png,json})
+//   npm run soak                      (writes bench/results/soak-<date>.{csv,svg,json})
 //   SOAK_MINUTES=2 npm run soak       (a short run)
 //
 // The camera carries two raw-only markers: one in the corner and one between the eyes. What each
@@ -20,6 +20,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { lineChart } from './chart.mjs';
 import { engineMemory, extensionStatus, launch, loseEngineGpu, setHidden, setSettings } from '../test/support/browser.mjs';
 import { FACE_MARKER, markedClipCamera, MARKER, root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
@@ -225,56 +226,22 @@ if (forbidden.corner + forbidden.face > 0) {
   console.log(`first frames that showed a marker: ${base}-marker<k>-frame<n>.png (${snaps.length})`);
 }
 
-// ---- chart (drawn by the browser) ------------------------------------------------------
-const png = await page.evaluate(async (rows) => {
-  const W = 1000, H = 520, L = 60, R = 20, T = 30, B = 40;
-  const c = new OffscreenCanvas(W, H);
-  const g = c.getContext('2d');
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, W, H);
-  const tMax = Math.max(...rows.map((r) => r.t_s));
-  const series = [
+// ---- chart ------------------------------------------------------------------------------
+writeFileSync(`${base}.svg`, lineChart({
+  title: 'Brushcam soak: every series scaled to its own maximum (legend)',
+  points: rows,
+  x: 't_s',
+  series: [
     { key: 'fps_out', name: 'output fps', color: '#1f77b4', max: 35 },
     { key: 'page_heap_mb', name: 'page heap MB', color: '#2ca02c', max: Math.max(1, ...rows.map((r) => +r.page_heap_mb || 0)) * 1.2 },
     { key: 'engine_tensors', name: 'engine tensors', color: '#ff7f0e', max: Math.max(1, ...rows.map((r) => +r.engine_tensors || 0)) * 1.2 },
     { key: 'forbidden_total', name: 'forbidden marker frames (cumulative)', color: '#d62728', max: Math.max(10, ...rows.map((r) => r.forbidden_total)) },
-  ];
-  g.strokeStyle = '#999';
-  g.strokeRect(L, T, W - L - R, H - T - B);
-  g.fillStyle = '#000';
-  g.font = '12px sans-serif';
-  g.fillText('Brushcam soak: every series scaled to its own maximum (legend)', L, 18);
-  for (let m = 0; m <= tMax / 60; m++) g.fillText(`${m} min`, L + ((W - L - R) * m * 60) / tMax - 12, H - 20);
-  series.forEach((s, si) => {
-    g.strokeStyle = s.color;
-    g.beginPath();
-    rows.forEach((r, i) => {
-      const v = +r[s.key] || 0;
-      const x = L + ((W - L - R) * r.t_s) / tMax;
-      const y = H - B - ((H - T - B) * v) / s.max;
-      if (i === 0) g.moveTo(x, y);
-      else g.lineTo(x, y);
-    });
-    g.stroke();
-    g.fillStyle = s.color;
-    g.fillText(`${s.name} (max ${s.max.toFixed(0)})`, L + 10 + si * 220, H - 5);
-  });
-  for (const r of rows) {
-    if (!r.event) continue;
-    const x = L + ((W - L - R) * r.t_s) / tMax;
-    g.fillStyle = '#555';
-    g.fillText(r.event, x - 10, T + 12);
-  }
-  const blob = await c.convertToBlob({ type: 'image/png' });
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return btoa(bin);
-}, rows);
-writeFileSync(`${base}.png`, Buffer.from(png, 'base64'));
+  ],
+  events: rows.filter((r) => r.event).map((r) => ({ at: r.t_s, label: r.event })),
+}));
 
 await browser.close();
 await server.close();
 console.log(JSON.stringify(summary, null, 2));
-console.log(`wrote ${base}.csv, .json and .png`);
+console.log(`wrote ${base}.csv, .json and .svg`);
 process.exit(summary.passed ? 0 : 1);

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { extensionStatus, launchFirefox, setSettings, waitForPipeline } from '../support/firefox.mjs';
 import { fixturesDir, MARKER, root, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
+import { needs } from '../support/must-run.mjs';
 
 const still = stillCamera(640, 360);
 const STILL = '/fixtures/still2-640x360.png';
@@ -135,7 +136,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
     }
   });
 
-  it('the avatar (full avatar, then face swap) replaces the face live; fails closed without WebGL', { skip: !avatar || !existsSync(join(fixturesDir, 'd3-face-640x360.png')) }, async () => {
+  it('the avatar (full avatar, then face swap) replaces the face live; fails closed without WebGL', ...needs(avatar && existsSync(join(fixturesDir, 'd3-face-640x360.png')), 'no avatar model or no face fixture (test/fixtures/d3-face-640x360.png)', async () => {
     const page = await open(`/index.html?testcam=${FACE}`, { mode: 'off' });
     try {
       const { f, i } = await gum(page);
@@ -164,7 +165,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
     } finally {
       await page.close();
     }
-  });
+  }));
 
   it('a page with a strict CSP: off and posterize, on the main thread', async () => {
     const page = await open('/strict/index.html', { mode: 'off' });

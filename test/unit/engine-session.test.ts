@@ -7,6 +7,7 @@ import { expect } from '@esm-bundle/chai';
 import type { FromEngine, ToEngine } from '../../src/shared/engine-protocol';
 import type { Painter } from '../../src/engine/session';
 import type { FilterSpec } from '../../src/shared/settings';
+import { skipUnlessRequired } from './helpers';
 
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
@@ -133,7 +134,7 @@ describe('engine session: GPU lost mid-call', function () {
   });
 
   it('WebGPU device destroyed: rebuilt off WebGPU, same picture', async function () {
-    if (!(navigator as Navigator & { gpu?: unknown }).gpu) this.skip();
+    if (!(navigator as Navigator & { gpu?: unknown }).gpu) skipUnlessRequired(this, 'this browser has no WebGPU (navigator.gpu)');
     const r = await loseMidCall('webgpu');
     console.log('webgpu lost → %s in %d ms; errors: %s', r.afterBackend, Math.round(r.ms), r.errors.join(' | ') || 'none');
     expect(r.afterBackend).to.not.equal('tfjs-webgpu');

@@ -1,4 +1,5 @@
 /** Shared helpers for the browser unit tests (not a test file itself). */
+import { requireAll } from 'virtual:test-env';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -135,4 +136,13 @@ export class TrackReader {
   async cancel(): Promise<void> {
     await this.reader.cancel().catch(() => {});
   }
+}
+
+/**
+ * Skips the running test (reported as skipped) because the browser lacks what it needs, except
+ * in CI, where every test must run: there it fails, naming what was missing.
+ */
+export function skipUnlessRequired(ctx: Mocha.Context, reason: string): never {
+  if (requireAll) throw new Error(`must run in CI, but ${reason}`);
+  return ctx.skip();
 }

@@ -8,7 +8,7 @@ import { createFilter } from '../../src/page/filters/registry';
 import { PageController } from '../../src/page/interception/controller';
 import type { TrackGroup, TrackRegistry } from '../../src/page/interception/tracks';
 import type { PipelineStatus } from '../../src/page/pipeline';
-import { maxEdge, meanLuma, pixelsOf, posterizedFraction, TrackReader, until } from './helpers';
+import { maxEdge, meanLuma, pixelsOf, posterizedFraction, skipUnlessRequired, TrackReader, until } from './helpers';
 
 type Gum = (this: MediaDevices, c?: MediaStreamConstraints) => Promise<MediaStream>;
 
@@ -178,7 +178,7 @@ describe('PageController', () => {
     });
 
     it('the legacy navigator.webkitGetUserMedia is wrapped too, and looks native', async function () {
-      if (!nativeLegacy || !nativeLegacyShape) this.skip();
+      if (!nativeLegacy || !nativeLegacyShape) skipUnlessRequired(this, 'this browser has no navigator.webkitGetUserMedia');
       const fn = NP.webkitGetUserMedia!;
       expect(fn).to.not.equal(nativeLegacy);
       expect(shape(fn, NP, 'webkitGetUserMedia')).to.deep.equal(nativeLegacyShape);

@@ -11,8 +11,6 @@ import copy
 import json
 import os
 import shutil
-import signal
-import tempfile
 import time
 import tomllib
 
@@ -20,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from brushcam_train import loop
+from brushcam_train.loop import load_checkpoint, resumed, save_atomic
 from brushcam_train.loss_net import SqueezeNetFeatures
 from brushcam_train.losses import temporal_output_loss
 
@@ -31,12 +31,7 @@ RUNS = "/work/runs/anime"
 
 
 def load_config(path):
-    with open(path, "rb") as f:
-        cfg = tomllib.load(f)
-    for section in ("arch", "data", "loss", "train"):
-        if section not in cfg:
-            raise ValueError(f"{path}: missing [{section}]")
-    return cfg
+    return loop.read_config(path, ("arch", "data", "loss", "train"))
 
 
 def to_cpu(obj):
@@ -48,12 +43,6 @@ def to_cpu(obj):
     if isinstance(obj, list):
         return [to_cpu(v) for v in obj]
     return obj
-
-
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 CONTENT_LAYER = 7   # SqueezeNet fire5, 1/8 resolution: face layout, glasses, mouth; not strokes or colours
@@ -136,7 +125,6 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    os.makedirs(out, exist_ok=True)
     A, d, L, T = cfg["arch"], cfg["data"], cfg["loss"], cfg["train"]
     steps = steps or T["steps"]
     torch.manual_seed(T["seed"])
@@ -156,9 +144,9 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
     loss_net = SqueezeNetFeatures().to(device) if L.get("content") else None
     opt_g = torch.optim.Adam(G.parameters(), T["lr"], betas=tuple(T["betas"]))
     opt_ds = {n: torch.optim.Adam(Ds[n].parameters(), T["lr_d"], betas=tuple(T["betas"])) for n in targets}
-    step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
+    step = 0
+    ck, ckpt_path = load_checkpoint(out, device)
+    if ck is not None:
         G.load_state_dict(ck["G"]); step = ck["step"]
         if G_ema is not None:
             G_ema.load_state_dict(ck.get("G_ema", ck["G"]))
@@ -173,7 +161,7 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         for opt, lr in [(opt_g, T["lr"])] + [(opt_ds[n], T["lr_d"]) for n in targets]:
             for group in opt.param_groups:
                 group["lr"] = lr
-        print(f"resumed from {ckpt_path} at step {step}", flush=True)
+        resumed(ckpt_path, step)
     elif T.get("init_from"):
         # A run with more domains than its parent: the parent's generator grown to them (new
         # domains start as copies of anime), anime's discriminator kept, fresh optimisers.
@@ -193,18 +181,13 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         raise ValueError(f"domains {missing} have no images: add them under [data] extra = {{name = folder}}")
     sampler = Sampler(sets, d["batch"], seed=T["seed"] + step, motion_strength=d["motion_strength"])
     batches = prefetched(sampler, targets, share, workers) if workers else None
-    log = open(os.path.join(out, "train.log"), "a")
-    if step == 0:
-        log.write(f"# {cfg['id']} arch={A} GFLOP/face={gflops(G):.3f} data={sets.counts()} "
-                  f"threads={threads} data_load_s={time.time() - t0:.1f}\n")
-    stop = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(1))
+    header = (f"# {cfg['id']} arch={A} GFLOP/face={gflops(G):.3f} data={sets.counts()} "
+              f"threads={threads} data_load_s={time.time() - t0:.1f}")
     G.train()
     for D in Ds.values():
         D.train()
-    t0, t_start, acc = time.time(), time.time(), {}
-    while step < steps:
+
+    def step_fn(step):
         if batches is not None:
             name, batch = next(batches)
         else:
@@ -225,22 +208,17 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
         d_loss.backward()
         opt_d.step()
         terms["d"] = d_loss
-        step += 1
-        for k, v in terms.items():
-            acc[k] = acc.get(k, 0.0) + float(v)
-        if step % T["log_every"] == 0 or step == steps:
-            n = T["log_every"] if step % T["log_every"] == 0 else step % T["log_every"]
-            line = f"step {step} " + " ".join(f"{k} {v / n:.4g}" for k, v in acc.items()) + f" s/step {(time.time() - t0) / n:.2f}"
-            print(line, flush=True); log.write(line + "\n"); log.flush()
-            acc, t0 = {}, time.time()
-        done = step == steps or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
-        if step % T["ckpt_every"] == 0 or done:
-            more = [n for n in targets if n != "anime"]
-            save_atomic(to_cpu({"config": cfg, "arch": A, "step": step, "G": G.state_dict(),
-                                **({"G_ema": G_ema.state_dict()} if G_ema is not None else {}),
-                                "D": Ds["anime"].state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_ds["anime"].state_dict(),
-                                **({"D_more": {n: Ds[n].state_dict() for n in more},
-                                    "opt_d_more": {n: opt_ds[n].state_dict() for n in more}} if more else {})}), ckpt_path)
+        return terms
+
+    def checkpoint(step):
+        more = [n for n in targets if n != "anime"]
+        return to_cpu({"config": cfg, "arch": A, "step": step, "G": G.state_dict(),
+                       **({"G_ema": G_ema.state_dict()} if G_ema is not None else {}),
+                       "D": Ds["anime"].state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_ds["anime"].state_dict(),
+                       **({"D_more": {n: Ds[n].state_dict() for n in more},
+                           "opt_d_more": {n: opt_ds[n].state_dict() for n in more}} if more else {})})
+
+    def snapshots(step, done, write_log):
         if step % T.get("snapshot_every", 10**9) == 0:
             shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
         if G_ema is not None and step % T.get("ema_snapshot_every", 10**9) == 0:
@@ -249,19 +227,23 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
                         os.path.join(out, f"ema_{step}.pt"))
         if step % T.get("sample_every", 10**9) == 0 or done:
             sample_sheet(G_ema or G, sets, os.path.join(out, "samples.png"))
-        if step % T.get("eval_every", 10**9) == 0:
-            # held-out KID / cycle curve in the log ("eval step N {...}"), to see where a run is going
-            from .evaluate import metrics
-            t_eval = time.time()
-            loss_net = loss_net or SqueezeNetFeatures().to(device)
-            m = metrics(G_ema or G, sets, loss_net)
-            G.train()
-            line = f"eval step {step} " + json.dumps({**m, "eval_seconds": round(time.time() - t_eval, 1)})
-            print(line, flush=True); log.write(line + "\n"); log.flush()
-            t0 += time.time() - t_eval   # keep s/step a training figure
-        if done:
-            break
-    log.close()
+
+    def evaluation(step, done, write_log):
+        nonlocal loss_net
+        if step % T.get("eval_every", 10**9) != 0:
+            return 0.0
+        # held-out KID / cycle curve in the log ("eval step N {...}"), to see where a run is going
+        from .evaluate import metrics
+        t_eval = time.time()
+        loss_net = loss_net or SqueezeNetFeatures().to(device)
+        m = metrics(G_ema or G, sets, loss_net)
+        G.train()
+        write_log(f"eval step {step} " + json.dumps({**m, "eval_seconds": round(time.time() - t_eval, 1)}))
+        return time.time() - t_eval   # keep s/step a training figure
+
+    step = loop.run(out, step, steps, step_fn, checkpoint, log_every=T["log_every"], ckpt_every=T["ckpt_every"],
+                    header=header, max_seconds=max_seconds, value_fmt=".4g", time_fmt=".2f",
+                    hooks=(snapshots, evaluation))
     return G, step
 
 
@@ -324,10 +306,8 @@ def main(argv=None):
         cfg["train"].pop("eval_every", None)
     if a.smoke:
         cfg["data"]["batch"] = 2
-        with tempfile.TemporaryDirectory() as tmp:
-            _, step = train(cfg, tmp, threads=a.threads, steps=1, limit=8, device=a.device, pack=a.pack, workers=a.workers)
-            print(f"smoke ok: {step} step, files {sorted(os.listdir(tmp))}")
-        return
+        return loop.smoke(train, cfg, None, threads=a.threads, steps=1, limit=8, device=a.device, pack=a.pack,
+                          workers=a.workers)
     out = a.out or os.path.join(RUNS, cfg["id"])
     train(cfg, out, threads=a.threads, steps=a.steps, max_seconds=a.max_seconds, device=a.device, pack=a.pack,
           workers=a.workers)

@@ -14,15 +14,13 @@ Log: `<out>/train.log`. --device auto picks CUDA when present; the config is the
 """
 import argparse
 import os
-import shutil
-import signal
-import tempfile
-import time
 import tomllib
 
 import torch
 
+from brushcam_train import loop
 from brushcam_train.data import PairSampler
+from brushcam_train.loop import load_checkpoint, resumed
 from .data import CollectionSampler
 from .losses import (transformed_loss, style_aware_content_loss, d_loss, g_adv_loss, d_accuracy,
                      temporal_output_loss)
@@ -59,12 +57,6 @@ def make_model(cfg):
     return build({**ref, **a})
 
 
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def pick_device(name):
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -73,19 +65,18 @@ def pick_device(name):
 
 def train(cfg, out, device="cpu", threads=1, max_seconds=None):
     torch.set_num_threads(threads)
-    os.makedirs(out, exist_ok=True)
     t, L, d = cfg["train"], cfg["loss"], cfg["data"]
     torch.manual_seed(t["seed"])
     net = make_model(cfg).to(device)
     D = Discriminator().to(device)
     opt_g = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], t["lr"], betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), t["lr_d"], betas=(0.5, 0.999))
-    step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
+    step = 0
+    ck, ckpt_path = load_checkpoint(out, device)
+    if ck is not None:
         net.load_state_dict(ck["model"]); D.load_state_dict(ck["disc"])
         opt_g.load_state_dict(ck["opt_g"]); opt_d.load_state_dict(ck["opt_d"]); step = ck["step"]
-        print(f"resumed from {ckpt_path} at step {step}", flush=True)
+        resumed(ckpt_path, step)
     elif cfg.get("init_from"):  # warm start of E and G (e.g. from another artist's run); D starts fresh
         if os.path.exists(cfg["init_from"]):
             src = torch.load(cfg["init_from"], map_location=device)
@@ -100,32 +91,25 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
                         real_pairs=d.get("real_pairs", 40))
     works = CollectionSampler(cfg["collection"], d["crop"], 2 * d["batch"], seed=t["seed"] + step + 1,
                               scale_max=d["scale_max"])
-    log = open(os.path.join(out, "train.log"), "a")
-    if step == 0:
-        log.write(f"# {cfg['id']} collection={cfg['collection']} ({len(works.files)} works) arch={net.arch} "
-                  f"GFLOP@640x360={gflops(net):.3f} crop={d['crop']} batch={d['batch']} pairs "
-                  f"threads={threads} device={device} init_from={cfg.get('init_from')} (step {cfg.get('init_from_step')})\n")
-    stop = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(1))
     net.train(); D.train()
-    t0, t_start, acc = time.time(), time.time(), {}
-    win_rate = 0.5  # EMA of D's accuracy on the current batch (used when train.d_success is set)
-    while step < t["steps"]:
+    balance = {"win_rate": 0.5}  # EMA of D's accuracy on the current batch (used when train.d_success is set)
+    last = {}
+
+    def step_fn(step):
         x1, x2, flow, mask = [a.to(device) for a in pairs.next()]
         real = works.next().to(device)
         x = torch.cat([x1, x2])
         y, z = net(x, return_latent=True)          # both frames of each pair (synergic)
         # --- D step
         ld = d_loss(D, real, y.detach(), x if L["photo_negatives"] else None)
-        if t["d_success"] is None or win_rate < t["d_success"]:
+        if t["d_success"] is None or balance["win_rate"] < t["d_success"]:
             opt_d.zero_grad(set_to_none=True)
             ld.backward()
             opt_d.step()
-            terms_d_updates = 1.0
+            d_updates = 1.0
         else:  # the paper's balancing: D rests while it wins more than d_success of the time
-            terms_d_updates = 0.0
-        win_rate = 0.9 * win_rate + 0.1 * d_accuracy(D, real, y.detach())
+            d_updates = 0.0
+        balance["win_rate"] = 0.9 * balance["win_rate"] + 0.1 * d_accuracy(D, real, y.detach())
         # --- E, G step
         z_y = net.enc(y)
         terms = {"content": style_aware_content_loss(z, z_y), "transformed": transformed_loss(x, y, L["pool"]),
@@ -139,27 +123,20 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         opt_g.step()
         terms["total"] = loss
         terms["d"] = ld
-        terms["d_updates"] = terms_d_updates
-        terms["win_rate"] = win_rate
-        step += 1
-        for k, v in terms.items():
-            acc[k] = acc.get(k, 0.0) + float(v)
-        if step % t["log_every"] == 0 or step == t["steps"]:
-            acc["d_acc"] = d_accuracy(D, real, y.detach()) * (step % t["log_every"] or t["log_every"])
-            n = t["log_every"] if step % t["log_every"] == 0 else step % t["log_every"]
-            dt = (time.time() - t0) / n
-            line = f"step {step} " + " ".join(f"{k} {v / n:.5g}" for k, v in acc.items()) + f" s/step {dt:.3f}"
-            print(line, flush=True); log.write(line + "\n"); log.flush()
-            acc, t0 = {}, time.time()
-        done = step >= t["steps"] or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
-        if step % t["ckpt_every"] == 0 or done or step in t["milestones"]:
-            save_atomic({"config": cfg, "step": step, "model": net.state_dict(), "disc": D.state_dict(),
-                         "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "arch": net.arch}, ckpt_path)
-            if step in t["milestones"]:
-                shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
-        if done:
-            break
-    log.close()
+        terms["d_updates"] = d_updates
+        terms["win_rate"] = balance["win_rate"]
+        last.update(real=real, y=y.detach())
+        return terms
+
+    step = loop.run(
+        out, step, t["steps"], step_fn,
+        lambda step: {"config": cfg, "step": step, "model": net.state_dict(), "disc": D.state_dict(),
+                      "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "arch": net.arch},
+        log_every=t["log_every"], ckpt_every=t["ckpt_every"], milestones=t["milestones"], max_seconds=max_seconds,
+        header=lambda: (f"# {cfg['id']} collection={cfg['collection']} ({len(works.files)} works) arch={net.arch} "
+                        f"GFLOP@640x360={gflops(net):.3f} crop={d['crop']} batch={d['batch']} pairs "
+                        f"threads={threads} device={device} init_from={cfg.get('init_from')} (step {cfg.get('init_from_step')})"),
+        log_extra=lambda step: {"d_acc": d_accuracy(D, last["real"], last["y"])})
     return net, step
 
 
@@ -179,12 +156,7 @@ def main(argv=None):
     device = pick_device(a.device)
     if a.smoke:
         cfg["data"].update(crop=32, batch=1, real_fraction=0.0)
-        cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
-        with tempfile.TemporaryDirectory() as tmp:
-            _, step = train(cfg, a.out or tmp, device, a.threads)
-            assert step == 1 and os.path.exists(os.path.join(a.out or tmp, "ckpt.pt"))
-        print("smoke ok")
-        return
+        return loop.smoke(train, cfg, a.out, device, a.threads)
     out = a.out or os.path.join(RUNS, cfg["id"])
     train(cfg, out, device, a.threads, a.max_minutes * 60 if a.max_minutes else None)
 

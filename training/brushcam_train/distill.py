@@ -16,10 +16,6 @@ Checkpoints `<out>/ckpt.pt` every `ckpt_every` steps; rerunning resumes. Log `<o
 """
 import argparse
 import os
-import signal
-import tempfile
-import time
-import tomllib
 
 import torch
 import torch.nn.functional as F
@@ -27,17 +23,13 @@ import torch.nn.functional as F
 from .data import PairSampler
 from .losses import temporal_output_loss
 from .nets import ReCoNet, build, flops
-from .train_style import save_atomic
+from . import loop
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def load_config(path):
-    with open(path, "rb") as f:
-        cfg = tomllib.load(f)
-    for k in ("id", "tier", "arch", "teachers"):
-        if k not in cfg:
-            raise ValueError(f"{path}: missing '{k}'")
+    cfg = loop.read_config(path, ("id", "tier", "arch", "teachers"))
     d = cfg.setdefault("data", {})
     d.setdefault("crop", 192); d.setdefault("batch", 2); d.setdefault("real_fraction", 0.2)
     l = cfg.setdefault("loss", {})
@@ -85,31 +77,17 @@ def make_student(cfg, n):
 
 def train(cfg, out, device="cpu", threads=1):
     torch.set_num_threads(threads)
-    os.makedirs(out, exist_ok=True)
     teachers = load_teachers(cfg, device)
     S = len(teachers)
     student = make_student(cfg, S).to(device)
     t, L, d = cfg["train"], cfg["loss"], cfg["data"]
     opt = torch.optim.Adam(student.parameters(), t["lr"])
-    step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
-        student.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); step = ck["step"]
-        print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    _, step = loop.resume_model(out, device, student, opt)
     torch.manual_seed(t["seed"] + step)
     sampler = PairSampler(d["crop"], d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"])
-    log = open(os.path.join(out, "train.log"), "a")
-    if step == 0:
-        log.write(f"# {cfg['id']} student {student.arch} GFLOP@640x360={flops(student, 360, 640) / 1e9:.2f} "
-                  f"teachers {[e['id'] for e, *_ in teachers]} threads={threads}\n")
-    stop = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(1))
     B = d["batch"]
-    t0, acc = time.time(), {}
-    while step < t["steps"]:
-        for g in opt.param_groups:
-            g["lr"] = lr_at(t, step)
+
+    def step_fn(step):
         x1, x2, flow, mask = [a.to(device) for a in sampler.next()]
         terms = {"l1": 0.0, "grad": 0.0, "t_out": 0.0}
         for i in range(B):
@@ -126,22 +104,17 @@ def train(cfg, out, device="cpu", threads=1):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
         terms["total"] = loss
-        for k, v in terms.items():
-            acc[k] = acc.get(k, 0.0) + float(v)
-        if step % t["log_every"] == 0 or step == t["steps"]:
-            n = t["log_every"] if step % t["log_every"] == 0 else step % t["log_every"]
-            line = f"step {step} " + " ".join(f"{k} {v / n:.5g}" for k, v in acc.items()) + f" lr {lr_at(t, step):.2e} s/step {(time.time() - t0) / n:.3f}"
-            print(line, flush=True); log.write(line + "\n"); log.flush()
-            acc, t0 = {}, time.time()
-        done = step == t["steps"] or bool(stop)
-        if step % t["ckpt_every"] == 0 or done:
-            save_atomic({"config": cfg, "step": step, "model": student.state_dict(), "opt": opt.state_dict(),
-                         "arch": student.arch, "num_styles": S, "styles": [e["id"] for e, *_ in teachers]}, ckpt_path)
-        if done:
-            break
-    log.close()
+        return terms
+
+    step = loop.run(
+        out, step, t["steps"], step_fn,
+        lambda step: {"config": cfg, "step": step, "model": student.state_dict(), "opt": opt.state_dict(),
+                      "arch": student.arch, "num_styles": S, "styles": [e["id"] for e, *_ in teachers]},
+        log_every=t["log_every"], ckpt_every=t["ckpt_every"],
+        header=lambda: (f"# {cfg['id']} student {student.arch} GFLOP@640x360={flops(student, 360, 640) / 1e9:.2f} "
+                        f"teachers {[e['id'] for e, *_ in teachers]} threads={threads}"),
+        schedule=(opt, lambda step: lr_at(t, step)))
     return student, step
 
 
@@ -215,12 +188,7 @@ def main(argv=None):
         return
     if a.smoke:
         cfg["data"].update(crop=64, batch=1, real_fraction=0.0)
-        cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
-        with tempfile.TemporaryDirectory() as tmp:
-            _, step = train(cfg, tmp, a.device, a.threads)
-            assert step == 1 and os.path.exists(os.path.join(tmp, "ckpt.pt"))
-        print("smoke ok")
-        return
+        return loop.smoke(train, cfg, None, a.device, a.threads)
     train(cfg, out, a.device, a.threads)
 
 

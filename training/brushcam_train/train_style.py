@@ -10,14 +10,11 @@ Log: `<out>/train.log`, one line per `log_every` steps with every loss term and 
 """
 import argparse
 import os
-import shutil
-import signal
-import tempfile
-import time
 import tomllib
 
 import torch
 
+from . import loop
 from .data import PairSampler, load_rgb, to_tensor
 from .loss_net import DATA
 from .losses import PerceptualLoss, total_variation, temporal_output_loss, temporal_feature_loss
@@ -97,24 +94,13 @@ def lr_at(t, step):
     return t["lr"] + f * (t["lr_final"] - t["lr"])
 
 
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def train(cfg, out, device="cpu", threads=1, max_seconds=None):
     torch.set_num_threads(threads)
-    os.makedirs(out, exist_ok=True)
     t, L, d = cfg["train"], cfg["loss"], cfg["data"]
     model = make_model(cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), t["lr"])
-    step, ckpt_path = 0, os.path.join(out, "ckpt.pt")
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); step = ck["step"]
-        print(f"resumed from {ckpt_path} at step {step}", flush=True)
-    else:
+    ck, step = loop.resume_model(out, device, model, opt)
+    if ck is None:
         started = warm_start(model, cfg, device)
         if started:
             print(started, flush=True)
@@ -123,24 +109,15 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
     crit = PerceptualLoss(styles).to(device)
     sampler = PairSampler(d["crop"], d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"],
                           real_pairs=d.get("real_pairs", 60))
-    log = open(os.path.join(out, "train.log"), "a")
-    if step == 0:
-        log.write(f"# {cfg['id']} arch={cfg['arch']} styles={[s['id'] for s in cfg['styles']]} "
-                  f"GFLOP@640x360={flops(model, 360, 640) / 1e9:.2f} threads={threads} device={device}\n")
     S, B = len(styles), d["batch"]
     style_w = torch.tensor([s.get("weight", 1.0) for s in cfg["styles"]], device=device)
     # Per-style multiplier of both temporal terms (a style whose texture the temporal loss washes
     # out can take less of it); applied per pair, so each style gets exactly its own.
     temporal_w = torch.tensor([s.get("temporal_weight", 1.0) for s in cfg["styles"]], device=device)
     temporal = L["temporal"]
-    stop = []  # SIGTERM/SIGINT: finish the current step, checkpoint, exit
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(1))
     model.train()
-    t0, t_start, acc = time.time(), time.time(), {}
-    while step < t["steps"]:
-        for g in opt.param_groups:
-            g["lr"] = lr_at(t, step)
+
+    def step_fn(step):
         x1, x2, flow, mask = [a.to(device) for a in sampler.next()]
         sidx = torch.tensor([(step * B + i) % S for i in range(B)], device=device)
         x = torch.cat([x1, x2])
@@ -171,25 +148,16 @@ def train(cfg, out, device="cpu", threads=1, max_seconds=None):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
-        for k, v in terms.items():
-            acc[k] = acc.get(k, 0.0) + float(v)
-        if step % t["log_every"] == 0 or step == t["steps"]:
-            n = t["log_every"] if step % t["log_every"] == 0 else step % t["log_every"]
-            dt = (time.time() - t0) / n
-            line = f"step {step} " + " ".join(f"{k} {v / n:.5g}" for k, v in acc.items()) + f" lr {lr_at(t, step):.2e} s/step {dt:.3f}"
-            print(line, flush=True); log.write(line + "\n"); log.flush()
-            acc, t0 = {}, time.time()
-        done = step == t["steps"] or bool(stop) or (max_seconds and time.time() - t_start > max_seconds)
-        if step % t["ckpt_every"] == 0 or done or step in t["milestones"]:
-            ck = {"config": cfg, "step": step, "model": model.state_dict(), "opt": opt.state_dict(),
-                  "arch": model.arch, "num_styles": S}
-            save_atomic(ck, ckpt_path)
-            if step in t["milestones"]:
-                shutil.copyfile(ckpt_path, os.path.join(out, f"ckpt_{step}.pt"))
-        if done:
-            break
-    log.close()
+        return terms
+
+    step = loop.run(
+        out, step, t["steps"], step_fn,
+        lambda step: {"config": cfg, "step": step, "model": model.state_dict(), "opt": opt.state_dict(),
+                      "arch": model.arch, "num_styles": S},
+        log_every=t["log_every"], ckpt_every=t["ckpt_every"], milestones=t["milestones"], max_seconds=max_seconds,
+        header=lambda: (f"# {cfg['id']} arch={cfg['arch']} styles={[s['id'] for s in cfg['styles']]} "
+                        f"GFLOP@640x360={flops(model, 360, 640) / 1e9:.2f} threads={threads} device={device}"),
+        schedule=(opt, lambda step: lr_at(t, step)))
     return model, step
 
 
@@ -207,12 +175,7 @@ def main(argv=None):
         cfg["train"]["steps"] = a.steps
     if a.smoke:
         cfg["data"].update(crop=64, batch=1, real_fraction=0.0, style_size=128)
-        cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
-        with tempfile.TemporaryDirectory() as tmp:
-            _, step = train(cfg, a.out or tmp, a.device, a.threads)
-            assert step == 1 and os.path.exists(os.path.join(a.out or tmp, "ckpt.pt"))
-        print("smoke ok")
-        return
+        return loop.smoke(train, cfg, a.out, a.device, a.threads)
     out = a.out or os.path.join("/work/runs/style", cfg["id"])
     train(cfg, out, a.device, a.threads)
 
