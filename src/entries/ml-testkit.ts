@@ -18,3 +18,5 @@ export { FaceFinder } from '../filters/anime/face-detector';
 export { CropTracker } from '../filters/anime/crop-tracker';
 export { extractCrop } from '../filters/anime/compositor';
 export { cropFromEyes } from '../filters/anime/alignment';
+export { TfBlazeFace } from '../filters/anime/blazeface';
+export { readTfliteGraph, TfliteFormatError } from '../ml/tflite';
