@@ -14,7 +14,7 @@ export { styleFlops } from '../ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../ml/instance-norm';
 export { referenceReCoNet } from '../ml/reference';
 export { AvatarPainter, translatorSide, TRANSLATE_SIDES } from '../engine/avatar';
-export { FaceFinder } from '../filters/anime/face-detector';
+export { DetectorStride, FaceFinder } from '../filters/anime/face-detector';
 export { CropTracker } from '../filters/anime/crop-tracker';
 export { extractCrop } from '../filters/anime/compositor';
 export { cropFromEyes } from '../filters/anime/alignment';
