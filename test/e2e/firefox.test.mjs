@@ -181,6 +181,24 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
     }
   });
 
+  it('the test hook answers each request once: no messages go on after the reply', async () => {
+    // (It once answered its own replies, and the two bounced messages for good: every video of the
+    // page then presented a third of its frames. bench/firefox-message-rate.mjs measures the rates.)
+    const page = await open('/index.html', { mode: 'off' });
+    try {
+      await extensionStatus(page);
+      const later = await page.evaluate(() => new Promise((r) => {
+        let n = 0;
+        const on = () => n++;
+        addEventListener('message', on);
+        setTimeout(() => { removeEventListener('message', on); r(n); }, 1000);
+      }));
+      assert.equal(later, 0, `messages in the second after the replies: ${later}`);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a page with a strict CSP: off and posterize, on the main thread', async () => {
     const page = await open('/strict/index.html', { mode: 'off' });
     try {
