@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { cropFromEyes } from '../../src/filters/anime/alignment';
+import { cropFromEyes } from '../../src/engine/avatar/alignment';
 // through the bundled test kit: the detector module loads tfjs (its no-WebGL path), whose
 // CommonJS parts only the bundler resolves
 type Kit = typeof import('../../src/entries/ml-testkit');
