@@ -1,4 +1,5 @@
-// Per-stage time of the anime avatar (src/engine/avatar/avatar-painter.ts) at 640×360 and 1280×720 on tfjs WASM, with a
+// Per-stage time of the anime avatar (src/engine/avatar/avatar-painter.ts) at 640×360 and 1280×720 on tfjs WASM
+// (the detector alone also on tfjs WASM, its path where there is no WebGL), with a
 // full-size Twin-GAN (random weights: the cost does not depend on them) on 60 frames of d3.mp4.
 // Run with `sh bench/anime-stages.sh` (prepares build/anime-full and build/d3f, then runs this).
 export {};
@@ -16,10 +17,14 @@ describe('measure', function () {
       const png = await createImageBitmap(await (await fetch(`/build/d3f/${String(i).padStart(3, '0')}.png`)).blob());
       imgs.push(png.width === W ? png : await createImageBitmap(png, { resizeWidth: W, resizeHeight: H, resizeQuality: 'high' }));
     }
-    // detector alone, every frame
+    // detector alone, every frame: tasks-vision, and BlazeFace on tfjs WASM (the path without WebGL)
     const det: number[] = [];
     for (const im of imgs) { const t = performance.now(); finder.detect(im); det.push(performance.now() - t); }
     finder.close();
+    const tfFinder = await FaceFinder.create({ ...opts, engine: 'tfjs' });
+    const detTf: number[] = [];
+    for (const im of imgs) { const t = performance.now(); tfFinder.detect(im); detTf.push(performance.now() - t); }
+    tfFinder.close();
     const p = new AvatarPainter(await PaintNet.load('/build/anime-full/'), await FaceFinder.create(opts), presentation);
     const acc = { detect: [] as number[], track: [] as number[], translate: [] as number[], composite: [] as number[], total: [] as number[] };
     for (let r = 0; r < 2; r++) for (const [i, im] of imgs.entries()) {
@@ -31,7 +36,7 @@ describe('measure', function () {
     }
     const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!.toFixed(1);
     const mean = (a: number[]) => (a.reduce((x, y) => x + y, 0) / a.length).toFixed(1);
-    console.log(`${presentation} ${W}x${H}: detector per run median ${med(det.slice(5))} ms; governor ${p.tier}; per frame mean (median): ` + Object.entries(acc).map(([k, v]) => `${k} ${mean(v)} (${med(v)})`).join(', ') + `; one translation ${med(acc.translate.filter((v) => v > 0))} ms (median)`);
+    console.log(`${presentation} ${W}x${H}: detector per run median ${med(det.slice(5))} ms (tasks-vision), ${med(detTf.slice(5))} ms (tfjs WASM); governor ${p.tier}; per frame mean (median): ` + Object.entries(acc).map(([k, v]) => `${k} ${mean(v)} (${med(v)})`).join(', ') + `; one translation ${med(acc.translate.filter((v) => v > 0))} ms (median)`);
     p.dispose();
     imgs.forEach((b) => b.close());
   });

@@ -236,9 +236,7 @@ if (!process.argv.includes('--no-firefox')) {
         const label = `firefox ${mode.id} ${w}x${h}`;
         try {
           // A first page sets the mode (the test hook) and waits until it runs; the measured page is
-          // a fresh one that talks to the extension only after the measurement: in Firefox under
-          // this automation a page that has messaged the extension presents video at a third of
-          // the rate from then on (docs/firefox-bugs.md), which no user page does.
+          // a fresh one with its own camera (as a call site that opens after the setting is made).
           const setup = await ff.browser.newPage();
           await setup.goto(`${server.url}/index.html`);
           await setup.waitForFunction(() => window.gumTest);
@@ -262,8 +260,7 @@ if (!process.argv.includes('--no-firefox')) {
             const row = {
               browser: 'firefox', mode: mode.id, backend: after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement, frames: after.frames,
               msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null,
-              // (The pump's rates in the second after the status request, i.e. already slowed: see above.)
-              cameraFps, pumpFpsInAfterStatus: after.fpsIn,
+              cameraFps, pumpFpsIn: after.fpsIn,
               presentedFps, fpsRatio: cameraFps ? presentedFps / cameraFps : null, dropped: after.dropped, state: after.state,
             };
             firefoxRows.push(row);

@@ -39,7 +39,7 @@ async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<
 }
 
 /**
- * The anime avatar: BlazeFace (tasks-vision, wasm from <root>mediapipe) → crop tracker → the
+ * The anime avatar: BlazeFace (tasks-vision, wasm from <root>mediapipe; tfjs without WebGL) → crop tracker → the
  * avatar model's human→anime op list → compositor. Fails (the pump then sends neutral frames)
  * when no trained avatar model ships.
  */
@@ -70,7 +70,8 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     throw e;
   }
   return {
-    backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => p.cropSide,
+    // the detector: tasks-vision ('mediapipe') where there is WebGL, else BlazeFace on tfjs
+    backend: `tfjs-${backend} + ${finder.engine === 'mediapipe' ? 'mediapipe' : `blazeface-tfjs`}`, tfBackend: backend, side: () => p.cropSide,
     // the avatar's governor state for the popup: detector and translator strides and, when
     // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
     tier: () => p.tier,

@@ -8,6 +8,10 @@ import { DEFAULT_SETTINGS, SETTINGS_KEY } from '../shared/settings';
 chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   const m = msg as { ns?: unknown; t?: unknown; patch?: unknown } | null;
   if (sender.id !== chrome.runtime.id || m?.ns !== 'brushcam-test') return false;
+  if (m.t === 'ping') {
+    sendResponse(true);
+    return false;
+  }
   if (m.t === 'settings') {
     void chrome.storage.local.get(SETTINGS_KEY).then(async (stored) => {
       const cur = (stored[SETTINGS_KEY] ?? {}) as Record<string, unknown>;

@@ -7,7 +7,12 @@
  */
 window.addEventListener('message', (e: MessageEvent) => {
   const d = e.data as { ns?: unknown; t?: unknown; id?: unknown; patch?: unknown } | null;
-  if (e.source !== window || !d || d.ns !== 'brushcam-test' || typeof d.id !== 'number') return;
+  // Requests only: this script's own replies come back to this listener too (same window), and
+  // answering them (as an unknown request) would bounce messages between the two for good, which
+  // kept the page's main thread busy and its videos at a third of their rate.
+  if (e.source !== window || !d || d.ns !== 'brushcam-test' || typeof d.id !== 'number' || d.t === 'reply') return;
+  // probe: handled here, never answered (bench/firefox-message-rate.mjs)
+  if (d.t === 'silent') return;
   const reply = (result: unknown, error: string | null): void =>
     window.postMessage({ ns: 'brushcam-test', t: 'reply', id: d.id, result, error }, '*');
   const run = async (): Promise<unknown> => {
@@ -18,6 +23,11 @@ window.addEventListener('message', (e: MessageEvent) => {
     if (d.t === 'status') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'status' });
     // The popup's preview request, as the open popup sends it to the tab (privacy tests).
     if (d.t === 'preview') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'preview' });
+    // Probes for bench/firefox-message-rate.mjs: a runtime message the background answers at
+    // once, and an extension API call that sends no message.
+    if (d.t === 'ping') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'ping' });
+    if (d.t === 'storage') return chrome.storage.local.get('nothing').then(() => true);
+    if (d.t === 'echo') return true;
     throw new Error(`unknown test request ${String(d.t)}`);
   };
   run().then((r) => reply(r ?? null, null), (err: unknown) => reply(null, err instanceof Error ? err.message : String(err)));

@@ -165,6 +165,47 @@ window.gumTest = {
     if (!result) throw new Error('no frame arrived');
     return result;
   },
+  /**
+   * Reads `n` output frames of stream i (after `skip`) as small luma pictures (sw×sh) and compares
+   * each with a reference picture in `boxes` ({x0, x1, y0, y1} in sw×sh pixels): per frame and box
+   * the mean |Δ luma| to the reference and the box's sharpness (mean |Δ luma| between horizontal
+   * neighbours), and the reference's own sharpness per box.
+   */
+  async regions(i, refUrl, boxes, n = 10, skip = 3, sw = 160, sh = 90) {
+    const track = streams[i].getVideoTracks()[0];
+    const luma = (d) => {
+      const y = new Float32Array(sw * sh);
+      for (let p = 0; p < sw * sh; p++) y[p] = 0.299 * d[4 * p] + 0.587 * d[4 * p + 1] + 0.114 * d[4 * p + 2];
+      return y;
+    };
+    const small = (src) => {
+      const c = new OffscreenCanvas(sw, sh);
+      const ctx = c.getContext('2d', { willReadFrequently: true });
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(src, 0, 0, sw, sh);
+      return luma(ctx.getImageData(0, 0, sw, sh).data);
+    };
+    const refBmp = await createImageBitmap(await (await fetch(refUrl)).blob());
+    const ref = small(refBmp);
+    refBmp.close();
+    const sharp = (y, b) => {
+      let s = 0, m = 0;
+      for (let yy = b.y0; yy < b.y1; yy++) for (let x = b.x0; x < b.x1 - 1; x++) { s += Math.abs(y[yy * sw + x + 1] - y[yy * sw + x]); m++; }
+      return s / m;
+    };
+    const diff = (a, b, r) => {
+      let s = 0, m = 0;
+      for (let yy = r.y0; yy < r.y1; yy++) for (let x = r.x0; x < r.x1; x++) { s += Math.abs(a[yy * sw + x] - b[yy * sw + x]); m++; }
+      return s / m;
+    };
+    const frames = [];
+    await readFrames(track, skip + n, (frame, k) => {
+      if (k < skip) return;
+      const y = small(frame);
+      frames.push(boxes.map((b) => ({ diff: diff(y, ref, b), sharp: sharp(y, b) })));
+    }, 30000);
+    return { frames, ref: boxes.map((b) => sharp(ref, b)) };
+  },
   /** A coarse picture of one output frame (after `skip` frames): 16×9 cells of mean RGB. */
   async signature(i, skip = 2) {
     const track = streams[i].getVideoTracks()[0];

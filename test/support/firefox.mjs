@@ -83,6 +83,11 @@ export function requestPreview(page) {
   return hook(page, 'preview');
 }
 
+/** A hook request by name (`ping`, `storage`: probes that do nothing but talk to the extension). */
+export function hookRequest(page, t) {
+  return hook(page, t);
+}
+
 /** Waits until the newest pipeline's status satisfies `pred`; returns it. */
 export async function waitForPipeline(page, pred, what, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;

@@ -1,6 +1,10 @@
 import { expect } from '@esm-bundle/chai';
 import { cropFromEyes } from '../../src/engine/avatar/alignment';
-import { DetectorStride, FaceFinder } from '../../src/engine/avatar/face-detector';
+// through the bundled test kit: the detector module loads tfjs (its no-WebGL path), whose
+// CommonJS parts only the bundler resolves
+type Kit = typeof import('../../src/entries/ml-testkit');
+const { DetectorStride, FaceFinder } = (await import('/build/ml-testkit.js' as string)) as Kit;
+type FaceFinder = Awaited<ReturnType<typeof FaceFinder.create>>;
 
 const WASM = '/node_modules/@mediapipe/tasks-vision/wasm';
 const MODEL = '/models/face/blaze_face_short_range.tflite';

@@ -1,15 +1,10 @@
 import { FaceDetector, FilesetResolver } from '@mediapipe/tasks-vision';
+import { TfBlazeFace } from './blazeface';
 import type { FaceDetection } from './crop-tracker';
 
 /** Where the shipped detector model lives under the extension's root. */
 export const FACE_MODEL_PATH = 'models/face/blaze_face_short_range.tflite';
 
-/**
- * BlazeFace short range through @mediapipe/tasks-vision, everything loaded from the extension
- * itself (the engine passes `<root>mediapipe` for the wasm fileset and `<root>` + {@link FACE_MODEL_PATH}).
- * Runs on the CPU (XNNPACK), the same everywhere; the caller decides how often (see
- * {@link DetectorStride}).
- */
 /**
  * Frames wider than this are downscaled before detection: BlazeFace short range sees a 128×128
  * input anyway, and handing tasks-vision a 1280×720 bitmap costs about 6 ms more a run than a
@@ -17,21 +12,65 @@ export const FACE_MODEL_PATH = 'models/face/blaze_face_short_range.tflite';
  */
 export const DETECT_MAX_WIDTH = 640;
 
+/** Which runtime runs BlazeFace: tasks-vision (needs WebGL to read images) or tfjs. */
+export type DetectorEngine = 'mediapipe' | 'tfjs';
+
+interface Detects {
+  detect(image: ImageBitmap): FaceDetection[];
+  close(): void;
+}
+
+/** Whether this context has a WebGL context to give (tasks-vision reads every image through one). */
+export function hasWebGl(): boolean {
+  if (typeof OffscreenCanvas !== 'function') return false;
+  const c = new OffscreenCanvas(1, 1);
+  return !!(c.getContext('webgl2') ?? c.getContext('webgl'));
+}
+
+/**
+ * BlazeFace short range, everything loaded from the extension itself (the engine passes
+ * `<root>mediapipe` for tasks-vision's wasm fileset and `<root>` + {@link FACE_MODEL_PATH}).
+ * Where there is WebGL it runs through @mediapipe/tasks-vision on the CPU (XNNPACK); where there
+ * is none (Firefox without a usable GL driver, e.g. headless on a bare server) tasks-vision
+ * cannot read an image, and the same model file runs on tfjs instead (src/engine/avatar/blazeface.ts,
+ * the WASM backend there), with the same pre- and post-processing. The caller decides how often
+ * (see {@link DetectorStride}).
+ */
 export class FaceFinder {
+  private constructor(private readonly impl: Detects, readonly engine: DetectorEngine) {}
+
+  /**
+   * `wasm`: the folder of tasks-vision's wasm files; `model`: the .tflite URL; `engine`: 'auto'
+   * (tasks-vision where there is WebGL, else tfjs) or one of them.
+   */
+  static async create(o: { wasm: string; model: string; minScore?: number; engine?: DetectorEngine | 'auto' }): Promise<FaceFinder> {
+    const engine = o.engine && o.engine !== 'auto' ? o.engine : hasWebGl() ? 'mediapipe' : 'tfjs';
+    if (engine === 'tfjs') return new FaceFinder(await TfBlazeFace.load(o.model, o.minScore ?? 0.5), 'tfjs');
+    return new FaceFinder(await MediaPipeFaces.create(o), 'mediapipe');
+  }
+
+  /** The faces in `image`, in its pixels; eyes are BlazeFace's first two keypoints. */
+  detect(image: ImageBitmap): FaceDetection[] {
+    return this.impl.detect(image);
+  }
+
+  close(): void {
+    this.impl.close();
+  }
+}
+
+/** BlazeFace through tasks-vision's FaceDetector (VIDEO mode). */
+class MediaPipeFaces implements Detects {
   private ts = 0;
   private small: OffscreenCanvas | null = null;
 
   private constructor(private readonly detector: FaceDetector) {}
 
-  /** `wasm`: the folder of tasks-vision's wasm files; `model`: the .tflite URL. */
-  static async create(o: { wasm: string; model: string; minScore?: number }): Promise<FaceFinder> {
+  static async create(o: { wasm: string; model: string; minScore?: number }): Promise<MediaPipeFaces> {
     // tasks-vision uploads every image through WebGL, even with the CPU delegate: say so plainly
-    // where there is none (Firefox without a usable GL driver, e.g. headless on a bare server).
-    if (typeof OffscreenCanvas === 'function') {
-      const c = new OffscreenCanvas(1, 1);
-      if (!c.getContext('webgl2') && !c.getContext('webgl')) {
-        throw new Error('face detection needs WebGL (MediaPipe reads every image through it) and this browser offers none here');
-      }
+    // where there is none instead of the library's "GLctx is undefined".
+    if (typeof OffscreenCanvas === 'function' && !hasWebGl()) {
+      throw new Error('face detection through MediaPipe needs WebGL (it reads every image through it) and this browser offers none here');
     }
     const fileset = await FilesetResolver.forVisionTasks(o.wasm);
     const detector = await FaceDetector.createFromOptions(fileset, {
@@ -39,7 +78,7 @@ export class FaceFinder {
       runningMode: 'VIDEO',
       minDetectionConfidence: o.minScore ?? 0.5,
     });
-    return new FaceFinder(detector);
+    return new MediaPipeFaces(detector);
   }
 
   /** The faces in `image`, in its pixels; eyes are BlazeFace's first two keypoints. */
