@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
-import type { CropBox } from '../../src/filters/anime/alignment';
-import { extractCrop } from '../../src/filters/anime/compositor';
-import { FaceLock, LOCK_RELOCK, type CropReader } from '../../src/filters/anime/face-lock';
+import type { CropBox } from '../../src/engine/avatar/alignment';
+import { extractCrop } from '../../src/engine/avatar/compositor';
+import { FaceLock, LOCK_RELOCK, type CropReader } from '../../src/engine/avatar/face-lock';
 
 // The face lock on a real portrait drawn at known sub-pixel positions and scales: it must follow
 // the face's own motion, not the tracker's jitter, and give up when the face is elsewhere.

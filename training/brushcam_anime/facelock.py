@@ -1,4 +1,4 @@
-"""Sub-pixel face lock: the reference of src/filters/anime/face-lock.ts (same algorithm and
+"""Sub-pixel face lock: the reference of src/engine/avatar/face-lock.ts (same algorithm and
 constants; a test reads them from there).
 
 Between two translations the shown avatar is pasted where the face is. The detector's eye
