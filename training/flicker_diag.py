@@ -1,8 +1,27 @@
-"""Where the still-head flicker comes from: the face-box temporal error (eval_anime.py's measure)
-of several synthetic avatars on one clip, each isolating one source.
+"""Where the avatar's flicker comes from: the face-box temporal error of eval_anime.py (ReCoNet's
+warped error, output t+1 against output t warped by the input's DIS flow, inside the face ellipse,
+0-255 squared) for avatars built to isolate one source each, on one stretch of one people clip.
 
-  cd training && /usr/bin/python3 flicker_diag.py --clip d9 [--start 0] [--frames 48]
-"""
+  cd training && /usr/bin/python3 flicker_diag.py --clip d9 [--start 0] [--frames 48] [--stride 5]
+      [--model ../models/anime/anime]        (after `node bench/anime-tracks.mjs --frames 600`)
+
+Rows (the crop track is the extension's smoothed CropTracker on BlazeFace, build/anime-tracks):
+  input                 the clip itself
+  frozen_input          the clip's first frame shown for ever: what the measure charges a still picture
+  frozen_avatar         the first avatar pasted at the median crop for ever: same, for the drawing
+  per_frame_track       a translation every frame along the track, no smoothing (raw re-roll)
+  per_frame_fixed_crop  the same at the median crop (re-roll without crop motion)
+  per_frame_smoother    a translation every frame + the avatar smoother (eval_anime's shipped column)
+  per_frame_smoother_fixed_crop
+  tracker_geometry      the first avatar pasted along the track (the crop's own motion)
+  flow_glued_avatar     the first avatar moved by the median input flow in the face (an oracle)
+  product_tracker       as the extension ran before the face lock: a translation every --stride
+                        frames through the smoother, the avatar held and pasted along the track between
+  product_lock          as it runs now: the same, pasted and translated at the face lock's box
+                        (brushcam_anime.facelock, src/engine/avatar/face-lock.ts)
+  lock_geometry         the first avatar pasted at the face lock's box
+Also printed: each row's edge contrast in the face box (mean luma gradient) and the error divided
+by contrast squared (x100): a sharper picture pays more for the same flow noise."""
 import argparse
 import json
 import os
@@ -62,17 +81,17 @@ def main():
     y0 = ys[0][1]
     outs = {}
     # 1. one avatar, pasted along the smoothed track: paste motion only (crop jitter)
-    outs["fixed_avatar_track"] = [ea.paste(w, y0, c, k, alpha)[0] for w, c in zip(work, crops)]
+    outs["tracker_geometry"] = [ea.paste(w, y0, c, k, alpha)[0] for w, c in zip(work, crops)]
     # 2. per-frame translation, fixed crop: translator re-roll only (for the input's own change)
     outs["per_frame_fixed_crop"] = [ea.paste(w, y, med, k, alpha)[0] for w, (s, y) in zip(work, ysfix)]
     # 3. per-frame translation along the track (eval "smoothed")
     outs["per_frame_track"] = [ea.paste(w, y, c, k, alpha)[0] for w, c, (s, y) in zip(work, crops, ys)]
     # 4. shipped: per-frame translation + smoother along the track (eval "blended")
     b = AvatarSmoother()
-    outs["shipped_blended"] = [ea.paste(w, b(s, y), c, k, alpha)[0] for w, c, (s, y) in zip(work, crops, ys)]
+    outs["per_frame_smoother"] = [ea.paste(w, b(s, y), c, k, alpha)[0] for w, c, (s, y) in zip(work, crops, ys)]
     # 5. fixed crop + smoother
     b = AvatarSmoother()
-    outs["fixed_crop_blended"] = [ea.paste(w, b(s, y), med, k, alpha)[0] for w, (s, y) in zip(work, ysfix)]
+    outs["per_frame_smoother_fixed_crop"] = [ea.paste(w, b(s, y), med, k, alpha)[0] for w, (s, y) in zip(work, ysfix)]
     # 6. product cadence: translate every `stride` frames (+ smoother), hold between, along the track
     b = AvatarSmoother()
     seq, cur = [], None
@@ -80,9 +99,9 @@ def main():
         if t % a.stride == 0:
             cur = b(s, y)
         seq.append(ea.paste(w, cur, c, k, alpha)[0])
-    outs["stride_blended_track"] = seq
+    outs["product_tracker"] = seq
     # 7. one avatar, one crop: only the background under the feathered rim changes
-    outs["fixed_all"] = [ea.paste(w, y0, med, k, alpha)[0] for w in work]
+    outs["frozen_avatar"] = [ea.paste(w, y0, med, k, alpha)[0] for w in work]
 
     # 8. the oracle: one avatar glued to the face by a similarity fitted to the input's flow
     glued, box = [], list(crops[0])
@@ -98,7 +117,7 @@ def main():
         d = np.median(f21[reg], axis=0) / k   # frame t+1 -> t, in clip pixels
         box[0] -= d[0]; box[1] -= d[1]
         glued.append(ea.paste(work[t + 1], y0, tuple(box), k, alpha)[0])
-    outs["oracle_glued_avatar"] = glued
+    outs["flow_glued_avatar"] = glued
     # 10. product cadence with the face lock: pasted at the registered box, translated there
     from brushcam_anime.facelock import FaceLock
     lock, b = FaceLock(), AvatarSmoother()
@@ -110,7 +129,7 @@ def main():
             cur = b(s, y)
             lock.set_reference(f, box)
         seq.append(ea.paste(w, cur, box, k, alpha)[0])
-    outs["stride_blended_lock"] = seq
+    outs["product_lock"] = seq
     # 11. lock geometry only: the first avatar, pasted at the locked box
     lock = FaceLock()
     seq = []
@@ -119,7 +138,7 @@ def main():
         if t % a.stride == 0:
             lock.set_reference(f, box)
         seq.append(ea.paste(w, y0, box, k, alpha)[0])
-    outs["lock_fixed_avatar"] = seq
+    outs["lock_geometry"] = seq
     # 9. the camera frozen at frame 0: what the measure charges a picture that does not move at all
     outs["frozen_input"] = [work[0]] * len(work)
 
