@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import type { CropBox } from '../../src/engine/avatar/alignment';
 import { extractCrop } from '../../src/engine/avatar/compositor';
-import { FaceLock, LOCK_RELOCK, type CropReader } from '../../src/engine/avatar/face-lock';
+import { FaceLock, LOCK_RELOCK, LOCK_STILL, type CropReader } from '../../src/engine/avatar/face-lock';
 
 // The face lock on a real portrait drawn at known sub-pixel positions and scales: it must follow
 // the face's own motion, not the tracker's jitter, and give up when the face is elsewhere.
@@ -56,15 +56,16 @@ describe('FaceLock (where the avatar is pasted, below the detector\'s jitter)', 
     expect(lock.locked).to.equal(false);
   });
 
-  it('a still face: the box stays put while the tracker\'s crop jitters by up to 1.5 px and 1%', () => {
+  it('a still face: the box stays put while the tracker\'s crop wanders (steps under 0.5 px and 0.2%)', () => {
     const lock = new FaceLock();
     const f = reader(frame(0, 0));
     lock.setReference(f, CROP);
-    const r = jitter(7, 1.5);
+    const r = jitter(7, 0.5);
     let worstTracker = 0;
     let worstLock = 0;
-    for (let i = 0; i < 20; i++) {
-      const t = { cx: CROP.cx + r(), cy: CROP.cy + r(), size: CROP.size * (1 + r() / 150), roll: 0 };
+    const t = { ...CROP };
+    for (let i = 0; i < 30; i++) {
+      t.cx += r(); t.cy += r(); t.size *= 1 + r() / 250;
       const b = lock.follow(f, t);
       worstTracker = Math.max(worstTracker, Math.hypot(t.cx - CROP.cx, t.cy - CROP.cy));
       worstLock = Math.max(worstLock, Math.hypot(b.cx - CROP.cx, b.cy - CROP.cy), Math.abs(b.size - CROP.size));
@@ -72,6 +73,16 @@ describe('FaceLock (where the avatar is pasted, below the detector\'s jitter)', 
     expect(worstTracker, 'the tracker\'s crop wandered').to.be.greaterThan(1);
     expect(worstLock, 'largest move of the locked box (px)').to.be.below(0.1);
     expect(lock.lost).to.equal(0);
+  });
+
+  it('a moving head (the tracker\'s crop moved more than LOCK_STILL of its side): the tracker\'s crop, lock dropped', () => {
+    const lock = new FaceLock();
+    const f = reader(frame(0, 0));
+    lock.setReference(f, CROP);
+    expect(lock.follow(f, CROP).cx).to.be.closeTo(CROP.cx, 0.1);
+    const moved = { ...CROP, cx: CROP.cx + 2 * LOCK_STILL * CROP.size };
+    expect(lock.follow(f, moved)).to.deep.equal(moved);
+    expect(lock.locked).to.equal(false);
   });
 
   for (const [dx, dy, s] of [[0.6, -0.4, 1], [-2.5, 1.75, 1], [0.3, 0.2, 1.02], [3, -2, 0.97]] as const) {
@@ -91,12 +102,20 @@ describe('FaceLock (where the avatar is pasted, below the detector\'s jitter)', 
   it('gives up when its box ends far from the tracker\'s crop, and follows the tracker until the next reference', () => {
     const lock = new FaceLock();
     lock.setReference(reader(frame(0, 0)), CROP);
-    // the face is still where it was, but the tracker says it is elsewhere (another face, a jump)
-    const far = { ...CROP, cx: CROP.cx + 2 * LOCK_RELOCK * CROP.size };
-    expect(lock.follow(reader(frame(0, 0)), far)).to.deep.equal(far);
+    // the tracker stays put, but the face the lock registers is past LOCK_RELOCK of the side away
+    // (in steps under LOCK_STILL: the lock follows it until it strays too far)
+    let gaveUp = false;
+    for (let k = 1; k <= 20 && !gaveUp; k++) {
+      const dx = k * 0.25 * LOCK_RELOCK * CROP.size;
+      const b = lock.follow(reader(frame(dx, 0)), CROP);
+      gaveUp = !lock.locked;
+      if (gaveUp) expect(b).to.deep.equal(CROP);
+      else expect(b.cx).to.be.closeTo(CROP.cx + dx, 0.5);
+    }
+    expect(gaveUp).to.equal(true);
     expect(lock.lost).to.equal(1);
     expect(lock.locked).to.equal(false);
-    const next = { ...far, cy: far.cy + 0.5 };
+    const next = { ...CROP, cy: CROP.cy + 0.5 };
     expect(lock.follow(reader(frame(0, 0)), next)).to.deep.equal(next);
   });
 });

@@ -12,6 +12,7 @@ of both images, inside the face ellipse), so the avatar moves exactly as far as 
   box  = (cx, cy, side, roll) in frame pixels, as the crop tracker's; per frame one patch PAD x the
          box at PATCH px is read and the steps sample it (as the extension reads one canvas)
   each frame: box <- register(frame, box, reference)      (ITERS Gauss-Newton steps)
+  a moving head (the tracker's crop moved more than STILL x side since the last frame), or a
   lost lock (box more than RELOCK x side from the tracker's crop, or its side off by more than
   RELOCK, or a step that did not converge): box <- the tracker's crop
   each translation: reference <- the crop at box (the one translated)
@@ -28,6 +29,7 @@ from .align import aligned_crop
 LOCK = 48          # registration crop side (pixels)
 ITERS = 4
 RELOCK = 0.08      # fraction of the side: farther than this from the tracker's crop, the lock gives up
+STILL = 0.01      # the tracker's crop moved more than this fraction of its side since the last frame: no lock
 PAD, PATCH = 1.25, 60   # the patch read per frame: the box enlarged by PAD, PATCH px a side
 INNER = 0.85       # registration weight: the face ellipse (the compositor's) up to this radius
 MASK_RX, MASK_RY = 0.42, 0.5
@@ -93,7 +95,7 @@ class FaceLock:
         self.reset()
 
     def reset(self):
-        self.box = self.ref = None
+        self.box = self.ref = self.last = None
 
     @property
     def locked(self):
@@ -108,6 +110,10 @@ class FaceLock:
 
     def follow(self, rgb, tracked):
         """The box (cx, cy, side, roll) to paste at on this frame, from the tracker's crop."""
+        last, self.last = self.last, tuple(tracked)
+        if last is not None and (math.hypot(tracked[0] - last[0], tracked[1] - last[1]) > STILL * tracked[2]
+                                 or abs(tracked[2] / last[2] - 1) > STILL):
+            self.box = self.ref = None
         if self.ref is None:
             return tuple(tracked)
         n, m, roll = LOCK, PATCH, tracked[3]
@@ -129,7 +135,7 @@ class FaceLock:
         box = (cx0 + c * ox - sn * oy, cy0 + sn * ox + c * oy, side, roll)
         if not ok or math.hypot(box[0] - tracked[0], box[1] - tracked[1]) > RELOCK * tracked[2] \
                 or abs(box[2] / tracked[2] - 1) > RELOCK:
-            self.reset()
+            self.box = self.ref = None
             return tuple(tracked)
         self.box = box
         return box

@@ -12,7 +12,8 @@ import type { CropBox } from './alignment';
  * Per frame: one LOCK_PAD × larger patch around the box at LOCK_PATCH px (one canvas read), then
  * LOCK_ITERS steps sampling that patch (about 3 × LOCK² operations each). The tracker's crop still
  * says where the face is: a lock that ends farther than LOCK_RELOCK × the side from it (centre or
- * side) gives up and returns the tracker's crop until the next reference. Roll is the tracker's.
+ * side) gives up and returns the tracker's crop until the next reference; so does a head that
+ * moves (LOCK_STILL). Roll is the tracker's.
  * The reference is training/brushcam_anime/facelock.py (same algorithm and constants; a test reads
  * them from here); `training/flicker_diag.py` measures what it changes.
  */
@@ -23,6 +24,13 @@ export const LOCK_SIDE = 48;
 export const LOCK_ITERS = 4;
 /** Farther than this fraction of the side from the tracker's crop, the lock gives up. */
 export const LOCK_RELOCK = 0.08;
+/**
+ * The lock works only while the head is nearly still: when the tracker's crop moved more than this
+ * fraction of its side since the last frame, it is taken as it is and the lock starts over at the
+ * next reference (Lucas-Kanade converges only within a crop pixel or two; a fast head, or frames
+ * dropped under load, move the face farther between two frames than that).
+ */
+export const LOCK_STILL = 0.01;
 /** The patch read per frame: the box enlarged by this factor, LOCK_PATCH px a side. */
 export const LOCK_PAD = 1.25;
 export const LOCK_PATCH = 60;
@@ -108,6 +116,7 @@ export type CropReader = (box: CropBox, side: number) => Uint8ClampedArray;
 export class FaceLock {
   private ref: Float32Array | null = null;
   private box: CropBox | null = null;
+  private lastTracked: CropBox | null = null;
   private readonly w = lockWeights(LOCK_SIDE);
   private readonly cur = new Float32Array(LOCK_SIDE * LOCK_SIDE);
   /** Frames on which the lock gave up (lost the face or strayed from the tracker). */
@@ -144,6 +153,12 @@ export class FaceLock {
 
   /** The box to paste the avatar at on this frame, from the tracker's crop `tracked`. */
   follow(read: CropReader, tracked: CropBox): CropBox {
+    const last = this.lastTracked;
+    this.lastTracked = { ...tracked };
+    if (last && (Math.hypot(tracked.cx - last.cx, tracked.cy - last.cy) > LOCK_STILL * tracked.size || Math.abs(tracked.size / last.size - 1) > LOCK_STILL)) {
+      this.ref = null;
+      this.box = null;
+    }
     const ref = this.ref;
     const start = this.box;
     if (!ref || !start) return { ...tracked };
@@ -173,7 +188,8 @@ export class FaceLock {
     const box: CropBox = { cx: start.cx + cos * ox - sin * oy, cy: start.cy + sin * ox + cos * oy, size: side, roll };
     if (!ok || Math.hypot(box.cx - tracked.cx, box.cy - tracked.cy) > LOCK_RELOCK * tracked.size || Math.abs(box.size / tracked.size - 1) > LOCK_RELOCK) {
       this.lost++;
-      this.reset();
+      this.ref = null;
+      this.box = null;
       return { ...tracked };
     }
     this.box = box;
@@ -184,5 +200,6 @@ export class FaceLock {
   reset(): void {
     this.ref = null;
     this.box = null;
+    this.lastTracked = null;
   }
 }
