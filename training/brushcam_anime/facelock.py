@@ -29,7 +29,7 @@ from .align import aligned_crop
 LOCK = 48          # registration crop side (pixels)
 ITERS = 4
 RELOCK = 0.08      # fraction of the side: farther than this from the tracker's crop, the lock gives up
-STILL = 0.01      # the tracker's crop moved more than this fraction of its side since the last frame: no lock
+STILL = 0.03      # the tracker's crop moved more than this fraction of its side since the last frame: no lock
 PAD, PATCH = 1.25, 60   # the patch read per frame: the box enlarged by PAD, PATCH px a side
 INNER = 0.85       # registration weight: the face ellipse (the compositor's) up to this radius
 MASK_RX, MASK_RY = 0.42, 0.5

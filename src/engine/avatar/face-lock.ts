@@ -30,7 +30,7 @@ export const LOCK_RELOCK = 0.08;
  * next reference (Lucas-Kanade converges only within a crop pixel or two; a fast head, or frames
  * dropped under load, move the face farther between two frames than that).
  */
-export const LOCK_STILL = 0.01;
+export const LOCK_STILL = 0.03;
 /** The patch read per frame: the box enlarged by this factor, LOCK_PATCH px a side. */
 export const LOCK_PAD = 1.25;
 export const LOCK_PATCH = 60;
