@@ -2,6 +2,7 @@ import { Compositor, DEFAULT_BACKDROP, extractCrop, type Backdrop, type Presenta
 import { AvatarSmoother } from './avatar-smoother';
 import { CropTracker, type TrackedCrop } from './crop-tracker';
 import { DetectorStride, type FaceFinder } from './face-detector';
+import { FaceLock, type CropReader } from './face-lock';
 import { runOnPixels, type PaintNet } from '../ml/paint-net';
 
 /** At most every 6th frame keeps the avatar's expression within 0.2 s of the face at 30 fps. */
@@ -40,8 +41,8 @@ export interface AvatarStageMs {
 }
 
 /**
- * The anime avatar, frame by frame: face detector (every k-th frame) → crop tracker →
- * translator (the Twin-GAN's human→anime op list on the aligned crop) → avatar smoother →
+ * The anime avatar, frame by frame: face detector (every k-th frame) → crop tracker → face lock
+ * (sub-pixel registration of the face, where the avatar is pasted and translated) → translator (the Twin-GAN's human→anime op list on the aligned crop) → avatar smoother →
  * compositor. Owns the model, the detector and its canvases. Without a face it outputs the
  * blurred frame only.
  */
@@ -49,7 +50,12 @@ export class AvatarPainter {
   private readonly compositor = new Compositor();
   /** Blends each new avatar with the last where the face did not change (translator flicker). */
   readonly smoother = new AvatarSmoother();
+  /** Pastes the shown avatar where the face is, below the detector's jitter (sub-pixel registration). */
+  readonly lock = new FaceLock();
   private readonly cropCanvas = new OffscreenCanvas(1, 1);
+  private readonly lockCanvas = new OffscreenCanvas(1, 1);
+  /** Where the shown avatar was last pasted (kept while the tracker holds or fades its crop). */
+  private box: TrackedCrop | null = null;
   private tracker: CropTracker | null = null;
   private avatar: ImageData | null = null;
   private source: ImageData | null = null;
@@ -104,6 +110,7 @@ export class AvatarPainter {
     if (!this.tracker || this.tracker.frameWidth !== W || this.tracker.frameHeight !== H) {
       this.tracker = new CropTracker(W, H);
       this.smoother.reset();
+      this.lock.reset();
     }
     let t = performance.now();
     let faces = null;
@@ -113,7 +120,15 @@ export class AvatarPainter {
     }
     const t1 = performance.now();
     this.lastMs.detect = faces ? t1 - t : 0;
-    const crop = this.tracker.update(faces, this.now());
+    const tracked = this.tracker.update(faces, this.now());
+    const read: CropReader = (box, side) => extractCrop(frame, box, side, this.lockCanvas).data;
+    // While the face is tracked the avatar follows the face lock's box; while the tracker holds
+    // or fades its last crop, the last box is kept.
+    let crop: TrackedCrop | null = null;
+    if (tracked) {
+      crop = tracked.state === 'tracking' || !this.box ? { ...tracked, ...this.lock.follow(read, tracked) } : { ...this.box, alpha: tracked.alpha, state: tracked.state };
+    }
+    this.box = crop;
     t = performance.now();
     this.lastMs.track = t - t1;
     // Translate the current crop while the face is tracked; while holding or fading, keep the
@@ -121,6 +136,7 @@ export class AvatarPainter {
     if (crop && (!this.avatar || (crop.state === 'tracking' && this.translateStride.due()))) {
       // a skipped translation says nothing of the network's cost: the governor hears only real runs
       if (await this.translate(frame, crop)) this.translateStride.record(performance.now() - t);
+      this.lock.setReference(read, crop);
       const next = translatorSide(this.sides, this.sideIndex, this.translateStride.cost, this.budgetMs, MAX_TRANSLATE_STRIDE, this.translateStride.share);
       if (next !== this.sideIndex) {
         this.translateStride.rescale((this.sides[next]! / this.cropSide) ** 2);
@@ -133,6 +149,7 @@ export class AvatarPainter {
       this.avatar = null;
       this.source = null;
       this.smoother.reset();
+      this.lock.reset();
     }
     const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source, this.backdrop);
     this.lastMs.composite = performance.now() - t2;
@@ -163,7 +180,9 @@ export class AvatarPainter {
     this.model.dispose();
     this.finder.close();
     this.compositor.dispose();
-    this.cropCanvas.width = 1;
-    this.cropCanvas.height = 1;
+    for (const c of [this.cropCanvas, this.lockCanvas]) {
+      c.width = 1;
+      c.height = 1;
+    }
   }
 }

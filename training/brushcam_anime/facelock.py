@@ -1,0 +1,141 @@
+"""Sub-pixel face lock: the reference of src/engine/avatar/face-lock.ts (same algorithm and
+constants; a test reads them from there).
+
+Between two translations the shown avatar is pasted where the face is. The detector's eye
+keypoints jitter by about a pixel, and the crop tracker's One Euro filter turns that into a slow
+sub-pixel wander of the crop that the face does not make (a held avatar then slides over a still
+face), while it lags the face's own small moves. The lock instead registers the face: the luma of
+the frame under the current box, LOCK x LOCK pixels, is aligned to the luma of the crop the shown
+avatar was translated from (Lucas-Kanade, Gauss-Newton on shift and scale, gradients of the mean
+of both images, inside the face ellipse), so the avatar moves exactly as far as the face did.
+
+  box  = (cx, cy, side, roll) in frame pixels, as the crop tracker's; per frame one patch PAD x the
+         box at PATCH px is read and the steps sample it (as the extension reads one canvas)
+  each frame: box <- register(frame, box, reference)      (ITERS Gauss-Newton steps)
+  a moving head (the tracker's crop moved more than STILL x side since the last frame), or a
+  lost lock (box more than RELOCK x side from the tracker's crop, or its side off by more than
+  RELOCK, or a step that did not converge): box <- the tracker's crop
+  each translation: reference <- the crop at box (the one translated)
+
+The tracker's crop still decides where the face is; the lock only refines it below the detector's
+noise. A rotation is not registered (the tracker's smoothed roll is kept)."""
+import math
+
+import cv2
+import numpy as np
+
+from .align import aligned_crop
+
+LOCK = 48          # registration crop side (pixels)
+ITERS = 4
+RELOCK = 0.08      # fraction of the side: farther than this from the tracker's crop, the lock gives up
+STILL = 0.03      # the tracker's crop moved more than this fraction of its side since the last frame: no lock
+PAD, PATCH = 1.25, 60   # the patch read per frame: the box enlarged by PAD, PATCH px a side
+INNER = 0.85       # registration weight: the face ellipse (the compositor's) up to this radius
+MASK_RX, MASK_RY = 0.42, 0.5
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def weights(n):
+    u = (np.arange(n) + 0.5) / n - 0.5
+    r = np.sqrt((u[None, :] / MASK_RX) ** 2 + (u[:, None] / MASK_RY) ** 2)
+    return (r < INNER).astype(np.float64)
+
+
+def luma_crop(rgb, box, n):
+    return (aligned_crop(rgb, box, n).astype(np.float32) / 255) @ LUMA
+
+
+def sample(img, xs, ys):
+    """Bilinear sample of an m x m image at pixel-index coordinates (edges clamped)."""
+    m = img.shape[0]
+    x = np.clip(xs, 0, m - 1); y = np.clip(ys, 0, m - 1)
+    x0 = np.minimum(np.floor(x).astype(int), m - 2); y0 = np.minimum(np.floor(y).astype(int), m - 2)
+    tx, ty = x - x0, y - y0
+    top = img[y0, x0] + tx * (img[y0, x0 + 1] - img[y0, x0])
+    bottom = img[y0 + 1, x0] + tx * (img[y0 + 1, x0 + 1] - img[y0 + 1, x0])
+    return top + ty * (bottom - top)
+
+
+def sample_box(patch, patch_side, ox, oy, side):
+    """The LOCK x LOCK crop of side `side` centred (ox, oy) from the patch's centre (frame pixels
+    along the patch's axes), bilinear from the PATCH x PATCH patch of side `patch_side`."""
+    n, m = LOCK, patch.shape[0]
+    per = patch_side / m
+    s = side / n / per
+    grid = np.arange(n) + 0.5 - n / 2
+    qx = m / 2 - 0.5 + ox / per + grid[None, :] * s
+    qy = m / 2 - 0.5 + oy / per + grid[:, None] * s
+    return sample(patch, np.broadcast_to(qx, (n, n)), np.broadcast_to(qy, (n, n)))
+
+
+def step(cur, ref, w):
+    """(dx, dy, k): cur(c + (1 + k)(p - c) + d) ~ ref(p), least squares, crop pixels; None if singular."""
+    n = cur.shape[0]
+    g = 0.5 * (cur.astype(np.float64) + ref)
+    gx = np.zeros_like(g); gy = np.zeros_like(g)
+    gx[1:-1, 1:-1] = 0.5 * (g[1:-1, 2:] - g[1:-1, :-2])
+    gy[1:-1, 1:-1] = 0.5 * (g[2:, 1:-1] - g[:-2, 1:-1])
+    ww = np.zeros_like(w); ww[1:-1, 1:-1] = w[1:-1, 1:-1]
+    c = (n - 1) / 2
+    x = np.arange(n)[None, :] - c
+    y = np.arange(n)[:, None] - c
+    J = np.stack([gx, gy, gx * x + gy * y], -1)
+    e = ref - cur
+    H = np.einsum("ijk,ijl,ij->kl", J, J, ww) + 1e-6 * np.eye(3)
+    b = np.einsum("ijk,ij,ij->k", J, e, ww)
+    if not abs(np.linalg.det(H)) > 1e-18:
+        return None
+    return np.linalg.solve(H, b)
+
+
+class FaceLock:
+    def __init__(self):
+        self.w = weights(LOCK)
+        self.reset()
+
+    def reset(self):
+        self.box = self.ref = self.last = None
+
+    @property
+    def locked(self):
+        return self.ref is not None
+
+    def set_reference(self, rgb, box):
+        """The crop the shown avatar was translated from, sampled through the same patch as every
+        frame's (so both pass the same filters)."""
+        self.box = tuple(box)
+        patch = luma_crop(rgb, (box[0], box[1], box[2] * PAD, box[3]), PATCH).astype(np.float64)
+        self.ref = sample_box(patch, box[2] * PAD, 0.0, 0.0, box[2])
+
+    def follow(self, rgb, tracked):
+        """The box (cx, cy, side, roll) to paste at on this frame, from the tracker's crop."""
+        last, self.last = self.last, tuple(tracked)
+        if last is not None and (math.hypot(tracked[0] - last[0], tracked[1] - last[1]) > STILL * tracked[2]
+                                 or abs(tracked[2] / last[2] - 1) > STILL):
+            self.box = self.ref = None
+        if self.ref is None:
+            return tuple(tracked)
+        n, m, roll = LOCK, PATCH, tracked[3]
+        cx0, cy0, side = self.box[0], self.box[1], self.box[2]
+        patch_side = side * PAD
+        patch = luma_crop(rgb, (cx0, cy0, patch_side, roll), m).astype(np.float64)
+        ox = oy = 0.0
+        ok = True
+        for _ in range(ITERS):
+            cur = sample_box(patch, patch_side, ox, oy, side)
+            d = step(cur, self.ref, self.w)
+            if d is None or not np.all(np.isfinite(d)) or abs(d[2]) > 0.5:
+                ok = False
+                break
+            ox += side / n * d[0]
+            oy += side / n * d[1]
+            side *= 1 + d[2]
+        c, sn = math.cos(roll), math.sin(roll)
+        box = (cx0 + c * ox - sn * oy, cy0 + sn * ox + c * oy, side, roll)
+        if not ok or math.hypot(box[0] - tracked[0], box[1] - tracked[1]) > RELOCK * tracked[2] \
+                or abs(box[2] / tracked[2] - 1) > RELOCK:
+            self.box = self.ref = None
+            return tuple(tracked)
+        self.box = box
+        return box

@@ -1,0 +1,63 @@
+"""KID ratio on the validation split for a training checkpoint or an exported avatar folder, so a
+shipped model (exported; its run may be gone) and a new run's snapshot compare on the same faces.
+Never the test split (brushcam_anime.test_report reads that, once per shipped model).
+
+  cd training && /usr/bin/python3 -m brushcam_anime.validate (--ckpt C | --model ../models/anime/anime) \
+      [--config configs_anime/anime_v4.toml]
+
+The split is the config's [data] holdout_* (v4's by default: first 8 London, 100 selfies, 100 anime,
+the same faces v3's validation used)."""
+import argparse
+import json
+import os
+import sys
+import tomllib
+
+import torch
+
+from brushcam_train.loss_net import SqueezeNetFeatures
+
+from .data import FaceSets, to_batch
+from .evaluate import features, kid, kid_ratio_spread
+from .nets import ANIME, HUMAN, load_generator
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@torch.no_grad()
+def kid_numbers(G, sets, batch=16):
+    net = SqueezeNetFeatures()
+    humans = to_batch([im for _, im in sets.human_held])
+    anime = to_batch([im for _, im in sets.anime_held])
+    fake = torch.cat([G(humans[i:i + batch], HUMAN, ANIME) for i in range(0, len(humans), batch)])
+    fa, fh, ff = features(net, anime), features(net, humans), features(net, fake)
+    k_in, k_out = kid(fh, fa), kid(ff, fa)
+    return {"kid_inputs_x1000": round(k_in, 3), "kid_outputs_x1000": round(k_out, 3), "kid_ratio": round(k_out / k_in, 3),
+            "kid_ratio_half_std": round(kid_ratio_spread(fh, ff, fa), 3), "faces": {"human": len(humans), "anime": len(anime)}}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("--ckpt")
+    who.add_argument("--model")
+    ap.add_argument("--config", default=os.path.join(REPO, "training/configs_anime/anime_v4.toml"))
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    if a.model:
+        sys.path.insert(0, os.path.join(REPO, "training"))
+        from eval_anime import ExportedDirection
+        G = ExportedDirection(a.model)
+        step, weights = G.net.meta.get("step"), "exported"
+    else:
+        ck = torch.load(a.ckpt, map_location="cpu")
+        G = load_generator(ck)
+        step, weights = ck["step"], G.weights
+    cfg = tomllib.load(open(a.config, "rb"))
+    sets = FaceSets.for_config(cfg["data"], G.arch["size"])
+    out = {"who": a.ckpt or a.model, "step": step, "weights": weights, "split": "validation", **kid_numbers(G, sets)}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
