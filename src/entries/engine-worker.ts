@@ -6,6 +6,7 @@
 import '../engine/install-network-guard'; // first: before any library module runs
 import * as tf from '@tensorflow/tfjs-core';
 import { AvatarPainter } from '../engine/avatar';
+import { createPuppetPainter } from '../engine/puppet/create';
 import { Stylizer } from '../engine/stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
 import { exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
@@ -46,6 +47,7 @@ async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<
  * when no trained avatar model ships.
  */
 async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>): Promise<Painter> {
+  if (spec.presentation === 'puppet') return createPuppetPainter(spec, root, onOwnBackend);
   const m = await loadManifest();
   const avatars = m.models.filter((x) => x.kind === 'avatar' && x.folder);
   const entry = avatars.find((x) => x.id === spec.id);

@@ -18,3 +18,6 @@ export { FaceFinder } from '../filters/anime/face-detector';
 export { CropTracker } from '../filters/anime/crop-tracker';
 export { extractCrop } from '../filters/anime/compositor';
 export { cropFromEyes } from '../filters/anime/alignment';
+export { FaceMesh } from '../engine/puppet/face-mesh';
+export { FaceTracker } from '../engine/puppet/tracker';
+export * as rig from '../engine/puppet/rig';
