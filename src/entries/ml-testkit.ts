@@ -21,3 +21,5 @@ export { cropFromEyes } from '../filters/anime/alignment';
 export { FaceMesh } from '../engine/puppet/face-mesh';
 export { FaceTracker } from '../engine/puppet/tracker';
 export * as rig from '../engine/puppet/rig';
+export { PuppetPainter } from '../engine/puppet/painter';
+export { drawCharacter } from '../engine/puppet/characters';

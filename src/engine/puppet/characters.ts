@@ -6,7 +6,7 @@
  * the hair and body follow the head late (their angles come from the rig's lagging followers).
  *
  * Drawing space: a portrait square of side S standing on the frame's bottom edge, centred; its
- * units are thousandths of S (the head is about 400 wide).
+ * units are 1/1300 of S (the head is about 400 wide, a third of the frame's height).
  */
 import type { CharacterId, Palette } from '../../shared/puppet';
 import type { RigState } from './rig';
@@ -55,7 +55,7 @@ function ellipse(x: Ctx, cx: number, cy: number, rx: number, ry: number, fill: s
 
 /** One eye at head-space (ex, ey): white, iris following the gaze, lids closing with `open`. */
 function eye(x: Ctx, h: Head, ex: number, ey: number, open: number, s: RigState, colour: string, lash: string, big: number): void {
-  const [cx, cy] = h.p(ex, ey, 150);
+  const [cx, cy] = h.p(ex, ey, 110);
   const rx = 34 * big * h.squash;
   const ry = 30 * big;
   const o = Math.max(0, Math.min(1, open));
@@ -93,9 +93,9 @@ function eye(x: Ctx, h: Head, ex: number, ey: number, open: number, s: RigState,
 
 function brow(x: Ctx, h: Head, bx: number, by: number, raise: number, side: -1 | 1, colour: string): void {
   const lift = -raise * 16;
-  const [x0, y0] = h.p(bx - 34 * side, by + lift + 6, 140);
-  const [x1, y1] = h.p(bx, by + lift - 6, 148);
-  const [x2, y2] = h.p(bx + 30 * side, by + lift + 2 - raise * 4, 140);
+  const [x0, y0] = h.p(bx - 34 * side, by + lift + 6, 100);
+  const [x1, y1] = h.p(bx, by + lift - 6, 108);
+  const [x2, y2] = h.p(bx + 30 * side, by + lift + 2 - raise * 4, 100);
   x.beginPath();
   x.moveTo(x0, y0);
   x.quadraticCurveTo(x1, y1, x2, y2);
@@ -106,9 +106,9 @@ function brow(x: Ctx, h: Head, bx: number, by: number, raise: number, side: -1 |
 }
 
 function mouth(x: Ctx, h: Head, my: number, s: RigState, lip: string): void {
-  const [cx, cy] = h.p(0, my, 160);
-  const w = (36 + 12 * s.mouthWide + 6 * Math.max(0, s.smile)) * h.squash;
+  const [cx, cy] = h.p(0, my, 120);
   const open = Math.max(0, s.mouthOpen);
+  const w = (36 + 12 * s.mouthWide + 6 * Math.max(0, s.smile) + 10 * open) * h.squash;
   const curve = 14 * s.smile;
   x.lineJoin = 'round';
   x.lineCap = 'round';
@@ -121,7 +121,7 @@ function mouth(x: Ctx, h: Head, my: number, s: RigState, lip: string): void {
     x.stroke();
     return;
   }
-  const gap = 8 + 62 * open;
+  const gap = 8 + 44 * open;
   x.beginPath();
   x.moveTo(cx - w, cy - curve * 0.6);
   x.quadraticCurveTo(cx, cy - 4 + curve * 0.4, cx + w, cy - curve * 0.6);
@@ -188,7 +188,7 @@ function mika(x: Ctx, s: RigState, c: Palette): void {
     ellipse(x, ex, ey, 26, 40, shade(c.skin, -0.08));
   }
   // face
-  const [fx] = h.p(0, 0, 40);
+  const [fx] = h.p(0, 0, 60);
   x.beginPath();
   x.moveTo(fx - 195, -40);
   x.bezierCurveTo(fx - 200, -260, fx + 200, -260, fx + 195, -40);
@@ -198,7 +198,7 @@ function mika(x: Ctx, s: RigState, c: Palette): void {
   x.fill();
   // cheeks
   for (const side of [-1, 1] as const) {
-    const [qx, qy] = h.p(105 * side, 70, 120);
+    const [qx, qy] = h.p(105 * side, 70, 90);
     ellipse(x, qx, qy, 34 * h.squash, 18, 'rgba(240,120,120,0.28)');
   }
   eye(x, h, -80, 0, s.eyeL, s, c.eyes, '#2b1d26', 1);
@@ -206,7 +206,7 @@ function mika(x: Ctx, s: RigState, c: Palette): void {
   brow(x, h, -80, -62, s.browL, -1, hairDark);
   brow(x, h, 80, -62, s.browR, 1, hairDark);
   // nose
-  const [nx, ny] = h.p(0, 62, 200);
+  const [nx, ny] = h.p(0, 62, 150);
   x.beginPath();
   x.moveTo(nx - 4, ny - 24);
   x.quadraticCurveTo(nx + 10, ny, nx - 6, ny + 6);
@@ -214,9 +214,9 @@ function mika(x: Ctx, s: RigState, c: Palette): void {
   x.strokeStyle = shade(c.skin, -0.3);
   x.lineCap = 'round';
   x.stroke();
-  mouth(x, h, 128, s, '#b4505c');
+  mouth(x, h, 122, s, '#b4505c');
   // fringe: in front of the forehead, swinging a little with the hair
-  const [gx, gy] = hairHead.p(0, -150, 170);
+  const [gx, gy] = hairHead.p(0, -150, 90);
   x.beginPath();
   x.moveTo(gx - 215, gy + 120);
   x.bezierCurveTo(gx - 230, gy - 120, gx + 230, gy - 120, gx + 215, gy + 120);
@@ -256,7 +256,7 @@ function kit(x: Ctx, s: RigState, c: Palette): void {
     x.restore();
   }
   // head: a wide fox face with cheek tufts
-  const [fx] = h.p(0, 0, 40);
+  const [fx] = h.p(0, 0, 60);
   x.beginPath();
   x.moveTo(fx, -215);
   x.bezierCurveTo(fx + 170, -215, fx + 215, -90, fx + 230, 40);
@@ -270,7 +270,7 @@ function kit(x: Ctx, s: RigState, c: Palette): void {
   x.fillStyle = fur;
   x.fill();
   // pale muzzle and cheeks (the "skin" colour)
-  const [mx, my] = h.p(0, 95, 150);
+  const [mx, my] = h.p(0, 95, 110);
   x.beginPath();
   x.moveTo(mx - 190 * h.squash, my - 40);
   x.bezierCurveTo(mx - 120 * h.squash, my - 95, mx - 40, my - 60, mx, my - 70);
@@ -283,17 +283,17 @@ function kit(x: Ctx, s: RigState, c: Palette): void {
   brow(x, h, -88, -72, s.browL, -1, shade(fur, -0.4));
   brow(x, h, 88, -72, s.browR, 1, shade(fur, -0.4));
   // nose: a dark button far in front
-  const [nx, ny] = h.p(0, 62, 230);
+  const [nx, ny] = h.p(0, 62, 170);
   ellipse(x, nx, ny, 24 * h.squash, 16, '#2a1a14');
   ellipse(x, nx - 6, ny - 6, 7, 4, 'rgba(255,255,255,0.5)');
-  mouth(x, h, 118, s, '#5c3222');
+  mouth(x, h, 112, s, '#5c3222');
   // whiskers
   x.lineWidth = 3;
   x.strokeStyle = 'rgba(60,40,30,0.55)';
   for (const side of [-1, 1] as const) {
     for (const k of [-1, 0, 1]) {
-      const [ax, ay] = h.p(70 * side, 90 + 14 * k, 170);
-      const [bx2, by2] = h.p(200 * side, 80 + 30 * k, 120);
+      const [ax, ay] = h.p(70 * side, 90 + 14 * k, 130);
+      const [bx2, by2] = h.p(200 * side, 80 + 30 * k, 90);
       x.beginPath();
       x.moveTo(ax, ay);
       x.lineTo(bx2, by2);
@@ -301,7 +301,7 @@ function kit(x: Ctx, s: RigState, c: Palette): void {
     }
   }
   // forehead tuft in front, lagging
-  const [tx, ty] = earHead.p(0, -190, 150);
+  const [tx, ty] = earHead.p(0, -190, 90);
   x.beginPath();
   x.moveTo(tx - 70, ty + 10);
   x.quadraticCurveTo(tx - 20, ty - 40, tx + 10, ty - 20);
@@ -323,9 +323,9 @@ export function stage(W: number, H: number): { S: number; left: number; top: num
  */
 export function drawCharacter(x: Ctx, character: CharacterId, c: Palette, s: RigState, W: number, H: number): void {
   const { S, left, top } = stage(W, H);
-  const k = S / 1000;
+  const k = (1.3 * S) / 1000;
   x.save();
-  x.translate(left + S / 2 + s.dx * S, top + S * 0.47 + s.dy * S - 4 * k * s.breath);
+  x.translate(left + S / 2 + s.dx * S, top + S * 0.43 + s.dy * S - 4 * k * s.breath);
   x.scale(k, k);
   x.imageSmoothingEnabled = true;
   // the body first, with its own lagging lean; then the head, turned by the roll

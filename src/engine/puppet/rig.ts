@@ -46,9 +46,10 @@ export const MOUTH_OPEN_AT = 0.16;
 /** The rig's ranges: measure value drawn as fully closed (0) and fully open (1). */
 const EYE_RANGE = [0.09, 0.23] as const;
 const MOUTH_RANGE = [0.04, 0.6] as const;
-const WIDE_NEUTRAL = 0.62, WIDE_SPAN = 0.14;
-const SMILE_SPAN = 0.12;
-const BROW_NEUTRAL = 0.085, BROW_SPAN = 0.035;
+/** Neutral values and spans, from the people clips' faces at rest (the medians of their measures). */
+const WIDE_NEUTRAL = 0.55, WIDE_SPAN = 0.15;
+const SMILE_NEUTRAL = 0.02, SMILE_SPAN = 0.1;
+const BROW_NEUTRAL = 0.12, BROW_SPAN = 0.04;
 const MAX_TURN = 0.8;
 
 type V3 = { x: number; y: number; z: number };
@@ -169,7 +170,7 @@ export function rigTarget(m: Measures): Record<Channel, number> {
     gazeX: clamp(m.gazeX * 2.2, -1, 1), gazeY: clamp(m.gazeY * 2.2, -1, 1),
     mouthOpen: ramp(m.mouth, MOUTH_RANGE),
     mouthWide: clamp((m.wide - WIDE_NEUTRAL) / WIDE_SPAN, -1, 1),
-    smile: clamp(m.smile / SMILE_SPAN, -1, 1),
+    smile: clamp((m.smile - SMILE_NEUTRAL) / SMILE_SPAN, -1, 1),
     browL: clamp((m.browL - BROW_NEUTRAL) / BROW_SPAN, -1, 1), browR: clamp((m.browR - BROW_NEUTRAL) / BROW_SPAN, -1, 1),
     dx: clamp((m.x - 0.5) * 0.5, -0.15, 0.15), dy: clamp((m.y - 0.5) * 0.3, -0.1, 0.1),
   };

@@ -20,6 +20,11 @@ export const MIN_FACE_SCORE = 0.5;
 const IRIS_SCALE = 2.3;
 /** While no face is tracked, BlazeFace runs every this many frames (it costs more than idling). */
 const SEARCH_EVERY = 2;
+/**
+ * The iris model costs about three face meshes on the CPU (two 64×64 eyes through a deeper
+ * network): it runs on every IRIS_EVERY-th tracked frame, and the gaze holds in between.
+ */
+export const IRIS_EVERY = 4;
 
 /** Landmark indices (MediaPipe face mesh), "left" meaning the image's left. */
 export const LM = {
@@ -84,6 +89,9 @@ export class FaceTracker {
   private readonly meshCanvas = new OffscreenCanvas(MESH_SIDE, MESH_SIDE);
   private readonly eyeCanvas = new OffscreenCanvas(IRIS_SIDE, IRIS_SIDE);
   private frames = 0;
+  private meshRuns = 0;
+  /** Offsets of the last irises from their eyes' centres (the gaze held between iris runs). */
+  private irisOffsets: [Point, Point] | null = null;
   /** Time of the last frame's stages (ms): detect is 0 on frames that tracked from landmarks. */
   readonly lastMs = { detect: 0, mesh: 0, iris: 0 };
 
@@ -114,6 +122,7 @@ export class FaceTracker {
     this.lastMs.mesh = performance.now() - t;
     if (res.score < MIN_FACE_SCORE) {
       this.roi = null;
+      this.irisOffsets = null;
       return null;
     }
     const k = roi.size / MESH_SIDE;
@@ -126,7 +135,12 @@ export class FaceTracker {
     }
     this.roi = roiFromLandmarks(points);
     let irises: [Point, Point] | null = null;
-    if (this.mesh.hasIris) {
+    const eyeCentre = (i: number, j: number): Point => ({ x: (points[3 * i]! + points[3 * j]!) / 2, y: (points[3 * i + 1]! + points[3 * j + 1]!) / 2 });
+    const centres: [Point, Point] = [eyeCentre(LM.eyeOuterL, LM.eyeInnerL), eyeCentre(LM.eyeInnerR, LM.eyeOuterR)];
+    if (this.mesh.hasIris && this.meshRuns++ % IRIS_EVERY !== 0 && this.irisOffsets) {
+      const o = this.irisOffsets;
+      irises = [{ x: centres[0].x + o[0].x, y: centres[0].y + o[0].y }, { x: centres[1].x + o[1].x, y: centres[1].y + o[1].y }];
+    } else if (this.mesh.hasIris) {
       t = performance.now();
       const boxes = [[LM.eyeOuterL, LM.eyeInnerL], [LM.eyeInnerR, LM.eyeOuterR]].map(([i, j]) => {
         const a = point(points, i!), b = point(points, j!);
@@ -137,6 +151,7 @@ export class FaceTracker {
       // the model knows the subject's left eye (the image's right): the other one is mirrored into it
       const found = await this.mesh.irises(crops, [true, false]);
       irises = [toFrame(boxes[0]!, IRIS_SIDE, found[0]!.x, found[0]!.y), toFrame(boxes[1]!, IRIS_SIDE, found[1]!.x, found[1]!.y)];
+      this.irisOffsets = [{ x: irises[0].x - centres[0].x, y: irises[0].y - centres[0].y }, { x: irises[1].x - centres[1].x, y: irises[1].y - centres[1].y }];
       this.lastMs.iris = performance.now() - t;
     }
     return { points, irises, score: res.score, roi };
@@ -144,6 +159,7 @@ export class FaceTracker {
 
   reset(): void {
     this.roi = null;
+    this.irisOffsets = null;
   }
 
   /** Frees the models, the face search's included. */
