@@ -118,6 +118,42 @@ describe('puppet avatar', function () {
     expect(openMouths, 'frames with the mouth open').to.be.at.least(50);
   });
 
+  it('gaze: each iris lies inside its eye, and the two eyes look the same way (the mirrored eye is mirrored back)', async () => {
+    const mesh = await FaceMesh.load('/');
+    const tracker = new FaceTracker({ detect: (b: ImageBitmap) => finder.detect(b) }, mesh);
+    const left: number[] = [], right: number[] = [];
+    try {
+      const n = Number(await (await fetch('/__clipframes/d3/count')).text());
+      for (let k = 1; k <= n; k += 2) {
+        const b = await clipFrame('d3', k);
+        const face = await tracker.track(b);
+        b.close();
+        if (!face?.irises || tracker.lastMs.iris === 0) continue; // the iris model ran on this frame
+        const p = (i: number): { x: number; y: number } => ({ x: face.points[3 * i]!, y: face.points[3 * i + 1]! });
+        for (const [[a, c], iris, out] of [[[33, 133], face.irises[0], left], [[362, 263], face.irises[1], right]] as const) {
+          const A = p(a), C = p(c);
+          const t = ((iris.x - A.x) * (C.x - A.x) + (iris.y - A.y) * (C.y - A.y)) / ((C.x - A.x) ** 2 + (C.y - A.y) ** 2);
+          expect(t, `frame ${k}: the iris between its eye's corners`).to.be.within(0.15, 0.85);
+          out.push(t);
+        }
+      }
+    } finally {
+      tracker.dispose();
+    }
+    expect(left.length, 'iris runs').to.be.greaterThan(30);
+    const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+    const ml = mean(left), mr = mean(right);
+    let sxy = 0, sxx = 0, syy = 0;
+    for (let k = 0; k < left.length; k++) {
+      sxy += (left[k]! - ml) * (right[k]! - mr);
+      sxx += (left[k]! - ml) ** 2;
+      syy += (right[k]! - mr) ** 2;
+    }
+    const r = sxy / Math.sqrt(sxx * syy);
+    console.log(`gaze on d3: ${left.length} iris runs, iris position along the eye ${ml.toFixed(2)} / ${mr.toFixed(2)}, correlation between the eyes ${r.toFixed(2)}`);
+    expect(r, 'both eyes move together').to.be.greaterThan(0.5);
+  });
+
   it('draws from the rig state alone: the camera frame never reaches the picture', async () => {
     const tracker = new FaceTracker({ detect: (b: ImageBitmap) => finder.detect(b) }, await FaceMesh.load('/'));
     let t = 0;
