@@ -131,6 +131,40 @@ describe('puppet avatar', () => {
     }
   });
 
+  it('the popup offers the puppet: character with a drawn thumbnail, hair, skin and eye colours, no blurred room', async () => {
+    const browser = await launch();
+    try {
+      const popup = await browser.context.newPage();
+      await popup.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+      assert.equal(await popup.isVisible('#puppet-row'), false, 'hidden until the puppet is chosen');
+      await popup.check('input[name=mode][value=anime]');
+      await popup.selectOption('#presentation', 'puppet');
+      await popup.waitForSelector('#puppet-row', { state: 'visible' });
+      assert.deepEqual(await popup.$$eval('#puppet-character option', (os) => os.map((o) => o.value)), ['mika', 'kit']);
+      assert.equal(await popup.$eval('#backdrop option[value=blur]', (o) => o.disabled), true, 'the room is not offered behind the puppet');
+      const thumb = () => popup.$eval('#puppet-thumb', (c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set();
+        for (let p = 0; p < d.length; p += 4) colours.add((d[p] << 16) | (d[p + 1] << 8) | d[p + 2]);
+        return { colours: colours.size, centre: [...d.slice(4 * (36 * c.width + 48), 4 * (36 * c.width + 48) + 3)] };
+      });
+      const mika = await thumb();
+      assert.ok(mika.colours > 20, `a drawing in the thumbnail (${mika.colours} colours)`);
+      await popup.selectOption('#puppet-character', 'kit');
+      await popup.waitForFunction(() => document.getElementById('puppet-hair').value === '#d9772b');
+      assert.notDeepEqual((await thumb()).centre, mika.centre, 'the thumbnail shows Kit');
+      await popup.$eval('#puppet-eyes', (e) => {
+        e.value = '#123456';
+        e.dispatchEvent(new Event('change'));
+      });
+      await popup.waitForFunction(async () => (await chrome.storage.local.get('brushcam.settings'))['brushcam.settings']?.puppetEyes === '#123456');
+      const s = await popup.evaluate(async () => (await chrome.storage.local.get('brushcam.settings'))['brushcam.settings']);
+      assert.deepEqual([s.mode, s.presentation, s.puppetCharacter, s.puppetHair, s.puppetEyes], ['anime', 'puppet', 'kit', '#d9772b', '#123456']);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('without a face the character idles over the painted scene, never the camera', async () => {
     const still = stillCamera(W, H);
     const browser = await launch({ camera: still.y4m });

@@ -92,6 +92,13 @@ export class FaceTracker {
   private meshRuns = 0;
   /** Offsets of the last irises from their eyes' centres (the gaze held between iris runs). */
   private irisOffsets: [Point, Point] | null = null;
+  /**
+   * Which eye crops are mirrored for the iris model (image-left eye first): MediaPipe's iris graph
+   * feeds the eye at landmarks 33/133 as it is and mirrors the one at 362/263. On d3 this is the
+   * one convention that puts both irises at the same place in their eyes (0.53 / 0.53 of the way
+   * across; the others 0.43-0.61: test/unit/puppet.test.ts).
+   */
+  irisFlip: [boolean, boolean] = [false, true];
   /** Time of the last frame's stages (ms): detect is 0 on frames that tracked from landmarks. */
   readonly lastMs = { detect: 0, mesh: 0, iris: 0 };
 
@@ -148,8 +155,7 @@ export class FaceTracker {
         return box;
       });
       const crops = boxes.map((b) => extractCrop(frame, b, IRIS_SIDE, this.eyeCanvas));
-      // the model knows the subject's left eye (the image's right): the other one is mirrored into it
-      const found = await this.mesh.irises(crops, [true, false]);
+      const found = await this.mesh.irises(crops, this.irisFlip);
       irises = [toFrame(boxes[0]!, IRIS_SIDE, found[0]!.x, found[0]!.y), toFrame(boxes[1]!, IRIS_SIDE, found[1]!.x, found[1]!.y)];
       this.irisOffsets = [{ x: irises[0].x - centres[0].x, y: irises[0].y - centres[0].y }, { x: irises[1].x - centres[1].x, y: irises[1].y - centres[1].y }];
       this.lastMs.iris = performance.now() - t;
