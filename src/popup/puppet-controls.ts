@@ -2,10 +2,9 @@
  * The popup's puppet controls: the character (with a thumbnail drawn by the engine's own drawing
  * code, in the chosen colours) and the hair, skin and eye colours.
  */
-import { drawCharacter } from '../engine/puppet/characters';
-import type { RigState } from '../engine/puppet/rig';
+import { drawCharacter, type RigState } from '../shared/puppet-characters';
 import { CHARACTER_NAMES, CHARACTERS, DEFAULT_PALETTES, isCharacter } from '../shared/puppet';
-import type { Settings } from '../settings';
+import type { Settings } from '../shared/settings';
 
 /** The thumbnail's pose: the rig's neutral pose with a smile. */
 const POSE: RigState = {

@@ -2,9 +2,9 @@
  * Builds the puppet painter for the engine worker: the tfjs backend the user chose, BlazeFace
  * (tasks-vision), the face mesh and iris models, all from the extension itself.
  */
-import { FACE_MODEL_PATH, FaceFinder } from '../../filters/anime/face-detector';
-import { exclusive, useBackend, type BackendName } from '../../ml/backend';
-import { SAVER_FPS, type FilterSpec } from '../../settings';
+import { FACE_MODEL_PATH, FaceFinder } from '../avatar/face-detector';
+import { exclusive, useBackend, type BackendName } from '../ml/backend';
+import { SAVER_FPS, type FilterSpec } from '../../shared/settings';
 import type { Painter } from '../session';
 import { FaceMesh } from './face-mesh';
 import { PuppetPainter } from './painter';

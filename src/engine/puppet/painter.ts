@@ -6,10 +6,10 @@
  * never of the frame's pixels (so no pixel of the camera can reach the output). Without a face the
  * character holds its pose briefly, then eases to neutral and idles.
  */
-import { DetectorStride } from '../../filters/anime/face-detector';
-import { paintScene } from '../../filters/anime/compositor';
+import { DetectorStride } from '../avatar/face-detector';
+import { paintScene } from '../avatar/compositor';
 import { checkPalette, type CharacterId, type Palette } from '../../shared/puppet';
-import { drawCharacter } from './characters';
+import { drawCharacter } from '../../shared/puppet-characters';
 import { measure, Rig, type Measures, type RigState } from './rig';
 import type { FaceTracker } from './tracker';
 

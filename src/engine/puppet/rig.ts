@@ -6,8 +6,8 @@
  * jitter smoothed away, a blink or a turn followed within a frame or two). Without a face the rig
  * eases to a neutral pose and idles (breathing, blinking now and then).
  */
-import { OneEuroFilter } from '../../filters/anime/one-euro';
-import type { Point } from '../../filters/anime/alignment';
+import { OneEuroFilter } from '../avatar/one-euro';
+import type { Point } from '../avatar/alignment';
 import { LM, point, type TrackedFace } from './tracker';
 
 /** What the landmarks say about the face in one frame. Angles in radians. */

@@ -5,9 +5,9 @@
  * model runs on a crop around each eye. Everything returned is in frame pixels; no pixel of the
  * frame leaves this module.
  */
-import { extractCrop } from '../../filters/anime/compositor';
-import type { CropBox, Point } from '../../filters/anime/alignment';
-import type { FaceDetection } from '../../filters/anime/crop-tracker';
+import { extractCrop } from '../avatar/compositor';
+import type { CropBox, Point } from '../avatar/alignment';
+import type { FaceDetection } from '../avatar/crop-tracker';
 import { FaceMesh, IRIS_SIDE, MESH_POINTS, MESH_SIDE } from './face-mesh';
 
 /** The ROI's side, in the landmarks' extent (MediaPipe's face landmark ROI scale). */
