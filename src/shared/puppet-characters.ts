@@ -93,8 +93,9 @@ function eye(x: Ctx, h: Head, ex: number, ey: number, open: number, s: RigState,
 }
 
 function brow(x: Ctx, h: Head, bx: number, by: number, raise: number, side: -1 | 1, colour: string): void {
-  const lift = -raise * 16;
-  const [x0, y0] = h.p(bx - 34 * side, by + lift + 6, 100);
+  const lift = -raise * 22;
+  // a frown pulls the inner ends down further (bx − 34·side is the end nearer the nose)
+  const [x0, y0] = h.p(bx - 34 * side, by + lift + 6 + Math.max(0, -raise) * 14, 100);
   const [x1, y1] = h.p(bx, by + lift - 6, 108);
   const [x2, y2] = h.p(bx + 30 * side, by + lift + 2 - raise * 4, 100);
   x.beginPath();
