@@ -1,6 +1,7 @@
 // Browser unit tests: `npm run test:unit` (after `npm run build`, which writes build/worker.js).
 // They run in Debian's Chromium, headless, with the fake camera (a moving test pattern + a beep).
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
@@ -61,6 +62,39 @@ function sharedDataPlugin() {
   };
 }
 
+/**
+ * `/__clipframes/<clip>/count` and `/__clipframes/<clip>/<k>.jpg`: the frames of
+ * ../shared/data/video/people/<clip>.mp4 at its own rate, fitted into 640×360 (grey bars),
+ * extracted once with ffmpeg into build/fixtures/clipframes/<clip>/ (1-based, as ffmpeg numbers them).
+ */
+function clipFramesPlugin() {
+  const clips = fileURLToPath(new URL('../shared/data/video/people/', import.meta.url));
+  const out = fileURLToPath(new URL('./build/fixtures/clipframes/', import.meta.url));
+  const framesOf = (clip) => {
+    const dir = `${out}${clip}/`;
+    if (!existsSync(`${dir}done`)) {
+      mkdirSync(dir, { recursive: true });
+      execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', `${clips}${clip}.mp4`, '-vf',
+        'scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2:color=gray', '-q:v', '3', `${dir}%05d.jpg`]);
+      writeFileSync(`${dir}done`, '');
+    }
+    return dir;
+  };
+  return {
+    name: 'clip-frames',
+    serve(context) {
+      const m = /^\/__clipframes\/([a-z0-9_-]+)\/(count|\d+\.jpg)$/i.exec(context.path);
+      if (!m) return undefined;
+      if (!existsSync(`${clips}${m[1]}.mp4`)) return { status: 404, body: `no clip ${m[1]}` };
+      const dir = framesOf(m[1]);
+      if (m[2] === 'count') return { body: String(readdirSync(dir).filter((f) => f.endsWith('.jpg')).length), type: 'text/plain' };
+      const file = `${dir}${m[2].padStart(9, '0')}`;
+      if (!existsSync(file)) return { status: 404, body: `${file} not found` };
+      return { body: readFileSync(file), type: 'image/jpeg' };
+    },
+  };
+}
+
 if (!existsSync(workerFile)) {
   console.error(`\n  ${workerFile} is missing: run \`npm run build\` first (the pipeline tests load the built filter worker).\n`);
   process.exit(1);
@@ -80,6 +114,7 @@ export default {
     workerSourcePlugin(),
     testEnvPlugin(),
     sharedDataPlugin(),
+    clipFramesPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022' }),
   ],
   browsers: [

@@ -44,6 +44,8 @@ const allModes = [
   ...(avatars.length
     ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null, gflopPerTranslation: avatars[0].gflopsAt640x360 }))
     : []),
+  // The puppet: face mesh + iris tracking and a drawn character (no translator network).
+  ...['mika', 'kit'].map((c) => ({ id: `puppet:${c}`, settings: { mode: 'anime', presentation: 'puppet', puppetCharacter: c, backdrop: 'scene' }, neural: true, gflop640: null })),
 ];
 // The naive baseline: every frame read back to the CPU and processed in JS (posterize on
 // Canvas 2D), run on the strict page, i.e. on the page's main thread.

@@ -33,6 +33,7 @@ export const ALLOWED = [
   { text: 'https://github.com/tensorflow/tfjs/issues/1735', why: 'tfjs error message text' },
   { text: 'https://github.com/tensorflow/tfjs/issues/5447', why: 'tfjs error message text' },
   { text: 'https://github.com/tensorflow/tfjs/blob/master/tfjs-backend-wasm/README.md#using-bundlers', why: 'tfjs-backend-wasm error message text' },
+  { text: 'https://github.com/tensorflow/tfjs/issues so we can add it', why: 'tfjs-converter error message text (an op the graph executor does not know)' },
   { text: 'https://emscripten.org/docs/porting/pthreads.html#blocking-on-the-main-browser-thread', why: 'tfjs-backend-wasm (emscripten) error message text' },
   // Comments inside GLSL shader sources of tfjs-backend-webgl (strings to the JS minifier).
   { text: 'https://www.shadertoy.com/view/4djSRW', why: 'tfjs-backend-webgl shader source comment (hash function credit)' },

@@ -6,7 +6,7 @@
 //   npm run demo -- --headless --mode style --out demo-out/frames/ --frames 60     (PNG frames)
 //
 // Options: --input <video> (fake camera; default: a clip from ../shared/data or a test pattern),
-// --mode off|style|anime, --style <id>, --avatar <id>, --presentation face-swap|full-avatar,
+// --mode off|style|anime, --style <id>, --avatar <id>, --presentation face-swap|full-avatar|puppet,
 // --backdrop blur|colour|scene and --backdrop-colour '#rrggbb' (full avatar),
 // --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless,
 // --all-frames (with --out dir/: every output frame, named by the camera frame it was made from).

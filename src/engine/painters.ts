@@ -1,9 +1,11 @@
 /**
- * The engine worker's painters: a style (Stylizer) or the anime avatar (AvatarPainter), each
+ * The engine worker's painters: a style (Stylizer), the anime avatar (AvatarPainter) or the
+ * puppet (PuppetPainter, ./puppet/create.ts), each
  * on its own tfjs backend, loaded from the models the extension ships and warmed up before the
  * session reports ready. src/engine/worker.ts serves sessions with them.
  */
 import { AvatarPainter } from './avatar/avatar-painter';
+import { createPuppetPainter } from './puppet/create';
 import { Stylizer } from './stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from './avatar/face-detector';
 import { exclusive, gpuLost, onBackend, unlessGpuLost, useBackend, type BackendName } from './ml/backend';
@@ -44,6 +46,7 @@ async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<
  * when no trained avatar model ships.
  */
 async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>): Promise<Painter> {
+  if (spec.presentation === 'puppet') return createPuppetPainter(spec, root, onOwnBackend);
   const m = await loadManifest();
   const avatars = m.models.filter((x) => x.kind === 'avatar' && x.folder);
   const entry = avatars.find((x) => x.id === spec.id);

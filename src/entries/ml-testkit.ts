@@ -20,3 +20,8 @@ export { extractCrop } from '../engine/avatar/compositor';
 export { cropFromEyes } from '../engine/avatar/alignment';
 export { TfBlazeFace } from '../engine/avatar/blazeface';
 export { readTfliteGraph, TfliteFormatError } from '../engine/ml/tflite';
+export { FaceMesh } from '../engine/puppet/face-mesh';
+export { FaceTracker } from '../engine/puppet/tracker';
+export * as rig from '../engine/puppet/rig';
+export { PuppetPainter } from '../engine/puppet/painter';
+export { drawCharacter } from '../shared/puppet-characters';

@@ -1,6 +1,7 @@
 import type { PreviewReply, StatusReply } from '../shared/popup-messages';
 import { parseModelsManifest, type ModelEntry } from '../shared/models';
 import { parseSettings, SETTINGS_KEY, type Settings } from '../shared/settings';
+import { bindPuppet, renderPuppet } from './puppet-controls';
 
 /** Reads and writes settings; the only writer of `chrome.storage` in Brushcam. */
 export class SettingsStore {
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     backdropColour.value = s.backdropColour;
     $('backdrop-row').hidden = s.presentation !== 'full-avatar';
     backdropColour.hidden = s.backdrop === 'blur';
+    renderPuppet(s);
     siteEnabled.checked = !site || !s.disabledSites.includes(site);
     mirror.checked = s.mirrorPreview;
     backendPref.value = s.backend;
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
   on(presentation, (s) => (s.presentation = presentation.value as Settings['presentation']));
   on(backdrop, (s) => (s.backdrop = backdrop.value as Settings['backdrop']));
   on(backdropColour, (s) => (s.backdropColour = backdropColour.value));
+  bindPuppet(on);
   on(mirror, (s) => (s.mirrorPreview = mirror.checked));
   on(backendPref, (s) => (s.backend = backendPref.value as Settings['backend']));
   on(saver, (s) => (s.batterySaver = saver.checked));

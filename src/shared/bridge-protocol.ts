@@ -63,6 +63,30 @@ function isExtensionRoot(v: unknown): v is string {
   for (let i = p; i < v.length - 1; i++) if (v[i] === '/' || v[i] === '\\' || v[i] === '?' || v[i] === '#' || v[i] === '@' || v[i] === ':') return false;
   return true;
 }
+/** '#rrggbb' in lower case (the settings' colour rule) without RegExp. */
+function isColour(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length !== 7 || v[0] !== '#') return false;
+  for (let i = 1; i < 7; i++) if (!((v[i]! >= '0' && v[i]! <= '9') || (v[i]! >= 'a' && v[i]! <= 'f'))) return false;
+  return true;
+}
+/** A backdrop for the full avatar or the puppet (which never has 'blur'); undefined when absent, null when bad. */
+function parseBackdropOwn(raw: unknown, presentation: string): { kind: 'blur' | 'colour' | 'scene'; colour: string } | null | undefined {
+  const d = own(raw, 'backdrop');
+  if (d === undefined) return undefined;
+  const kind = own(d, 'kind');
+  const colour = own(d, 'colour');
+  if (presentation === 'face-swap' || !isColour(colour)) return null;
+  if (kind === 'colour' || kind === 'scene' || (kind === 'blur' && presentation !== 'puppet')) return { kind, colour };
+  return null;
+}
+/** The puppet's character and colours; null when absent or bad. */
+function parsePuppetOwn(raw: unknown): { character: 'mika' | 'kit'; hair: string; skin: string; eyes: string } | null {
+  const p = own(raw, 'puppet');
+  const character = own(p, 'character');
+  const hair = own(p, 'hair'), skin = own(p, 'skin'), eyes = own(p, 'eyes');
+  if ((character !== 'mika' && character !== 'kit') || !isColour(hair) || !isColour(skin) || !isColour(eyes)) return null;
+  return { character, hair, skin, eyes };
+}
 const isBackend = (b: unknown): b is BackendPreference => b === 'auto' || b === 'webgpu' || b === 'webgl' || b === 'wasm';
 
 /** parseFilterSpec's rules (src/shared/settings.ts), own properties and page-proof operations only. */
@@ -85,9 +109,17 @@ function parseFilterOwn(raw: unknown): FilterSpec | null {
     return spec;
   }
   const presentation = own(raw, 'presentation');
-  if (kind === 'anime' && (presentation === 'face-swap' || presentation === 'full-avatar')) {
+  if (kind === 'anime' && (presentation === 'face-swap' || presentation === 'full-avatar' || presentation === 'puppet')) {
     const spec: FilterSpec = { kind: 'anime', id, presentation, backend };
     if (saver === true) spec.saver = true;
+    const backdrop = parseBackdropOwn(raw, presentation);
+    if (backdrop === null) return null;
+    if (backdrop) spec.backdrop = backdrop;
+    if (presentation === 'puppet') {
+      const puppet = parsePuppetOwn(raw);
+      if (!puppet) return null;
+      spec.puppet = puppet;
+    } else if (own(raw, 'puppet') !== undefined) return null;
     return spec;
   }
   return null;

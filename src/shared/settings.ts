@@ -5,6 +5,7 @@
  * anything malformed with defaults instead of throwing.
  */
 import { own } from './own';
+import { DEFAULT_PALETTES, isCharacter, type CharacterId } from './puppet';
 
 export const SETTINGS_KEY = 'brushcam.settings';
 export const SETTINGS_VERSION = 2;
@@ -13,7 +14,8 @@ export type Mode = 'off' | 'anime' | 'style';
 /** Which tfjs backend runs neural filters; 'auto' tries WebGPU, then WebGL, then WASM. */
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm';
 export const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'webgl', 'wasm'];
-export type AvatarPresentation = 'face-swap' | 'full-avatar';
+/** 'puppet': a drawn character moved by face tracking (no translator network, no camera pixel). */
+export type AvatarPresentation = 'face-swap' | 'full-avatar' | 'puppet';
 /** What the full avatar stands in front of. */
 export type AvatarBackdrop = 'blur' | 'colour' | 'scene';
 
@@ -31,6 +33,11 @@ export interface Settings {
   backdrop: AvatarBackdrop;
   /** '#rrggbb': the flat backdrop's colour, and the painted scene's tint. */
   backdropColour: string;
+  /** The puppet's character and its colours ('#rrggbb'). */
+  puppetCharacter: CharacterId;
+  puppetHair: string;
+  puppetSkin: string;
+  puppetEyes: string;
   /** Sites (hostnames) where the user switched Brushcam off. */
   disabledSites: string[];
   /** Mirror the popup preview (never the outgoing video). */
@@ -51,6 +58,10 @@ export const DEFAULT_SETTINGS: Settings = {
   presentation: 'face-swap',
   backdrop: 'blur',
   backdropColour: '#6b8fb3',
+  puppetCharacter: 'mika',
+  puppetHair: DEFAULT_PALETTES.mika.hair,
+  puppetSkin: DEFAULT_PALETTES.mika.skin,
+  puppetEyes: DEFAULT_PALETTES.mika.eyes,
   disabledSites: [],
   mirrorPreview: false,
   backend: 'auto',
@@ -59,7 +70,7 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 const MODES: readonly Mode[] = ['off', 'anime', 'style'];
-const PRESENTATIONS: readonly AvatarPresentation[] = ['face-swap', 'full-avatar'];
+const PRESENTATIONS: readonly AvatarPresentation[] = ['face-swap', 'full-avatar', 'puppet'];
 const BACKDROPS: readonly AvatarBackdrop[] = ['blur', 'colour', 'scene'];
 const COLOUR = /^#[0-9a-f]{6}$/;
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -93,6 +104,11 @@ export function parseSettings(raw: unknown): Settings {
   }
   if (typeof raw.backdrop === 'string' && (BACKDROPS as readonly string[]).includes(raw.backdrop)) out.backdrop = raw.backdrop as AvatarBackdrop;
   if (typeof raw.backdropColour === 'string' && COLOUR.test(raw.backdropColour)) out.backdropColour = raw.backdropColour;
+  if (isCharacter(raw.puppetCharacter)) out.puppetCharacter = raw.puppetCharacter;
+  for (const k of ['puppetHair', 'puppetSkin', 'puppetEyes'] as const) {
+    const v = raw[k];
+    if (typeof v === 'string' && COLOUR.test(v)) out[k] = v;
+  }
   if (Array.isArray(raw.disabledSites)) {
     out.disabledSites = [...new Set(raw.disabledSites.filter((s): s is string => typeof s === 'string' && s.length > 0 && s.length < 256))];
   }
@@ -109,9 +125,19 @@ export type FilterSpec =
   | { kind: 'style'; id: string; backend?: BackendPreference; saver?: true; stable?: true }
   | {
     kind: 'anime'; id: string; presentation: AvatarPresentation; backend?: BackendPreference; saver?: true;
-    /** Full avatar only. */
+    /** Full avatar and puppet only (the puppet never has 'blur'). */
     backdrop?: { kind: AvatarBackdrop; colour: string };
+    /** Puppet only. */
+    puppet?: PuppetSpec;
   };
+
+/** The puppet's character and colours, as a filter carries them. */
+export interface PuppetSpec {
+  character: CharacterId;
+  hair: string;
+  skin: string;
+  eyes: string;
+}
 
 /** Battery saver's caps: processing rate and internal resolution (long side). */
 export const SAVER_FPS = 15;
@@ -122,6 +148,12 @@ export function filterFor(settings: Settings, site: string): FilterSpec {
   const saver = settings.batterySaver ? { saver: true as const } : {};
   const stable = settings.stability ? { stable: true as const } : {};
   if (settings.mode === 'style') return { kind: 'style', id: settings.style, backend: settings.backend, ...saver, ...stable };
+  if (settings.presentation === 'puppet') {
+    // the puppet never stands in front of the room: its 'blur' is the painted scene
+    const kind = settings.backdrop === 'blur' ? 'scene' : settings.backdrop;
+    const puppet: PuppetSpec = { character: settings.puppetCharacter, hair: settings.puppetHair, skin: settings.puppetSkin, eyes: settings.puppetEyes };
+    return { kind: 'anime', id: settings.avatar, presentation: 'puppet', backend: settings.backend, ...saver, backdrop: { kind, colour: settings.backdropColour }, puppet };
+  }
   const backdrop = settings.presentation === 'full-avatar' ? { backdrop: { kind: settings.backdrop, colour: settings.backdropColour } } : {};
   return { kind: 'anime', id: settings.avatar, presentation: settings.presentation, backend: settings.backend, ...saver, ...backdrop };
 }
@@ -134,6 +166,12 @@ const SPEC_KEYS = ['kind', 'id', 'presentation', 'backend', 'saver', 'stable'] a
  */
 export function sameFilter(a: FilterSpec, b: FilterSpec): boolean {
   for (let i = 0; i < SPEC_KEYS.length; i++) if (own(a, SPEC_KEYS[i]!) !== own(b, SPEC_KEYS[i]!)) return false;
+  // the backdrop and the puppet's look, field by field
+  const nested = [['backdrop', 'kind'], ['backdrop', 'colour'], ['puppet', 'character'], ['puppet', 'hair'], ['puppet', 'skin'], ['puppet', 'eyes']] as const;
+  for (let i = 0; i < nested.length; i++) {
+    const [o, k] = nested[i]!;
+    if (own(own(a, o), k) !== own(own(b, o), k)) return false;
+  }
   return true;
 }
 
@@ -154,15 +192,24 @@ export function parseFilterSpec(raw: unknown): FilterSpec | null {
     typeof raw.presentation === 'string' && (PRESENTATIONS as readonly string[]).includes(raw.presentation)
   ) {
     let backdrop = {};
+    const isPuppet = raw.presentation === 'puppet';
     if (raw.backdrop !== undefined) {
       const d = raw.backdrop;
       if (
-        raw.presentation !== 'full-avatar' || !isRecord(d) || typeof d.kind !== 'string' ||
-        !(BACKDROPS as readonly string[]).includes(d.kind) || typeof d.colour !== 'string' || !COLOUR.test(d.colour)
+        raw.presentation === 'face-swap' || !isRecord(d) || typeof d.kind !== 'string' ||
+        !(BACKDROPS as readonly string[]).includes(d.kind) || (isPuppet && d.kind === 'blur') ||
+        typeof d.colour !== 'string' || !COLOUR.test(d.colour)
       ) return null;
       backdrop = { backdrop: { kind: d.kind as AvatarBackdrop, colour: d.colour } };
     }
-    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b, ...saver, ...backdrop };
+    let puppet = {};
+    if (isPuppet) {
+      const p = raw.puppet;
+      if (!isRecord(p) || !isCharacter(p.character)) return null;
+      for (const k of ['hair', 'skin', 'eyes'] as const) if (typeof p[k] !== 'string' || !COLOUR.test(p[k] as string)) return null;
+      puppet = { puppet: { character: p.character, hair: p.hair as string, skin: p.skin as string, eyes: p.eyes as string } };
+    } else if (raw.puppet !== undefined) return null;
+    return { kind: 'anime', id: raw.id, presentation: raw.presentation as AvatarPresentation, backend: b, ...saver, ...backdrop, ...puppet };
   }
   return null;
 }

@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS, filterFor, parseFilterSpec, parseSettings, sameFilter
 import { sleep } from './helpers';
 
 /** The fields a FilterSpec may carry; anything else is junk that must not survive parsing. */
-const SPEC_FIELDS = ['kind', 'id', 'presentation', 'backend', 'backdrop'];
+const SPEC_FIELDS = ['kind', 'id', 'presentation', 'backend', 'backdrop', 'puppet'];
 
 /** `actual` is a spec with exactly the fields of `expected` (plus, at most, a valid backend choice). */
 function expectSpec(actual: unknown, expected: Record<string, unknown>, what = ''): void {
@@ -126,6 +126,39 @@ describe('settings', () => {
     expect(parseFilterSpec(JSON.parse(JSON.stringify(spec)))).to.deep.equal(spec);
     expect(filterFor({ ...s, presentation: 'face-swap' }, 'x.test'), 'face swap has no backdrop').to.not.have.property('backdrop');
     expect(parseSettings({ version: 2, backdrop: 'video', backdropColour: 'red' })).to.deep.include({ backdrop: 'blur', backdropColour: DEFAULT_SETTINGS.backdropColour });
+  });
+
+  it('the puppet carries its character, colours and backdrop to the page and the engine, checked at every boundary; never the blurred room', () => {
+    const s = parseSettings({ version: 2, mode: 'anime', presentation: 'puppet', puppetCharacter: 'kit', puppetHair: '#112233', puppetSkin: '#445566', puppetEyes: '#778899', backdrop: 'colour', backdropColour: '#aa3300' });
+    const spec = filterFor(s, 'x.test');
+    const puppet = { character: 'kit', hair: '#112233', skin: '#445566', eyes: '#778899' };
+    expectSpec(spec, { kind: 'anime', id: DEFAULT_SETTINGS.avatar, presentation: 'puppet', backdrop: { kind: 'colour', colour: '#aa3300' }, puppet });
+    // engine side (structured clone / JSON) and page side (own properties only) agree
+    expect(parseFilterSpec(JSON.parse(JSON.stringify(spec)))).to.deep.equal(spec);
+    const config = { ns: 'brushcam', t: 'config', filter: spec, assetBase: EXT };
+    expect(parseToMain(config)).to.deep.equal({ ...config, filter: spec });
+    // the puppet's 'blur' is the painted scene: the room is never behind it
+    expect(filterFor({ ...s, backdrop: 'blur' }, 'x.test')).to.deep.include({ backdrop: { kind: 'scene', colour: '#aa3300' } });
+    // a change of character, colour or backdrop is a new filter (the session restarts with it)
+    for (const other of [{ ...s, puppetCharacter: 'mika' as const }, { ...s, puppetEyes: '#000000' }, { ...s, backdropColour: '#000000' }, { ...s, backdrop: 'scene' as const }]) {
+      expect(sameFilter(spec, filterFor(other, 'x.test'))).to.equal(false);
+    }
+    expect(sameFilter(spec, filterFor({ ...s }, 'x.test'))).to.equal(true);
+    // malformed puppets are refused by both parsers
+    for (const bad of [
+      { ...spec, puppet: undefined },
+      { ...spec, puppet: { ...puppet, character: 'wolf' } },
+      { ...spec, puppet: { ...puppet, hair: 'red' } },
+      { ...spec, puppet: { ...puppet, eyes: '#ABCDEF' } },
+      { ...spec, backdrop: { kind: 'blur', colour: '#aa3300' } },
+      { ...spec, presentation: 'face-swap' },
+    ]) {
+      const b = JSON.parse(JSON.stringify(bad));
+      expect(parseFilterSpec(b), JSON.stringify(b)).to.equal(null);
+      expect(parseToMain({ ...config, filter: b }), JSON.stringify(b)).to.equal(null);
+    }
+    // stored settings: unknown characters and bad colours fall back to the defaults
+    expect(parseSettings({ version: 2, puppetCharacter: 'wolf', puppetHair: 'red' })).to.deep.include({ puppetCharacter: 'mika', puppetHair: DEFAULT_SETTINGS.puppetHair });
   });
 
   it('parseFilterSpec accepts only well-formed specs, and copies them', () => {

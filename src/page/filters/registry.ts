@@ -17,19 +17,27 @@ const BUILTIN_STYLES: Record<string, (spec: FilterSpec) => Promise<Filter>> = {
  * Makes the filter for a spec. Throws a FilterError naming what was asked for and what
  * exists when the spec cannot be served.
  */
+/** How errors name a neural filter: "style model 'x'", "avatar model 'x'", "puppet 'mika'". */
+function filterName(spec: Exclude<FilterSpec, { kind: 'off' }>): string {
+  if (spec.kind === 'style') return `style model '${spec.id}'`;
+  return spec.presentation === 'puppet' ? `puppet '${spec.puppet?.character}'` : `avatar model '${spec.id}'`;
+}
+
 export async function createFilter(spec: FilterSpec, env: FilterEnv): Promise<Filter> {
   if (spec.kind === 'off') throw new FilterError('createFilter: "off" is handled by the pump, not a filter');
   const builtin = spec.kind === 'style' ? BUILTIN_STYLES[spec.id] : undefined;
   if (builtin) return builtin(spec);
   // Everything else is a neural filter, served by the extension's engine.
   if (!env.openEngine) {
-    throw new FilterError(`${spec.kind === 'style' ? 'style' : 'avatar'} model '${spec.id}' needs the filter engine, which is not available here; built in: ${Object.keys(BUILTIN_STYLES).join(', ')}`);
+    throw new FilterError(`${filterName(spec)} needs the filter engine, which is not available here; built in: ${Object.keys(BUILTIN_STYLES).join(', ')}`);
   }
   try {
     return await RemoteFilter.create(await env.openEngine(), spec);
   } catch (e) {
     // Engine errors ("the frame did not load", ...) must still say which model was asked for.
     const msg = e instanceof Error ? e.message : String(e);
-    throw new FilterError(msg.includes(`'${spec.id}'`) ? msg : `${spec.kind === 'style' ? 'style' : 'avatar'} model '${spec.id}': ${msg}`);
+    const name = filterName(spec);
+    const named = spec.kind === 'anime' && spec.presentation === 'puppet' ? msg.includes(name) : msg.includes(`'${spec.id}'`);
+    throw new FilterError(named ? msg : `${name}: ${msg}`);
   }
 }
