@@ -1,6 +1,6 @@
 import type { PreviewReply, StatusReply } from '../bridge/popup-messages';
 import { parseModelsManifest, type ModelEntry } from '../models';
-import { parseSettings, SETTINGS_KEY, type Settings } from '../settings';
+import { DEFAULT_STYLE, DIAGNOSTIC_STYLE, parseSettings, SETTINGS_KEY, type Settings } from '../settings';
 
 /** Reads and writes settings; the only writer of `chrome.storage` in Brushcam. */
 export class SettingsStore {
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const backendPref = $('backend-pref') as HTMLSelectElement;
   const saver = $('saver') as HTMLInputElement;
   const stability = $('stability') as HTMLInputElement;
+  const diagnostic = $('diagnostic') as HTMLInputElement;
   const preview = $('preview') as HTMLImageElement;
   const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
     if (tab?.id === undefined) return undefined;
@@ -90,7 +91,9 @@ async function main(): Promise<void> {
   const render = (s: Settings): void => {
     enabled.checked = s.enabled;
     for (const r of document.querySelectorAll<HTMLInputElement>('input[name=mode]')) r.checked = r.value === s.mode;
-    fillSelect(style, models.filter((m) => m.kind === 'style'), s.style);
+    // Trained painting styles only: the built-in shader is a diagnostic, under "Advanced".
+    fillSelect(style, models.filter((m) => m.kind === 'style' && !m.builtin), s.style);
+    diagnostic.checked = s.style === DIAGNOSTIC_STYLE;
     fillSelect(avatar, models.filter((m) => m.kind === 'avatar'), s.avatar);
     presentation.value = s.presentation;
     backdrop.value = s.backdrop;
@@ -123,6 +126,10 @@ async function main(): Promise<void> {
   on(avatar, (s) => {
     s.avatar = avatar.value;
     s.mode = 'anime';
+  });
+  on(diagnostic, (s) => {
+    s.style = diagnostic.checked ? DIAGNOSTIC_STYLE : DEFAULT_STYLE;
+    if (diagnostic.checked) s.mode = 'style';
   });
   on(presentation, (s) => (s.presentation = presentation.value as Settings['presentation']));
   on(backdrop, (s) => (s.backdrop = backdrop.value as Settings['backdrop']));

@@ -412,9 +412,12 @@ describe('popup', () => {
     await popup.goto(`chrome-extension://${browser.extensionId}/popup.html?tab=${tabId}`);
     await popup.waitForFunction(() => document.getElementById('site').textContent === '127.0.0.1');
     const styles = await popup.$$eval('#style option', (os) => os.map((o) => o.value));
-    assert.ok(styles.includes('posterize'), `style list comes from models/manifest.json: ${styles}`);
+    assert.ok(styles.includes('starry_night'), `style list comes from models/manifest.json: ${styles}`);
+    assert.ok(!styles.includes('posterize'), `the diagnostic shader is not a painting style: ${styles}`);
 
-    await popup.check('input[name=mode][value=style]');
+    // The diagnostic shader, under "Advanced": it also switches the mode to painting styles.
+    await popup.getByText('Advanced').click();
+    await popup.getByRole('checkbox', { name: /posterize/ }).check();
     await eventually(async () => assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'after the popup click'));
     await popup.waitForFunction(() => /fps of/.test(document.getElementById('fps').textContent), null, { timeout: 10000 });
     await popup.waitForFunction(() => /^(webgl2|canvas2d \(software WebGL\))$/.test(document.getElementById('backend').textContent), null, { timeout: 10000 });
