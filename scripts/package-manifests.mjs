@@ -35,6 +35,8 @@ for (const [name, manifest] of Object.entries(targets)) {
   for (const f of readdirSync(join(root, 'extension'))) {
     if (!f.startsWith('manifest.')) cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
   }
+  // Icons rendered from assets/icons/brushcam.svg by scripts/render-icons.mjs.
+  cpSync(join(root, 'build/icons'), join(dir, 'icons'), { recursive: true });
   cpSync(join(root, 'models'), join(dir, 'models'), {
     recursive: true,
     // Training-side files (parity fixtures, cards, sheets, evaluation numbers) stay out of the

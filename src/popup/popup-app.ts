@@ -1,22 +1,7 @@
 import type { PreviewReply, StatusReply } from '../bridge/popup-messages';
 import { parseModelsManifest, type ModelEntry } from '../models';
-import { DEFAULT_STYLE, DIAGNOSTIC_STYLE, parseSettings, SETTINGS_KEY, type Settings } from '../settings';
-
-/** Reads and writes settings; the only writer of `chrome.storage` in Brushcam. */
-export class SettingsStore {
-  async load(): Promise<Settings> {
-    const stored = await chrome.storage.local.get(SETTINGS_KEY);
-    return parseSettings(stored[SETTINGS_KEY]);
-  }
-
-  async update(change: (s: Settings) => void): Promise<Settings> {
-    const s = await this.load();
-    change(s);
-    const next = parseSettings(s);
-    await chrome.storage.local.set({ [SETTINGS_KEY]: next });
-    return next;
-  }
-}
+import { DEFAULT_STYLE, DIAGNOSTIC_STYLE, type Settings } from '../settings';
+import { SettingsStore } from '../shared/settings-store';
 
 export function hostnameOf(url: string | undefined): string | null {
   if (!url) return null;
