@@ -93,9 +93,11 @@ export class AvatarPainter {
     return this.sides[this.sideIndex]!;
   }
 
+  /** No face tracked in the last frame (the popup says it is looking for one). */
+  private faceless = true;
   /** The governor's state for the popup: detector stride, translator stride, translator side. */
   get tier(): string {
-    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.sideIndex ? `-s${this.cropSide}` : ''}`;
+    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.sideIndex ? `-s${this.cropSide}` : ''}${this.faceless ? ' no-face' : ''}`;
   }
 
   async paint(frame: ImageBitmap): Promise<ImageBitmap> {
@@ -114,6 +116,7 @@ export class AvatarPainter {
     const t1 = performance.now();
     this.lastMs.detect = faces ? t1 - t : 0;
     const crop = this.tracker.update(faces, this.now());
+    this.faceless = !crop;
     t = performance.now();
     this.lastMs.track = t - t1;
     // Translate the current crop while the face is tracked; while holding or fading, keep the
