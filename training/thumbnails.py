@@ -7,7 +7,7 @@ to the model as thumb.jpg (128x128). Regenerate after exporting a model:
 
 The sample portrait is faces/london/lisa/lisa1.jpg of ../shared/data (CC0): a styles' thumbnail is
 its head and shoulders, an avatar's the aligned face crop the extension gives the avatar network
-(brushcam_anime.align, the same definition as src/filters/anime/alignment.ts).
+(brushcam_anime.align, the same definition as src/engine/avatar/alignment.ts).
 """
 import argparse
 import json

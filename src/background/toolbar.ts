@@ -3,7 +3,7 @@
  * ({@link TabState}), and the keyboard shortcut (manifest `commands`: toggle-site) that switches
  * Brushcam off or on for the current tab's site.
  */
-import { answerTopSite } from '../bridge/site';
+import { answerTopSite } from '../shared/site';
 import { SettingsStore, toggleSite } from '../shared/settings-store';
 import { combine, isTabStateMessage, LOOK, type TabState } from '../shared/tab-state';
 

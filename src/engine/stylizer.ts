@@ -1,7 +1,7 @@
-import { Stabilizer } from '../ml/stabilizer';
-import { runOnPixels, type StyleModel } from '../ml/style-model';
+import { Stabilizer } from './ml/stabilizer';
+import { runOnPixels, type PaintNet } from './ml/paint-net';
 import { ResolutionGovernor } from './governor';
-import { internalSize } from './sizes';
+import { internalSize } from '../shared/sizes';
 
 /**
  * Engine-side time per frame that keeps a 30-fps camera's rate: a 30 fps frame interval less
@@ -9,7 +9,7 @@ import { internalSize } from './sizes';
  */
 export const DEFAULT_BUDGET_MS = 0.8 * (1000 / 30);
 
-export { DEFAULT_MAX_SIDE, internalSize } from './sizes';
+export { DEFAULT_MAX_SIDE, internalSize } from '../shared/sizes';
 
 /** What the stylizer runs at one step of the governor's ladder. */
 export interface Level {
@@ -87,8 +87,8 @@ export class Stylizer {
   private rungs: Rung[] = [];
 
   constructor(
-    readonly model: StyleModel,
-    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: StyleModel } } = {},
+    readonly model: PaintNet,
+    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: PaintNet } } = {},
   ) {
     const st = o.stability ? new Stabilizer() : null;
     this.stabilizer = st;
@@ -111,7 +111,7 @@ export class Stylizer {
   }
 
   /** The cheaper network the ladder ends with, when the style ships one. */
-  readonly tier: { name: string; model: StyleModel } | null;
+  readonly tier: { name: string; model: PaintNet } | null;
   private readonly fixed: boolean;
 
   private ladder(tierCost: number): ResolutionGovernor {
@@ -161,7 +161,7 @@ export class Stylizer {
       // cost ∝ side² from there over-predicts the larger sizes (and hides how much cheaper the
       // tier is: 0.85 of the full model at 96 px, 0.3 at 320 px, measured on WASM).
       const probe = sides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
-      const timed = async (m: StyleModel): Promise<number> => {
+      const timed = async (m: PaintNet): Promise<number> => {
         (await this.paintAt(blank, probe, m)).close();
         const t0 = performance.now();
         (await this.paintAt(blank, probe, m)).close();
@@ -181,7 +181,7 @@ export class Stylizer {
     }
   }
 
-  private async paintAt(input: ImageBitmap, maxSide: number, model: StyleModel): Promise<ImageBitmap> {
+  private async paintAt(input: ImageBitmap, maxSide: number, model: PaintNet): Promise<ImageBitmap> {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, model.inputMultiple);

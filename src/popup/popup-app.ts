@@ -1,6 +1,6 @@
-import type { PreviewReply, StatusReply } from '../bridge/popup-messages';
-import { parseModelsManifest, type ModelEntry } from '../models';
-import { DEFAULT_STYLE, DIAGNOSTIC_STYLE, type Settings } from '../settings';
+import type { PreviewReply, StatusReply } from '../shared/popup-messages';
+import { parseModelsManifest, type ModelEntry } from '../shared/models';
+import { DEFAULT_STYLE, DIAGNOSTIC_STYLE, type Settings } from '../shared/settings';
 import { SettingsStore } from '../shared/settings-store';
 import { statusWords } from './status-words';
 

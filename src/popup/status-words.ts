@@ -2,8 +2,8 @@
  * The popup's status line in words a user understands, from the settings, the tab's site and the
  * newest pipeline's status (the technical details stay under "Advanced").
  */
-import type { PipelineStatus } from '../pipeline/pipeline';
-import type { Settings } from '../settings';
+import type { PipelineStatus } from '../page/pipeline';
+import type { Settings } from '../shared/settings';
 
 export interface StatusWords {
   text: string;

@@ -1,4 +1,4 @@
-import { parseSettings, SETTINGS_KEY, type Settings } from '../settings';
+import { parseSettings, SETTINGS_KEY, type Settings } from './settings';
 
 /** Reads and writes settings in `chrome.storage.local`; used by extension pages only (popup, background). */
 export class SettingsStore {

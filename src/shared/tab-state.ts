@@ -6,9 +6,9 @@
  * - 'on': a camera in this tab is being painted (or its filter is loading);
  * - 'error': a filter stopped; the call gets neutral frames, never the raw camera.
  */
-import type { PipelineStatus } from '../pipeline/pipeline';
-import type { CameraState } from '../bridge/protocol';
-import type { FilterSpec } from '../settings';
+import type { PipelineStatus } from '../page/pipeline';
+import type { CameraState } from './bridge-protocol';
+import type { FilterSpec } from './settings';
 
 export type TabState = 'off' | 'paused' | 'on' | 'error';
 const ORDER: readonly TabState[] = ['off', 'paused', 'on', 'error'];

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
-import type { PipelineStatus } from '../../src/pipeline/pipeline';
+import type { PipelineStatus } from '../../src/page/pipeline';
 import { internalSide, statusWords } from '../../src/popup/status-words';
-import { DEFAULT_SETTINGS, type Settings } from '../../src/settings';
+import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings';
 import { combine, frameState } from '../../src/shared/tab-state';
 
 const base: PipelineStatus = {

@@ -1,8 +1,8 @@
 /** Settings parsing and the private MAIN ↔ isolated bridge. */
 import { expect } from '@esm-bundle/chai';
-import { connect, HELLO_FROM_ISOLATED, HELLO_FROM_MAIN, parseToIsolated, parseToMain } from '../../src/bridge/protocol';
-import { parseModelsManifest } from '../../src/models';
-import { DEFAULT_SETTINGS, DIAGNOSTIC_STYLE, filterFor, parseFilterSpec, parseSettings, sameFilter, SETTINGS_VERSION, type Settings } from '../../src/settings';
+import { connect, HELLO_FROM_ISOLATED, HELLO_FROM_MAIN, parseToIsolated, parseToMain } from '../../src/shared/bridge-protocol';
+import { parseModelsManifest } from '../../src/shared/models';
+import { DEFAULT_SETTINGS, DIAGNOSTIC_STYLE, filterFor, parseFilterSpec, parseSettings, sameFilter, SETTINGS_VERSION, type Settings } from '../../src/shared/settings';
 import { sleep } from './helpers';
 
 /** The fields a FilterSpec may carry; anything else is junk that must not survive parsing. */
