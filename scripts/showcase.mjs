@@ -9,7 +9,7 @@
 //   node scripts/showcase.mjs [--input clip.mp4] [--out demo-out/showcase] [--styles starry_night,the_scream]
 //                             [--clip-seconds 5] [--seconds 8] [--readme]   (--readme: copy the sheet to docs/)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { clipCamera, root } from '../test/support/fixtures.mjs';
 
@@ -31,9 +31,15 @@ const seconds = opt('seconds', String(Number(clipSeconds) + 3));
 const size = '640x360';
 const [w, h] = size.split('x').map(Number);
 
+const models = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8')).models;
+const titleOf = (id) => {
+  const m = models.find((x) => x.id === id && x.kind === 'style');
+  if (!m) throw new Error(`--styles: '${id}' is not a painting style of models/manifest.json`);
+  return m.title ?? m.name;
+};
 const runs = [
-  { name: 'style-a', label: styleA, args: ['--mode', 'style', '--style', styleA] },
-  { name: 'style-b', label: styleB, args: ['--mode', 'style', '--style', styleB] },
+  { name: 'style-a', label: titleOf(styleA), args: ['--mode', 'style', '--style', styleA] },
+  { name: 'style-b', label: titleOf(styleB), args: ['--mode', 'style', '--style', styleB] },
   { name: 'face-swap', label: 'avatar: face swap', args: ['--mode', 'anime', '--presentation', 'face-swap'] },
   { name: 'full-avatar', label: 'avatar: full avatar', args: ['--mode', 'anime', '--presentation', 'full-avatar', '--backdrop', 'scene'] },
 ];
