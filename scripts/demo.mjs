@@ -8,7 +8,7 @@
 // Options: --input <video> (fake camera; default: a clip from ../shared/data or a test pattern),
 // --mode off|style|anime, --style <id>, --avatar <id>, --presentation face-swap|full-avatar,
 // --backdrop blur|colour|scene and --backdrop-colour '#rrggbb' (full avatar),
-// --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless,
+// --size 640x360, --seconds N (recording length), --clip-seconds N (how much of the clip loops as the camera), --out <file.webm | dir/>, --frames N, --headless,
 // --all-frames (with --out dir/: every output frame, named by the camera frame it was made from).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
