@@ -8,7 +8,7 @@
 // Options: --input <video> (fake camera; default: a clip from ../shared/data or a test pattern),
 // --mode off|style|anime, --style <id>, --avatar <id>, --presentation face-swap|full-avatar|puppet,
 // --backdrop blur|colour|scene and --backdrop-colour '#rrggbb' (full avatar),
-// --size 640x360, --seconds N (recording length), --out <file.webm | dir/>, --frames N, --headless,
+// --size 640x360, --seconds N (recording length), --clip-seconds N (how much of the clip loops as the camera), --out <file.webm | dir/>, --frames N, --headless,
 // --all-frames (with --out dir/: every output frame, named by the camera frame it was made from).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,7 +18,7 @@ import { clipCamera, root, stillCamera } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
 
 function parseArgs(argv) {
-  const o = { headless: false, mode: 'style', style: 'posterize', avatar: 'anime', presentation: 'face-swap', backdrop: 'blur', 'backdrop-colour': '#6b8fb3', size: '640x360', seconds: 5, frames: 30 };
+  const o = { headless: false, mode: 'style', style: 'starry_night', 'clip-seconds': 20, avatar: 'anime', presentation: 'face-swap', backdrop: 'blur', 'backdrop-colour': '#6b8fb3', size: '640x360', seconds: 5, frames: 30 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--headless') o.headless = true;
@@ -36,6 +36,8 @@ function parseArgs(argv) {
   o.height = Number(m[2]);
   o.seconds = Number(o.seconds);
   o.frames = Number(o.frames);
+  o.clipSeconds = Number(o['clip-seconds']);
+  if (!(o.clipSeconds > 0)) throw new Error(`--clip-seconds must be a positive number, got '${o['clip-seconds']}'`);
   return o;
 }
 
@@ -45,16 +47,23 @@ if (!existsSync(join(root, 'dist/chrome/manifest.json'))) {
   process.exit(1);
 }
 if (!o.headless && !process.env.DISPLAY) {
+  if (process.argv.length === 2) {
+    // `npm start` without a display: the showcase (side-by-side video and contact sheet).
+    console.log('No display found: writing the showcase to demo-out/showcase/ (scripts/showcase.mjs).');
+    const { spawnSync } = await import('node:child_process');
+    process.exit(spawnSync(process.execPath, [join(root, 'scripts/showcase.mjs')], { stdio: 'inherit' }).status ?? 1);
+  }
   console.log('No display found: running headless. Output goes to demo-out/.');
   o.headless = true;
   o.out ??= 'demo-out/';
 }
 
-const defaultClip = resolve(root, '../shared/data/video/people/movie-hello.mp4');
+// A person talking at the camera (a LivePortrait example clip of ../shared/data/video/people).
+const defaultClip = resolve(root, '../shared/data/video/people/d3.mp4');
 const camera = o.input
-  ? clipCamera(resolve(o.input), { width: o.width, height: o.height, seconds: 20 })
+  ? clipCamera(resolve(o.input), { width: o.width, height: o.height, seconds: o.clipSeconds })
   : existsSync(defaultClip)
-    ? clipCamera(defaultClip, { width: o.width, height: o.height, seconds: 20 })
+    ? clipCamera(defaultClip, { width: o.width, height: o.height, seconds: o.clipSeconds })
     : stillCamera(o.width, o.height).y4m;
 
 const server = await serve();

@@ -28,6 +28,10 @@ for (const kind of ['style', 'anime']) {
       id: m.id ?? id,
       kind: kind === 'style' ? 'style' : 'avatar',
       name: (m.title ? `${m.title}${m.artist ? ` (${m.artist.split(',')[0]})` : ''}` : id),
+      ...(m.title ? { title: m.title } : {}),
+      ...(m.artist ? { artist: m.artist.split(',')[0] } : {}),
+      // The popup's gallery picture (training/thumbnails.py: the network on a sample portrait).
+      ...(existsSync(join(dir, id, 'thumb.jpg')) ? { thumbnail: 'thumb.jpg' } : {}),
       folder: `${kind}/${id}`,
       inputResolution: null,
       gflopsAt640x360: m.arch?.gflop_640x360 ?? null,

@@ -4,6 +4,11 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+/** The WebAssembly files the extension ships (see below: only those the code loads). */
+export const SHIPPED_WASM = {
+  tfjs: ['tfjs-backend-wasm-simd.wasm'],
+  mediapipe: ['vision_wasm_internal.js', 'vision_wasm_internal.wasm'],
+};
 const base = JSON.parse(readFileSync(join(root, 'extension/manifest.base.json'), 'utf8'));
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 base.version = version;
@@ -22,6 +27,7 @@ const targets = {
     const m = merge(base, JSON.parse(readFileSync(join(root, 'extension/manifest.firefox.json'), 'utf8')));
     // Firefox MV3 runs background scripts, not a service worker.
     delete m.background.service_worker;
+    delete m.minimum_chrome_version; // Chrome's key; Firefox has strict_min_version
     return m;
   })(),
 };
@@ -35,23 +41,23 @@ for (const [name, manifest] of Object.entries(targets)) {
   for (const f of readdirSync(join(root, 'extension'))) {
     if (!f.startsWith('manifest.')) cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
   }
+  // Icons rendered from assets/icons/brushcam.svg by scripts/render-icons.mjs.
+  cpSync(join(root, 'build/icons'), join(dir, 'icons'), { recursive: true });
   cpSync(join(root, 'models'), join(dir, 'models'), {
     recursive: true,
     // Training-side files (parity fixtures, cards, sheets, evaluation numbers) stay out of the
     // extension: it needs only manifest.json, model.json and the weight shards.
     filter: (src) => !/(parity\.json|metrics\.json|temporal-eval\.json|\.md|\.png)$/.test(src),
   });
-  // tfjs's WASM backend binaries, loaded by the engine worker from the extension itself.
+  // WebAssembly: only the variants the engine loads. tfjs's WASM backend runs without threads
+  // (src/ml/backend.ts: extension pages may not start blob: workers) and with SIMD, which every
+  // browser the manifests admit has (Chrome 111+, Firefox 142+): tfjs-backend-wasm-simd.wasm
+  // alone. MediaPipe's face detector loads its SIMD build by name (src/filters/anime/face-detector.ts).
   mkdirSync(join(dir, 'wasm'), { recursive: true });
-  const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join(dir, 'wasm', f));
-  // @mediapipe/tasks-vision's wasm fileset (face detection), loaded by the engine worker from
-  // the extension itself (FilesetResolver.forVisionTasks(<root>mediapipe)); never from a CDN.
+  for (const f of SHIPPED_WASM.tfjs) cpSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'wasm', f));
+  // Loaded by the engine worker from the extension itself, never from a CDN.
   mkdirSync(join(dir, 'mediapipe'), { recursive: true });
-  const mpDir = join(root, 'node_modules/@mediapipe/tasks-vision/wasm');
-  for (const f of ['vision_wasm_internal.js', 'vision_wasm_internal.wasm', 'vision_wasm_nosimd_internal.js', 'vision_wasm_nosimd_internal.wasm']) {
-    cpSync(join(mpDir, f), join(dir, 'mediapipe', f));
-  }
+  for (const f of SHIPPED_WASM.mediapipe) cpSync(join(root, 'node_modules/@mediapipe/tasks-vision/wasm', f), join(dir, 'mediapipe', f));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 }
 

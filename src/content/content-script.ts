@@ -7,7 +7,8 @@ import type { PopupRequest, PreviewReply, StatusReply } from '../shared/popup-me
 import { isPopupRequest } from '../shared/popup-messages';
 import { connect, parseToIsolated, type ToMain } from '../shared/bridge-protocol';
 import { isTopSiteRequest, siteOf, topSite } from '../shared/site';
-import { filterFor, parseSettings, SETTINGS_KEY } from '../shared/settings';
+import { filterFor, parseSettings, SETTINGS_KEY, type FilterSpec } from '../shared/settings';
+import { frameState, type TabState, type TabStateMessage } from '../shared/tab-state';
 import { EngineHost } from './engine-host';
 
 /** This frame's own top-level site, known at once in a top frame and in Chromium. */
@@ -19,6 +20,23 @@ let lastPreview: { bitmap: ImageBitmap; at: number } | null = null;
 let previewUntil = 0;
 
 let engine: EngineHost | null = null;
+let filter: FilterSpec | null = null;
+let reported: TabState | null = null;
+
+/**
+ * Tells the background what the toolbar should show for this frame (on change only). The top
+ * frame always reports; a subframe once it has run a camera.
+ */
+function reportState(): void {
+  if (!filter || (window !== window.top && !lastStatus)) return;
+  const state = frameState(filter, lastStatus?.pipelines ?? [], lastStatus?.cameras ?? []);
+  if (state === reported) return;
+  reported = state;
+  const msg: TabStateMessage = { ns: 'brushcam', t: 'tab-state', state };
+  chrome.runtime.sendMessage(msg).catch(() => {
+    reported = null; // the background was not there: try again with the next status
+  });
+}
 
 function send(msg: ToMain, transfer: Transferable[] = []): void {
   port?.postMessage(msg, transfer);
@@ -39,7 +57,9 @@ async function pushSettings(): Promise<void> {
   await siteKnown;
   const stored = await chrome.storage.local.get(SETTINGS_KEY);
   const settings = parseSettings(stored[SETTINGS_KEY]);
-  send({ ns: 'brushcam', t: 'config', filter: filterFor(settings, site), assetBase: chrome.runtime.getURL('') });
+  filter = filterFor(settings, site);
+  send({ ns: 'brushcam', t: 'config', filter, assetBase: chrome.runtime.getURL('') });
+  reportState();
 }
 
 connect('isolated', (p) => {
@@ -51,6 +71,7 @@ connect('isolated', (p) => {
     if (msg.t === 'engine?') void openEngine(msg.id);
     else if (msg.t === 'status') {
       lastStatus = { site, url: location.href, pipelines: msg.pipelines, cameras: msg.cameras, chained: msg.chained };
+      reportState();
     } else {
       lastPreview?.bitmap.close();
       lastPreview = { bitmap: msg.bitmap, at: performance.now() };

@@ -1,23 +1,9 @@
 import type { PreviewReply, StatusReply } from '../shared/popup-messages';
 import { parseModelsManifest, type ModelEntry } from '../shared/models';
-import { parseSettings, SETTINGS_KEY, type Settings } from '../shared/settings';
+import { DEFAULT_STYLE, DIAGNOSTIC_STYLE, type Settings } from '../shared/settings';
+import { SettingsStore } from '../shared/settings-store';
+import { statusWords } from './status-words';
 import { bindPuppet, renderPuppet } from './puppet-controls';
-
-/** Reads and writes settings; the only writer of `chrome.storage` in Brushcam. */
-export class SettingsStore {
-  async load(): Promise<Settings> {
-    const stored = await chrome.storage.local.get(SETTINGS_KEY);
-    return parseSettings(stored[SETTINGS_KEY]);
-  }
-
-  async update(change: (s: Settings) => void): Promise<Settings> {
-    const s = await this.load();
-    change(s);
-    const next = parseSettings(s);
-    await chrome.storage.local.set({ [SETTINGS_KEY]: next });
-    return next;
-  }
-}
 
 export function hostnameOf(url: string | undefined): string | null {
   if (!url) return null;
@@ -35,16 +21,46 @@ function $(id: string): HTMLElement {
   return el;
 }
 
-function fillSelect(select: HTMLSelectElement, models: ModelEntry[], value: string): void {
-  select.replaceChildren(
-    ...models.map((m) => {
-      const o = document.createElement('option');
-      o.value = m.id;
-      o.textContent = m.name;
-      return o;
-    }),
-  );
-  select.value = value;
+/** The name a gallery tile is known by (its radio button's accessible name). */
+export function tileName(m: ModelEntry): string {
+  const title = m.title ?? m.name;
+  return m.artist ? `${title} by ${m.artist}` : title;
+}
+
+/**
+ * A gallery of thumbnails as a radio group: each tile is a label around a radio button (arrow keys
+ * move between them, Space picks), named by the title and the artist.
+ */
+function fillGallery(box: HTMLElement, group: string, models: ModelEntry[], value: string, pick: (id: string) => void): void {
+  if (box.childElementCount !== models.length) {
+    box.replaceChildren(
+      ...models.map((m) => {
+        const tile = document.createElement('label');
+        tile.className = 'tile';
+        const input = document.createElement('input');
+        input.type = 'radio';
+        input.name = group;
+        input.value = m.id;
+        input.setAttribute('aria-label', tileName(m));
+        input.addEventListener('change', () => input.checked && pick(m.id));
+        const img = document.createElement('img');
+        img.alt = '';
+        if (m.folder && m.thumbnail) img.src = `models/${m.folder}/${m.thumbnail}`;
+        const title = document.createElement('span');
+        title.className = 'title';
+        title.textContent = m.title ?? m.name;
+        tile.append(input, img, title);
+        if (m.artist) {
+          const artist = document.createElement('span');
+          artist.className = 'artist';
+          artist.textContent = m.artist;
+          tile.append(artist);
+        }
+        return tile;
+      }),
+    );
+  }
+  for (const input of box.querySelectorAll<HTMLInputElement>('input[type=radio]')) input.checked = input.value === value;
 }
 
 async function main(): Promise<void> {
@@ -63,8 +79,8 @@ async function main(): Promise<void> {
   }
 
   const enabled = $('enabled') as HTMLInputElement;
-  const style = $('style') as HTMLSelectElement;
-  const avatar = $('avatar') as HTMLSelectElement;
+  const styleGallery = $('style-gallery');
+  const avatarGallery = $('avatar-gallery');
   const presentation = $('presentation') as HTMLSelectElement;
   const backdrop = $('backdrop') as HTMLSelectElement;
   const backdropColour = $('backdrop-colour') as HTMLInputElement;
@@ -73,6 +89,7 @@ async function main(): Promise<void> {
   const backendPref = $('backend-pref') as HTMLSelectElement;
   const saver = $('saver') as HTMLInputElement;
   const stability = $('stability') as HTMLInputElement;
+  const diagnostic = $('diagnostic') as HTMLInputElement;
   const preview = $('preview') as HTMLImageElement;
   const ask = async <T>(t: 'status' | 'preview'): Promise<T | undefined> => {
     if (tab?.id === undefined) return undefined;
@@ -88,11 +105,23 @@ async function main(): Promise<void> {
   $('site').textContent = site ?? 'this page';
   siteEnabled.disabled = !site;
 
+  let current: Settings | null = null;
+  const pickStyle = (id: string): void => void store.update((s) => {
+    s.style = id;
+    s.mode = 'style';
+  }).then(render);
+  const pickAvatar = (id: string): void => void store.update((s) => {
+    s.avatar = id;
+    s.mode = 'anime';
+  }).then(render);
   const render = (s: Settings): void => {
+    current = s;
     enabled.checked = s.enabled;
     for (const r of document.querySelectorAll<HTMLInputElement>('input[name=mode]')) r.checked = r.value === s.mode;
-    fillSelect(style, models.filter((m) => m.kind === 'style'), s.style);
-    fillSelect(avatar, models.filter((m) => m.kind === 'avatar'), s.avatar);
+    // Trained painting styles only: the built-in shader is a diagnostic, under "Advanced".
+    fillGallery(styleGallery, 'style-pick', models.filter((m) => m.kind === 'style' && !m.builtin), s.style, pickStyle);
+    diagnostic.checked = s.style === DIAGNOSTIC_STYLE;
+    fillGallery(avatarGallery, 'avatar-pick', models.filter((m) => m.kind === 'avatar'), s.avatar, pickAvatar);
     presentation.value = s.presentation;
     backdrop.value = s.backdrop;
     backdropColour.value = s.backdropColour;
@@ -118,13 +147,9 @@ async function main(): Promise<void> {
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=mode]')) {
     on(r, (s) => (s.mode = r.value as Settings['mode']));
   }
-  on(style, (s) => {
-    s.style = style.value;
-    s.mode = 'style';
-  });
-  on(avatar, (s) => {
-    s.avatar = avatar.value;
-    s.mode = 'anime';
+  on(diagnostic, (s) => {
+    s.style = diagnostic.checked ? DIAGNOSTIC_STYLE : DEFAULT_STYLE;
+    if (diagnostic.checked) s.mode = 'style';
   });
   on(presentation, (s) => (s.presentation = presentation.value as Settings['presentation']));
   on(backdrop, (s) => (s.backdrop = backdrop.value as Settings['backdrop']));
@@ -147,6 +172,12 @@ async function main(): Promise<void> {
     $('placement').textContent = p ? `${p.placement} (${p.frames} frames)` : '–';
     $('fps').textContent = p ? `${p.fpsOut.toFixed(1)} fps of ${p.fpsIn.toFixed(1)} camera fps, ${p.width}×${p.height}` : 'no camera in use';
     $('error').textContent = p?.lastError ? `${p.state === 'failed' ? 'Filter stopped: ' : ''}${p.lastError}` : '';
+    if (current) {
+      const words = statusWords(current, site, p, !!st?.cameras.some((c) => c.state === 'live'));
+      const el = $('status-words');
+      if (el.textContent !== words.text) el.textContent = words.text;
+      el.className = words.tone;
+    }
     $('chained').hidden = !st?.chained;
     const pv = await ask<PreviewReply>('preview');
     $('preview-empty').hidden = !!pv?.dataUrl;

@@ -3,6 +3,11 @@ export interface ModelEntry {
   id: string;
   kind: 'style' | 'avatar' | 'detector';
   name: string;
+  /** The work's title and its artist, for the popup's gallery (trained styles and avatars). */
+  title?: string;
+  artist?: string;
+  /** File in `folder`: the network's own output on a sample portrait (training/thumbnails.py). */
+  thumbnail?: string;
   /** Folder under models/ holding model.json, or null for built-in filters. */
   folder: string | null;
   builtin?: boolean;
@@ -39,6 +44,10 @@ export function parseModelsManifest(raw: unknown, source = 'models/manifest.json
     if (!['style', 'avatar', 'detector'].includes(x.kind as string)) fail(`models[${i}].kind must be style, avatar or detector`);
     if (typeof x.name !== 'string') fail(`models[${i}].name must be a string`);
     if (x.folder !== null && typeof x.folder !== 'string') fail(`models[${i}].folder must be a string or null`);
+    for (const k of ['title', 'artist', 'thumbnail']) {
+      if (x[k] !== undefined && typeof x[k] !== 'string') fail(`models[${i}].${k} must be a string when present`);
+    }
+    if (typeof x.thumbnail === 'string' && !/^[a-z0-9_-]+\.(jpg|png)$/.test(x.thumbnail)) fail(`models[${i}].thumbnail must be a file name in its folder`);
     if (x.tiers !== undefined) {
       if (!Array.isArray(x.tiers)) fail(`models[${i}].tiers must be an array`);
       for (const [j, t] of (x.tiers as unknown[]).entries()) {

@@ -24,7 +24,10 @@ export interface Settings {
   /** Master switch. Off means a pure passthrough everywhere. */
   enabled: boolean;
   mode: Mode;
-  /** Id of a `style` entry of models/manifest.json. */
+  /**
+   * Id of a `style` entry of models/manifest.json: a trained painting network, or the built-in
+   * posterize shader (a diagnostic, offered under the popup's "Advanced").
+   */
   style: string;
   /** Id of an `avatar` entry of models/manifest.json. */
   avatar: string;
@@ -49,11 +52,16 @@ export interface Settings {
   stability: boolean;
 }
 
+/** The painting style a new user gets: a trained network of models/manifest.json (checked by a test). */
+export const DEFAULT_STYLE = 'starry_night';
+/** The built-in diagnostic filter (a shader, no network): never a default, never in the gallery. */
+export const DIAGNOSTIC_STYLE = 'posterize';
+
 export const DEFAULT_SETTINGS: Settings = {
   version: SETTINGS_VERSION,
   enabled: true,
   mode: 'off',
-  style: 'posterize',
+  style: DEFAULT_STYLE,
   avatar: 'anime',
   presentation: 'face-swap',
   backdrop: 'blur',

@@ -20,6 +20,14 @@ chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
     }, (e: unknown) => sendResponse({ error: String(e) }));
     return true;
   }
+  if (m.t === 'toolbar' && sender.tab?.id !== undefined) {
+    const tabId = sender.tab.id;
+    void Promise.all([chrome.action.getBadgeText({ tabId }), chrome.action.getTitle({ tabId }), chrome.storage.local.get(SETTINGS_KEY)]).then(
+      ([badge, title, stored]) => sendResponse({ badge, title, settings: stored[SETTINGS_KEY] }),
+      (e: unknown) => sendResponse({ error: String(e) }),
+    );
+    return true;
+  }
   if ((m.t !== 'status' && m.t !== 'preview') || sender.tab?.id === undefined) return false;
   chrome.tabs.sendMessage(sender.tab.id, { ns: 'brushcam', t: m.t }).then(
     (r: unknown) => sendResponse(r ?? null),

@@ -2,7 +2,7 @@
  * Test builds only (build/firefox-test, never dist/): an isolated-world content script that lets
  * end-to-end tests write settings the way the popup does and read the status the popup shows,
  * from the test page, because WebDriver BiDi cannot open moz-extension:// pages. Messages:
- * window.postMessage({ns: 'brushcam-test', id, t: 'settings', patch} | {..., t: 'status'} | {..., t: 'preview'}),
+ * window.postMessage({ns: 'brushcam-test', id, t: 'settings', patch} | {..., t: 'status'} | {..., t: 'preview'} | {..., t: 'toolbar'}),
  * answered with {ns: 'brushcam-test', t: 'reply', id, result, error}.
  */
 window.addEventListener('message', (e: MessageEvent) => {
@@ -21,6 +21,8 @@ window.addEventListener('message', (e: MessageEvent) => {
       return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'settings', patch: JSON.parse(JSON.stringify(d.patch ?? {})) });
     }
     if (d.t === 'status') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'status' });
+    // The toolbar button of this tab (badge text, title) and the stored settings.
+    if (d.t === 'toolbar') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'toolbar' });
     // The popup's preview request, as the open popup sends it to the tab (privacy tests).
     if (d.t === 'preview') return chrome.runtime.sendMessage({ ns: 'brushcam-test', t: 'preview' });
     // Probes for bench/firefox-message-rate.mjs: a runtime message the background answers at

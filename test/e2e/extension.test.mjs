@@ -386,38 +386,71 @@ describe('demo call', () => {
 });
 
 describe('popup', () => {
-  it('changes the filter of a running call, shows what others see, and the status', async () => {
-    await settings({ mode: 'off', mirrorPreview: false });
+  /** The call tab's id, found as the popup finds it (the frame that answers with the page's address). */
+  async function tabOf(page) {
+    const p = await browser.context.newPage();
+    try {
+      await p.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+      return await p.evaluate(async (url) => {
+        for (const t of await chrome.tabs.query({})) {
+          const r = await chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined);
+          if (r?.url === url) return t.id;
+        }
+        return null;
+      }, page.url());
+    } finally {
+      await p.close();
+    }
+  }
+
+  it('a style picked by its thumbnail\'s name is on the call; keys move through the gallery; status in words; posterize under Advanced', async () => {
+    await settings({ mode: 'off', mirrorPreview: false, style: 'starry_night', backend: 'wasm' });
     const page = await openPage();
     const i = await page.evaluate(() => gumTest.open());
     await eventually(async () => (await extensionStatus(page)).pipelines.length === 1);
-    const tabId = await (async () => {
-      const p = await browser.context.newPage();
-      try {
-        await p.goto(`chrome-extension://${browser.extensionId}/popup.html`);
-        return await p.evaluate(async (url) => {
-          for (const t of await chrome.tabs.query({})) {
-            const r = await chrome.tabs.sendMessage(t.id, { ns: 'brushcam', t: 'status' }).catch(() => undefined);
-            if (r?.url === url) return t.id;
-          }
-          return null;
-        }, page.url());
-      } finally {
-        await p.close();
-      }
-    })();
+    const tabId = await tabOf(page);
     assert.ok(tabId, 'found the call tab');
     const popup = await browser.context.newPage();
     opened.add(popup);
     await popup.goto(`chrome-extension://${browser.extensionId}/popup.html?tab=${tabId}`);
     await popup.waitForFunction(() => document.getElementById('site').textContent === '127.0.0.1');
-    const styles = await popup.$$eval('#style option', (os) => os.map((o) => o.value));
-    assert.ok(styles.includes('posterize'), `style list comes from models/manifest.json: ${styles}`);
+    await popup.getByRole('status').filter({ hasText: 'No filter chosen' }).waitFor({ timeout: 10000 });
 
-    await popup.check('input[name=mode][value=style]');
-    await eventually(async () => assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'after the popup click'));
+    // The gallery: every trained style of models/manifest.json as a named radio button with its
+    // picture, the diagnostic shader not among them.
+    const gallery = popup.getByRole('radiogroup', { name: 'Painting style' });
+    const names = await gallery.getByRole('radio').evaluateAll((rs) => rs.map((r) => r.getAttribute('aria-label')));
+    assert.ok(names.includes('The Starry Night by Vincent van Gogh'), `gallery names: ${names}`);
+    assert.ok(!names.some((n) => /posterize/i.test(n)), `the diagnostic shader is not a painting style: ${names}`);
+    const pictures = await gallery.locator('img').evaluateAll((imgs) => imgs.map((im) => im.complete && im.naturalWidth));
+    assert.deepEqual(pictures, names.map(() => 128), 'every tile shows its 128 px thumbnail');
+
+    // Pick one by its name: the call gets that network.
+    await gallery.getByRole('radio', { name: 'The Scream by Edvard Munch' }).check();
+    const st = await eventually(async () => {
+      const p = (await extensionStatus(page)).pipelines.at(-1);
+      return p.filter?.id === 'the_scream' && p.state === 'ok' && p.filterMs !== null ? p : false;
+    }, 90000);
+    assert.match(st.backend, /^tfjs-/);
+    await new Promise((r) => setTimeout(r, 1500));
+    const r = await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]);
+    assert.ok(r.diffRaw > 12, `the call shows the painting, not the camera (mean |diff| ${r.diffRaw.toFixed(1)})`);
+    assert.ok(await popup.getByRole('radio', { name: 'The Scream by Edvard Munch' }).isChecked());
+    assert.ok(await popup.getByRole('radio', { name: 'Painting style' }).isChecked(), 'the mode followed the pick');
+    await popup.getByRole('status').filter({ hasText: /^Painting at \d+ px, \d+ fps$/ }).waitFor({ timeout: 15000 });
+
+    // Keyboard: the arrow key moves the pick to the next tile.
+    await popup.getByRole('radio', { name: 'The Scream by Edvard Munch' }).focus();
+    await popup.keyboard.press('ArrowRight');
+    const next = names[names.indexOf('The Scream by Edvard Munch') + 1];
+    assert.ok(await popup.getByRole('radio', { name: next }).isChecked(), `${next} after ArrowRight`);
+    await eventually(async () => (await extensionStatus(page)).pipelines.at(-1).filter?.id !== 'the_scream', 10000);
+
+    // The diagnostic shader, under "Advanced".
+    await popup.getByText('Advanced').click();
+    await popup.getByRole('checkbox', { name: /posterize/ }).check();
+    await eventually(async () => assertPosterized(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'the diagnostic filter'), 30000);
     await popup.waitForFunction(() => /fps of/.test(document.getElementById('fps').textContent), null, { timeout: 10000 });
-    await popup.waitForFunction(() => /^(webgl2|canvas2d \(software WebGL\))$/.test(document.getElementById('backend').textContent), null, { timeout: 10000 });
     assert.match(await popup.textContent('#placement'), /worker/);
     const src = await popup.waitForFunction(() => {
       const img = document.getElementById('preview');
@@ -426,8 +459,10 @@ describe('popup', () => {
     assert.ok((await src.jsonValue()).length > 500);
     assert.equal(await popup.$eval('#preview', (img) => img.classList.contains('mirrored')), false, 'not mirrored by default');
 
-    await popup.uncheck('#site-enabled');
+    await popup.getByRole('checkbox', { name: 'On for 127.0.0.1' }).uncheck();
     await eventually(async () => assertRaw(await page.evaluate(([i, ref]) => gumTest.compare(i, ref), [i, REF]), 'site switched off in the popup'));
-    await popup.check('#site-enabled');
+    await popup.getByRole('status').filter({ hasText: 'This site is excluded' }).waitFor({ timeout: 5000 });
+    await popup.getByRole('checkbox', { name: 'On for 127.0.0.1' }).check();
+    await settings({ backend: 'auto', style: 'posterize' });
   });
 });

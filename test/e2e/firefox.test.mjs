@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { extensionStatus, launchFirefox, setSettings, waitForPipeline } from '../support/firefox.mjs';
+import { extensionStatus, launchFirefox, setSettings, toolbarState, waitForPipeline } from '../support/firefox.mjs';
 import { fixturesDir, MARKER, root, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 import { needs } from '../support/must-run.mjs';
@@ -330,6 +330,30 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       console.log(`firefox failed filter: ${w.frames} frames, raw ${w.raw} (${st.lastError})`);
       assert.ok(w.frames > 0, 'frames keep coming');
       assert.equal(w.raw, 0, 'never the raw camera');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the toolbar button shows paused / on / off / error for the tab', async () => {
+    const page = await open(`/index.html?testcam=${STILL}`, { mode: 'style', style: 'posterize' });
+    const until = async (pred, what) => {
+      const end = Date.now() + 30000;
+      for (;;) {
+        const t = await toolbarState(page);
+        if (pred(t)) return t;
+        if (Date.now() > end) throw new Error(`${what}: toolbar ${JSON.stringify(t)}`);
+        await sleep(300);
+      }
+    };
+    try {
+      await until((t) => t.badge === '' && /no camera/.test(t.title), 'paused before the call');
+      await gum(page);
+      await until((t) => t.badge === 'ON' && /painting your camera/.test(t.title), 'on during the call');
+      await setSettings(page, { disabledSites: ['127.0.0.1'] });
+      await until((t) => t.badge === '' && /off for this site/.test(t.title), 'off for the site');
+      await setSettings(page, { disabledSites: [], style: 'no-such-style' });
+      await until((t) => t.badge === '!' && /stopped/.test(t.title), 'error for a filter that cannot load');
     } finally {
       await page.close();
     }

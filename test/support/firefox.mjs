@@ -78,6 +78,11 @@ export function extensionStatus(page) {
   return hook(page, 'status');
 }
 
+/** The toolbar button of the page's tab: {badge, title, settings}. */
+export function toolbarState(page) {
+  return hook(page, 'toolbar');
+}
+
 /** The popup's preview request for the page's tab (what the open popup asks every 300 ms). */
 export function requestPreview(page) {
   return hook(page, 'preview');

@@ -1,7 +1,8 @@
 /** Settings parsing and the private MAIN ↔ isolated bridge. */
 import { expect } from '@esm-bundle/chai';
 import { connect, HELLO_FROM_ISOLATED, HELLO_FROM_MAIN, parseToIsolated, parseToMain } from '../../src/shared/bridge-protocol';
-import { DEFAULT_SETTINGS, filterFor, parseFilterSpec, parseSettings, sameFilter, SETTINGS_VERSION, type Settings } from '../../src/shared/settings';
+import { parseModelsManifest } from '../../src/shared/models';
+import { DEFAULT_SETTINGS, DIAGNOSTIC_STYLE, filterFor, parseFilterSpec, parseSettings, sameFilter, SETTINGS_VERSION, type Settings } from '../../src/shared/settings';
 import { sleep } from './helpers';
 
 /** The fields a FilterSpec may carry; anything else is junk that must not survive parsing. */
@@ -21,6 +22,18 @@ const KEYS = Object.keys(DEFAULT_SETTINGS).sort();
 const EXT = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/';
 
 describe('settings', () => {
+  it('the default painting style is a trained network that ships, not the diagnostic shader', async () => {
+    const models = parseModelsManifest(await (await fetch('/models/manifest.json')).json()).models;
+    const entry = models.find((m) => m.id === DEFAULT_SETTINGS.style);
+    expect(entry, `'${DEFAULT_SETTINGS.style}' in models/manifest.json`).to.not.equal(undefined);
+    expect(entry!.kind).to.equal('style');
+    expect(entry!.builtin ?? false, 'not a built-in filter').to.equal(false);
+    expect(entry!.folder, 'has trained weights').to.be.a('string');
+    expect((await fetch(`/models/${entry!.folder}/model.json`)).ok, 'its model.json exists').to.equal(true);
+    expect(DEFAULT_SETTINGS.style).to.not.equal(DIAGNOSTIC_STYLE);
+    expect(models.find((m) => m.id === DIAGNOSTIC_STYLE)?.builtin, 'the diagnostic is the built-in shader').to.equal(true);
+  });
+
   it('garbage becomes the defaults, as a fresh object', () => {
     for (const raw of [undefined, null, 0, 42, 'settings', true, [], [1, 2], () => 1, { version: 'x' }, {}]) {
       expect(parseSettings(raw), JSON.stringify(raw) ?? typeof raw).to.deep.equal(DEFAULT_SETTINGS);

@@ -99,9 +99,11 @@ export class AvatarPainter {
     return this.sides[this.sideIndex]!;
   }
 
+  /** No face tracked in the last frame (the popup says it is looking for one). */
+  private faceless = true;
   /** The governor's state for the popup: detector stride, translator stride, translator side. */
   get tier(): string {
-    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.sideIndex ? `-s${this.cropSide}` : ''}`;
+    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.sideIndex ? `-s${this.cropSide}` : ''}${this.faceless ? ' no-face' : ''}`;
   }
 
   async paint(frame: ImageBitmap): Promise<ImageBitmap> {
@@ -129,6 +131,7 @@ export class AvatarPainter {
       crop = tracked.state === 'tracking' || !this.box ? { ...tracked, ...this.lock.follow(read, tracked) } : { ...this.box, alpha: tracked.alpha, state: tracked.state };
     }
     this.box = crop;
+    this.faceless = !crop;
     t = performance.now();
     this.lastMs.track = t - t1;
     // Translate the current crop while the face is tracked; while holding or fading, keep the

@@ -1,4 +1,4 @@
-import { FaceDetector, FilesetResolver } from '@mediapipe/tasks-vision';
+import { FaceDetector } from '@mediapipe/tasks-vision';
 import { TfBlazeFace } from './blazeface';
 import type { FaceDetection } from './crop-tracker';
 
@@ -72,7 +72,8 @@ class MediaPipeFaces implements Detects {
     if (typeof OffscreenCanvas === 'function' && !hasWebGl()) {
       throw new Error('face detection through MediaPipe needs WebGL (it reads every image through it) and this browser offers none here');
     }
-    const fileset = await FilesetResolver.forVisionTasks(o.wasm);
+    // The SIMD build by name: the extension ships only it (every browser it supports has SIMD).
+    const fileset = { wasmLoaderPath: `${o.wasm}/vision_wasm_internal.js`, wasmBinaryPath: `${o.wasm}/vision_wasm_internal.wasm` };
     const detector = await FaceDetector.createFromOptions(fileset, {
       baseOptions: { modelAssetPath: o.model, delegate: 'CPU' },
       runningMode: 'VIDEO',
