@@ -25,15 +25,19 @@ const outSize = arg('out', '640x360').split('x').map(Number);
 const sides = arg('sides', '96,160,256,320').split(',').map(Number);
 const reps = Number(arg('reps', 15));
 const backend = arg('backend', 'wasm');
+// --threads: the page is cross-origin isolated and the WASM backend runs its threads, as in
+// Chromium's offscreen engine (thread files from dist/chrome/wasm, as the extension ships them).
+const threads = process.argv.includes('--threads');
 
 const load0 = loadavg()[0];
-const server = await serve({ '/': root });
+const server = await serve({ '/': root }, { isolated: threads });
 const b = await launch({ extension: null, args: ['--enable-unsafe-webgpu'] });
 const page = await b.context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
+page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error('page:', m.text()); });
 await page.goto(`${server.url}/bench/pages/kernels.html`);
 await page.waitForFunction(() => window.kernelBench, null, { timeout: 60000 });
-const rows = await page.evaluate((o) => window.kernelBench(o), { backend, styles, sides, reps, out: outSize });
+const rows = await page.evaluate((o) => window.kernelBench(o), { backend, styles, sides, reps, out: outSize, threads });
 await b.close();
 await server.close();
 

@@ -2,6 +2,7 @@
 // Firefox gets the base manifest with extension/manifest.firefox.json merged over it.
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeThreadFiles } from './wasm-threads.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const base = JSON.parse(readFileSync(join(root, 'extension/manifest.base.json'), 'utf8'));
@@ -22,6 +23,11 @@ const targets = {
     const m = merge(base, JSON.parse(readFileSync(join(root, 'extension/manifest.firefox.json'), 'utf8')));
     // Firefox MV3 runs background scripts, not a service worker.
     delete m.background.service_worker;
+    // Chromium's multi-threaded engine (an offscreen document made cross-origin isolated by these
+    // keys): Firefox has no offscreen documents and runs the single-threaded engine in the frame.
+    delete m.cross_origin_embedder_policy;
+    delete m.cross_origin_opener_policy;
+    m.permissions = m.permissions.filter((p) => p !== 'offscreen');
     return m;
   })(),
 };
@@ -33,7 +39,8 @@ for (const [name, manifest] of Object.entries(targets)) {
   mkdirSync(dir, { recursive: true });
   cpSync(built, dir, { recursive: true });
   for (const f of readdirSync(join(root, 'extension'))) {
-    if (!f.startsWith('manifest.')) cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
+    if (f.startsWith('manifest.') || (name !== 'chrome' && f.startsWith('offscreen-'))) continue;
+    cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
   }
   cpSync(join(root, 'models'), join(dir, 'models'), {
     recursive: true,
@@ -45,6 +52,8 @@ for (const [name, manifest] of Object.entries(targets)) {
   mkdirSync(join(dir, 'wasm'), { recursive: true });
   const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join(dir, 'wasm', f));
+  // The threaded backend's thread worker and glue, as files (Chromium's offscreen engine starts them).
+  if (name === 'chrome') writeThreadFiles(root, join(dir, 'wasm'));
   // @mediapipe/tasks-vision's wasm fileset (face detection), loaded by the engine worker from
   // the extension itself (FilesetResolver.forVisionTasks(<root>mediapipe)); never from a CDN.
   mkdirSync(join(dir, 'mediapipe'), { recursive: true });

@@ -1,6 +1,7 @@
 /** Background: brings stored settings to the current version on install and update. */
 import { answerTopSite, isTopSiteRequest } from '../bridge/site';
 import { parseSettings, SETTINGS_KEY } from '../settings';
+import { relayEngineRoutes, type RelayScope } from '../background/offscreen-relay';
 
 chrome.runtime.onInstalled.addListener(() => {
   void chrome.storage.local.get(SETTINGS_KEY).then((stored) =>
@@ -15,3 +16,8 @@ chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   answerTopSite(sender.tab?.id, sender.tab?.url).then(sendResponse, () => sendResponse(null));
   return true;
 });
+
+// Chromium: engine frames reach the multi-threaded engine in the offscreen document through here.
+if (typeof chrome.offscreen?.createDocument === 'function' && 'clients' in self) {
+  relayEngineRoutes(self as unknown as RelayScope);
+}

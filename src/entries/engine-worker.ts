@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AvatarPainter } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
-import { exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
+import { backendLabel, wasmThreads, wasmThreadsAvailable, exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
 import { serveSession, type Painter } from '../engine/session';
 import { StyleModel } from '../ml/style-model';
 import { parseModelsManifest, type ModelsManifest } from '../models';
@@ -72,7 +72,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     throw e;
   }
   return {
-    backend: `tfjs-${backend} + mediapipe`, tfBackend: backend, side: () => p.cropSide,
+    backend: backendLabel(backend, ' + mediapipe'), tfBackend: backend, side: () => p.cropSide,
     // the avatar's governor state for the popup: detector and translator strides and, when
     // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
     tier: () => p.tier,
@@ -109,7 +109,7 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
     throw e;
   }
   return {
-    backend: `tfjs-${backend}`,
+    backend: backendLabel(backend),
     tfBackend: backend,
     inputMultiple: model.inputMultiple,
     side: () => s.level.side,
@@ -122,7 +122,7 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
 self.onmessage = (e: MessageEvent) => {
   const port = e.ports[0];
   if (e.data?.t === 'session' && port) serveSession(port, createPainter);
-  else if (e.data?.t === 'memory') (self as unknown as Worker).postMessage({ t: 'memory', numTensors: tf.memory().numTensors });
+  else if (e.data?.t === 'memory') (self as unknown as Worker).postMessage({ t: 'memory', numTensors: tf.memory().numTensors, threads: wasmThreads(), isolated: wasmThreadsAvailable() });
   // Fault injection for the end-to-end and soak tests: the GPU under the engine goes away
   // (only engine.html, the extension's own page, can post here).
   else if (e.data?.t === 'lose-gpu') (self as unknown as Worker).postMessage({ t: 'lose-gpu', lost: simulateGpuLoss() });

@@ -3,8 +3,8 @@
  * CommonJS parts that only the bundler resolves). Not part of the extension.
  */
 export * as tf from '@tensorflow/tfjs-core';
-export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend } from '../ml/backend';
+export { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend, wasmThreads, wasmThreadsWanted } from '../ml/backend';
 export { serveSession } from '../engine/session';
 export { ModelFormatError, StyleModel } from '../ml/style-model';
 export { Stabilizer, DISPLACEMENTS, motionBlock } from '../ml/stabilizer';
