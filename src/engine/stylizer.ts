@@ -160,13 +160,8 @@ export class Stylizer {
       // Timed near 256 px, not at the smallest size: there a frame is mostly fixed costs, and
       // cost ∝ side² from there over-predicts the larger sizes (and hides how much cheaper the
       // tier is: 0.85 of the full model at 96 px, 0.3 at 320 px, measured on WASM).
-      const probe = sides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
-      const timed = async (m: StyleModel): Promise<number> => {
-        (await this.paintAt(blank, probe, m)).close();
-        const t0 = performance.now();
-        (await this.paintAt(blank, probe, m)).close();
-        return performance.now() - t0;
-      };
+      const probe = this.probeSide;
+      const timed = (m: StyleModel): Promise<number> => this.timedAt(blank, probe, m);
       const full = await timed(this.model);
       if (this.tier) {
         const tier = await timed(this.tier.model);
@@ -178,6 +173,32 @@ export class Stylizer {
     } finally {
       blank.close();
       this.stabilizer?.reset();
+    }
+  }
+
+  /** The side warm-up times the networks at: the ladder's side nearest 256 px. */
+  private get probeSide(): number {
+    return this.fullSides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
+  }
+
+  /** One painted frame of `input` at `side`, timed after one untimed run (ms). */
+  private async timedAt(input: ImageBitmap, side: number, model: StyleModel): Promise<number> {
+    (await this.paintAt(input, side, model)).close();
+    const t0 = performance.now();
+    (await this.paintAt(input, side, model)).close();
+    return performance.now() - t0;
+  }
+
+  /**
+   * The time of one frame at the warm-up probe size, with the network the ladder ends on (the
+   * tier where there is one): what the engine compares when it chooses its WASM thread count.
+   */
+  async probeMs(w = 640, h = 360): Promise<number> {
+    const blank = await createImageBitmap(new ImageData(w, h));
+    try {
+      return await this.timedAt(blank, this.probeSide, this.tier?.model ?? this.model);
+    } finally {
+      blank.close();
     }
   }
 

@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AvatarPainter } from '../engine/avatar';
 import { Stylizer } from '../engine/stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from '../filters/anime/face-detector';
-import { backendLabel, wasmThreads, wasmThreadsAvailable, exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
+import { backendLabel, setWasmThreadsNow, wasmThreads, wasmThreadsAvailable, exclusive, gpuLost, onBackend, simulateGpuLoss, unlessGpuLost, useBackend, type BackendName } from '../ml/backend';
 import { serveSession, type Painter } from '../engine/session';
+import { chooseThreads, type ThreadChoice } from '../engine/threads';
 import { StyleModel } from '../ml/style-model';
 import { parseModelsManifest, type ModelsManifest } from '../models';
 import { SAVER_FPS, SAVER_MAX_SIDE, type FilterSpec } from '../settings';
@@ -80,6 +81,9 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   };
 }
 
+/** This worker's WASM thread count, chosen by timing at the first style (see chooseThreads). */
+let threadChoice: Promise<ThreadChoice> | null = null;
+
 async function createPainter(spec: FilterSpec): Promise<Painter> {
   if (spec.kind === 'anime') return createAvatarPainter(spec);
   if (spec.kind !== 'style') throw new Error(`the engine has no '${spec.kind}' filter in this build`);
@@ -100,6 +104,12 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
     ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
   });
   try {
+    // Where the WASM backend runs threads (Chromium's offscreen engine): keep them only if they
+    // paint this style's frame faster now. Once per worker (each choice parks a thread pool).
+    if (backend === 'wasm' && wasmThreads() > 1 && !threadChoice) {
+      threadChoice = onOwnBackend(backend, () => chooseThreads(() => s.probeMs(), setWasmThreadsNow, wasmThreads()));
+      await threadChoice;
+    }
     // Compile the backend's kernels and pick the starting resolution now, while the page
     // still shows the previous output. A GPU lost meanwhile must not leave the model's
     // weights stranded in a hung warm-up.
@@ -122,7 +132,11 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
 self.onmessage = (e: MessageEvent) => {
   const port = e.ports[0];
   if (e.data?.t === 'session' && port) serveSession(port, createPainter);
-  else if (e.data?.t === 'memory') (self as unknown as Worker).postMessage({ t: 'memory', numTensors: tf.memory().numTensors, threads: wasmThreads(), isolated: wasmThreadsAvailable() });
+  else if (e.data?.t === 'memory') {
+    void (threadChoice ?? Promise.resolve(null)).catch(() => null).then((choice) => (self as unknown as Worker).postMessage({
+      t: 'memory', numTensors: tf.memory().numTensors, threads: wasmThreads(), isolated: wasmThreadsAvailable(), threadMs: choice?.ms ?? null,
+    }));
+  }
   // Fault injection for the end-to-end and soak tests: the GPU under the engine goes away
   // (only engine.html, the extension's own page, can post here).
   else if (e.data?.t === 'lose-gpu') (self as unknown as Worker).postMessage({ t: 'lose-gpu', lost: simulateGpuLoss() });

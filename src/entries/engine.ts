@@ -33,7 +33,7 @@ window.addEventListener('message', (e) => {
 // itself (never the embedding page: `source` must be this window) makes the engine's GPU go
 // away, as a driver reset would. The answer lands in data-lost-gpu.
 // 'brushcam:memory' asks the worker for its live tensor count (data-num-tensors), for the soak,
-// and its WASM threads (data-wasm-threads, data-isolated).
+// and its WASM threads (data-wasm-threads, data-isolated, data-thread-ms).
 // 'brushcam:network-probe' makes the worker fetch a URL and writes what happened to
 // data-network-probe (the privacy test: the worker's network guard refuses foreign URLs).
 window.addEventListener('message', (e) => {
@@ -44,7 +44,7 @@ window.addEventListener('message', (e) => {
   else if (e.data?.t === 'brushcam:network-probe' && typeof e.data.url === 'string') hook({ t: 'network-probe', url: e.data.url });
 });
 function answer(data: unknown): void {
-  const d = data as { t?: string; lost?: string | null; numTensors?: number; threads?: number; isolated?: boolean; result?: string } | null;
+  const d = data as { t?: string; lost?: string | null; numTensors?: number; threads?: number; isolated?: boolean; threadMs?: Record<string, number> | null; result?: string } | null;
   if (d?.t === 'lose-gpu') document.documentElement.dataset.lostGpu = String(d.lost);
   else if (d?.t === 'network-probe') document.documentElement.dataset.networkProbe = String(d.result);
   else if (d?.t === 'memory') {
@@ -53,5 +53,7 @@ function answer(data: unknown): void {
     // how many threads the worker's WASM backend runs, and whether it could run more than one
     data.wasmThreads = String(d.threads);
     data.isolated = String(d.isolated);
+    // the probe frame's ms at each thread count tried when the engine chose its threads
+    data.threadMs = JSON.stringify(d.threadMs ?? null);
   }
 }

@@ -164,6 +164,18 @@ export function wasmThreads(): number {
   return b?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
 }
 
+/**
+ * Moves the running WASM backend to `n` threads from its next kernel on. tfjs makes a new thread
+ * pool each time and keeps no handle on the old one (its threads stay parked, idle), so callers
+ * switch a bounded number of times (src/engine/threads.ts: at most 4 per engine worker).
+ */
+export function setWasmThreadsNow(n: number): void {
+  const b = initialised('wasm') as { wasm?: { tfjs?: { initWithThreadsCount?: (n: number) => void } } } | null;
+  const init = b?.wasm?.tfjs?.initWithThreadsCount;
+  if (!init) throw new Error('the WASM backend is not running');
+  if (wasmThreads() !== n) init(n);
+}
+
 /** The backend's name for the popup: `tfjs-wasm`, `tfjs-wasm (2 threads)`, `tfjs-webgl`... */
 export function backendLabel(name: BackendName, extra = ''): string {
   const threads = name === 'wasm' ? wasmThreads() : 1;

@@ -133,7 +133,7 @@ export async function engineThreads(page) {
   await f.waitForFunction(() => document.documentElement.dataset.wasmThreads, null, { polling: 100, timeout: 20000 });
   return f.evaluate(() => {
     const d = document.documentElement.dataset;
-    return { where: d.engine, threads: Number(d.wasmThreads), isolated: d.isolated === 'true' };
+    return { where: d.engine, threads: Number(d.wasmThreads), isolated: d.isolated === 'true', threadMs: JSON.parse(d.threadMs ?? 'null') };
   });
 }
 
