@@ -1,5 +1,5 @@
 import { Stabilizer } from '../ml/stabilizer';
-import { runOnPixels, type StyleModel } from '../ml/style-model';
+import { runOnPixels, type GuidedOptions, type StyleModel } from '../ml/style-model';
 import { ResolutionGovernor } from './governor';
 import { internalSize } from './sizes';
 
@@ -88,8 +88,9 @@ export class Stylizer {
 
   constructor(
     readonly model: StyleModel,
-    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: StyleModel } } = {},
+    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: StyleModel }; guided?: GuidedOptions | false } = {},
   ) {
+    this.guided = o.guided ?? false;
     const st = o.stability ? new Stabilizer() : null;
     this.stabilizer = st;
     this.post = st ? (x, y) => st.apply(x, y) : undefined;
@@ -109,6 +110,13 @@ export class Stylizer {
     // Until warm-up measures the tier, it is taken to cost half the full model.
     this.governor = this.ladder(0.5);
   }
+
+  /**
+   * Guided upsampling: given a picture larger than its internal size, the stylizer returns it at
+   * the picture's size, its edges carried up by the picture's own luminance (src/ml/guided.ts).
+   * Off: it returns the internal size upscaled bilinearly.
+   */
+  readonly guided: GuidedOptions | false;
 
   /** The cheaper network the ladder ends with, when the style ships one. */
   readonly tier: { name: string; model: StyleModel } | null;
@@ -206,13 +214,15 @@ export class Stylizer {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, model.inputMultiple);
-    const pixels = await runOnPixels(model, input, w, h, this.post);
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
+    const guided = this.guided && (w !== W || h !== H);
+    const pixels = await runOnPixels(model, input, w, h, this.post, guided ? this.guided || undefined : undefined);
+    const [ow, oh] = guided ? [W, H] : [w, h];
+    if (this.canvas.width !== ow || this.canvas.height !== oh) {
+      this.canvas.width = ow;
+      this.canvas.height = oh;
     }
-    this.ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
-    if (w === W && h === H) return this.canvas.transferToImageBitmap();
+    this.ctx.putImageData(new ImageData(pixels, ow, oh), 0, 0);
+    if (ow === W && oh === H) return this.canvas.transferToImageBitmap();
     return createImageBitmap(this.canvas, { resizeWidth: W, resizeHeight: H, resizeQuality: 'medium' });
   }
 

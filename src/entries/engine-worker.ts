@@ -81,6 +81,13 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   };
 }
 
+/**
+ * Styles: the network's output upsampled guided by the camera's luminance (src/ml/guided.ts), so
+ * edges are as sharp as the camera's at any internal size. Radius at the internal size, eps in
+ * luminance variance ([0,1]²).
+ */
+const GUIDED = { radius: 2, eps: 2e-3 };
+
 /** This worker's WASM thread count, chosen by timing at the first style (see chooseThreads). */
 let threadChoice: Promise<ThreadChoice> | null = null;
 
@@ -102,6 +109,7 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
     ...(spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {}),
     stability: spec.stable === true,
     ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
+    guided: GUIDED,
   });
   try {
     // Where the WASM backend runs threads (Chromium's offscreen engine): keep them only if they
@@ -121,7 +129,9 @@ async function createPainter(spec: FilterSpec): Promise<Painter> {
   return {
     backend: backendLabel(backend),
     tfBackend: backend,
-    inputMultiple: model.inputMultiple,
+    // Guided upsampling needs the camera's full-size picture: the page then sends whole frames
+    // (no inputMultiple) and gets them back at their size.
+    ...(GUIDED ? {} : { inputMultiple: model.inputMultiple }),
     side: () => s.level.side,
     tier: () => s.level.tier,
     paint: (b) => onOwnBackend(backend, () => s.paint(b)),
