@@ -84,14 +84,14 @@ const workerSource = () => ({
 });
 
 const entry = (name, extra = []) => ({
-  input: `src/entries/${name}.ts`,
+  input: `src/entries/${name}.entry.ts`,
   output: { file: `build/ext/${name}.js`, format: 'iife', sourcemap: false },
   plugins: [...extra, ...plugins()],
 });
 
 // Rollup builds an array of configs in order: the worker first, so page.js can inline it.
 export default [
-  { input: 'src/entries/worker.ts', output: { file: 'build/worker.js', format: 'iife' }, plugins: plugins() },
+  { input: 'src/entries/worker.entry.ts', output: { file: 'build/worker.js', format: 'iife' }, plugins: plugins() },
   entry('page', [workerSource()]),
   entry('content'),
   entry('background'),
@@ -108,5 +108,5 @@ export default [
   // The tfjs runtime as an ES module for the browser unit tests; never shipped.
   { input: 'src/entries/ml-testkit.ts', output: { file: 'build/ml-testkit.js', format: 'es' }, plugins: plugins() },
   // Bench pages drive the pipeline without the extension; never shipped.
-  { input: 'src/entries/bench.ts', output: { file: 'build/bench.js', format: 'iife' }, plugins: [workerSource(), ...plugins()] },
+  { input: 'src/entries/bench.entry.ts', output: { file: 'build/bench.js', format: 'iife' }, plugins: [workerSource(), ...plugins()] },
 ];

@@ -1,9 +1,9 @@
-// Per-stage time of the anime avatar (src/engine/avatar.ts) at 640×360 and 1280×720 on tfjs WASM, with a
+// Per-stage time of the anime avatar (src/engine/avatar/avatar-painter.ts) at 640×360 and 1280×720 on tfjs WASM, with a
 // full-size Twin-GAN (random weights: the cost does not depend on them) on 60 frames of d3.mp4.
 // Run with `sh bench/anime-stages.sh` (prepares build/anime-full and build/d3f, then runs this).
 export {};
 type Kit = typeof import('../../src/entries/ml-testkit');
-const { tf, setWasmPaths, StyleModel, FaceFinder, AvatarPainter } = (await import('/build/ml-testkit.js' as string)) as Kit;
+const { tf, setWasmPaths, PaintNet, FaceFinder, AvatarPainter } = (await import('/build/ml-testkit.js' as string)) as Kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 describe('measure', function () {
   this.timeout(300000);
@@ -20,7 +20,7 @@ describe('measure', function () {
     const det: number[] = [];
     for (const im of imgs) { const t = performance.now(); finder.detect(im); det.push(performance.now() - t); }
     finder.close();
-    const p = new AvatarPainter(await StyleModel.load('/build/anime-full/'), await FaceFinder.create(opts), presentation);
+    const p = new AvatarPainter(await PaintNet.load('/build/anime-full/'), await FaceFinder.create(opts), presentation);
     const acc = { detect: [] as number[], track: [] as number[], translate: [] as number[], composite: [] as number[], total: [] as number[] };
     for (let r = 0; r < 2; r++) for (const [i, im] of imgs.entries()) {
       const t = performance.now();

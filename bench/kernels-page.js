@@ -2,7 +2,7 @@
 // kernel, with the extension's own runtime (bench/kernels.mjs drives it). The WASM backend runs
 // each kernel synchronously, so wall-clock deltas around each stage are that stage's cost.
 const kit = await import('/build/ml-testkit.js');
-const { tf, setWasmPaths, StyleModel, Stylizer } = kit;
+const { tf, setWasmPaths, PaintNet, Stylizer } = kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
@@ -50,7 +50,7 @@ window.kernelBench = async ({ backend, styles, sides, reps, out: outSize = [640,
   const src = camera(W, H);
   const rows = [];
   for (const s of styles) {
-    const model = await StyleModel.load(s.url, undefined, { fuse: !s.baseline });
+    const model = await PaintNet.load(s.url, undefined, { fuse: !s.baseline });
     const canvas = new OffscreenCanvas(4, 4);
     const ctx = canvas.getContext('2d');
     for (const side of sides) {

@@ -1,6 +1,6 @@
 // Runs in the bench page: times style networks with the extension's own tfjs runtime.
 const kit = await import('/build/ml-testkit.js');
-const { tf, setWasmPaths, StyleModel, styleFlops, referenceReCoNet } = kit;
+const { tf, setWasmPaths, PaintNet, styleFlops, referenceReCoNet } = kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
@@ -29,7 +29,7 @@ window.styleBench = async ({ backend, sizes, styles, reps, refReps }) => {
   const ref = referenceReCoNet();
   for (const [w, h] of sizes) {
     for (const s of styles) {
-      const m = await StyleModel.load(s.url);
+      const m = await PaintNet.load(s.url);
       // Networks with stride-16 encoders take multiples of 16: the runtime rounds up (640x360 runs
       // at 640x368), and so does the bench; the row says what ran.
       const k = m.inputMultiple;
@@ -37,7 +37,7 @@ window.styleBench = async ({ backend, sizes, styles, reps, refReps }) => {
       rows.push({ model: s.id, backend, size: `${w}x${h}`, ran: `${rw}x${rh}`, gflop: styleFlops(m.json, rh, rw) / 1e9, ...(await time(m, rh, rw, reps)) });
       m.dispose();
     }
-    const r = StyleModel.fromParts(ref.json, [ref.bin.slice(0)]);
+    const r = PaintNet.fromParts(ref.json, [ref.bin.slice(0)]);
     rows.push({ model: 'reconet-reference', backend, size: `${w}x${h}`, gflop: styleFlops(ref.json, h, w) / 1e9, ...(await time(r, h, w, refReps)) });
     r.dispose();
   }

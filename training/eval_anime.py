@@ -45,7 +45,7 @@ from brushcam_train.motion import dis_flow, fb_mask, warp
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIPS = ["d0", "d3", "d9", "d12", "src_s18"]
-# src/filters/anime/compositor.ts: the feathered ellipse of the face swap
+# src/engine/avatar/compositor.ts: the feathered ellipse of the face swap
 MASK_INNER, MASK_RX, MASK_RY = 0.72, 0.42, 0.5
 STILL = 0.005          # trend speed below this fraction of the crop side per frame: the head is still
 WINDOW_S = 0.5

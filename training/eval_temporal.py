@@ -14,7 +14,7 @@ video/people/ (never trained on). Rows per style:
   - shipped: the checkpoint (--ckpt), trained with the temporal losses,
   - baseline: the same architecture, data and steps without them (--baseline),
   - shipped + stability, baseline + stability: the runtime option (brushcam_train.stability,
-    mirrored by src/ml/stabilizer.ts) at --strength.
+    mirrored by src/engine/ml/stabilizer.ts) at --strength.
 Style loss: the Gram style loss (SqueezeNet, as trained) of the outputs on the held-out stills
 (first 8 of photos/cq100 and faces/london at 256 px), shipped / baseline.
 Both checkpoints must be at the same step unless --any-step is given. --cards writes the table
@@ -239,11 +239,11 @@ def write_cards(doc, setup, table, args, artist=False):
             "output t warped by the input's optical flow (DIS), over non-occluded pixels (forward-backward check);",
             *(["lower is steadier. The same clips and command as the painting styles (whose shipped models score",
                "8.8-82 and their no-temporal baselines 18-179); the single-painting model of the same artist for scale.",
-               "Stability = the popup's runtime option (src/ml/stabilizer.ts, reference brushcam_train/stability.py)."]
+               "Stability = the popup's runtime option (src/engine/ml/stabilizer.ts, reference brushcam_train/stability.py)."]
               if artist else
               ["lower is steadier. Ratio = shipped / no-temporal-loss baseline (target <= 0.6). Style loss: Gram loss",
                "(SqueezeNet, as trained) of the outputs on held-out stills; ratio target <= 1.2. Stability = the",
-               "popup's runtime option (src/ml/stabilizer.ts, reference brushcam_train/stability.py)."]),
+               "popup's runtime option (src/engine/ml/stabilizer.ts, reference brushcam_train/stability.py)."]),
             "",
             setup + ".",
             "",

@@ -1,4 +1,4 @@
-import { ENGINE_ROUTE, OFFSCREEN_ENGINE_PAGE } from '../engine/protocol';
+import { ENGINE_ROUTE, OFFSCREEN_ENGINE_PAGE } from '../shared/engine-protocol';
 
 /** The parts of the service worker's global scope the relay uses (no WebWorker lib here). */
 export interface RelayScope {

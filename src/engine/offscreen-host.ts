@@ -1,4 +1,4 @@
-import { ENGINE_ROUTE, type FromRoute, type ToRoute } from './protocol';
+import { ENGINE_ROUTE, type FromRoute, type ToRoute } from '../shared/engine-protocol';
 
 /**
  * The offscreen document's side of Chromium's multi-threaded engine (see ENGINE_ROUTE): each

@@ -1,4 +1,4 @@
-import { ENGINE_ROUTE, type FromRoute, type ToRoute } from './protocol';
+import { ENGINE_ROUTE, type FromRoute, type ToRoute } from '../shared/engine-protocol';
 
 /**
  * Where the engine frame sends its sessions and test hooks: its own engine worker (one WASM

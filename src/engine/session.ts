@@ -1,6 +1,6 @@
-import type { FromEngine, ToEngine } from './protocol';
-import { gpuLost, lostGpus, markBackendLost, newlyLostGpu, unlessGpuLost } from '../ml/backend';
-import { parseFilterSpec, type FilterSpec } from '../settings';
+import type { FromEngine, ToEngine } from '../shared/engine-protocol';
+import { gpuLost, lostGpus, markBackendLost, newlyLostGpu, unlessGpuLost } from './ml/backend';
+import { parseFilterSpec, type FilterSpec } from '../shared/settings';
 
 /** A loaded neural filter: paints one picture at a time on the tfjs backend it was built on. */
 export interface Painter {

@@ -1,7 +1,7 @@
-import { Stabilizer } from '../ml/stabilizer';
-import { runOnPixels, type GuidedOptions, type StyleModel } from '../ml/style-model';
+import { Stabilizer } from './ml/stabilizer';
+import { runOnPixels, type GuidedOptions, type PaintNet } from './ml/paint-net';
 import { ResolutionGovernor } from './governor';
-import { internalSize } from './sizes';
+import { internalSize } from '../shared/sizes';
 
 /**
  * Engine-side time per frame that keeps a 30-fps camera's rate: a 30 fps frame interval less
@@ -9,7 +9,7 @@ import { internalSize } from './sizes';
  */
 export const DEFAULT_BUDGET_MS = 0.8 * (1000 / 30);
 
-export { DEFAULT_MAX_SIDE, internalSize } from './sizes';
+export { DEFAULT_MAX_SIDE, internalSize } from '../shared/sizes';
 
 /** What the stylizer runs at one step of the governor's ladder. */
 export interface Level {
@@ -87,8 +87,8 @@ export class Stylizer {
   private rungs: Rung[] = [];
 
   constructor(
-    readonly model: StyleModel,
-    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: StyleModel }; guided?: GuidedOptions | false } = {},
+    readonly model: PaintNet,
+    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: PaintNet }; guided?: GuidedOptions | false } = {},
   ) {
     this.guided = o.guided ?? false;
     const st = o.stability ? new Stabilizer() : null;
@@ -119,7 +119,7 @@ export class Stylizer {
   readonly guided: GuidedOptions | false;
 
   /** The cheaper network the ladder ends with, when the style ships one. */
-  readonly tier: { name: string; model: StyleModel } | null;
+  readonly tier: { name: string; model: PaintNet } | null;
   private readonly fixed: boolean;
 
   private ladder(tierCost: number): ResolutionGovernor {
@@ -169,7 +169,7 @@ export class Stylizer {
       // cost ∝ side² from there over-predicts the larger sizes (and hides how much cheaper the
       // tier is: 0.85 of the full model at 96 px, 0.3 at 320 px, measured on WASM).
       const probe = this.probeSide;
-      const timed = (m: StyleModel): Promise<number> => this.timedAt(blank, probe, m);
+      const timed = (m: PaintNet): Promise<number> => this.timedAt(blank, probe, m);
       const full = await timed(this.model);
       if (this.tier) {
         const tier = await timed(this.tier.model);
@@ -190,7 +190,7 @@ export class Stylizer {
   }
 
   /** One painted frame of `input` at `side`, timed after one untimed run (ms). */
-  private async timedAt(input: ImageBitmap, side: number, model: StyleModel): Promise<number> {
+  private async timedAt(input: ImageBitmap, side: number, model: PaintNet): Promise<number> {
     (await this.paintAt(input, side, model)).close();
     const t0 = performance.now();
     (await this.paintAt(input, side, model)).close();
@@ -210,7 +210,7 @@ export class Stylizer {
     }
   }
 
-  private async paintAt(input: ImageBitmap, maxSide: number, model: StyleModel): Promise<ImageBitmap> {
+  private async paintAt(input: ImageBitmap, maxSide: number, model: PaintNet): Promise<ImageBitmap> {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, model.inputMultiple);

@@ -1,6 +1,6 @@
-import type { PreviewReply, StatusReply } from '../bridge/popup-messages';
-import { parseModelsManifest, type ModelEntry } from '../models';
-import { parseSettings, SETTINGS_KEY, type Settings } from '../settings';
+import type { PreviewReply, StatusReply } from '../shared/popup-messages';
+import { parseModelsManifest, type ModelEntry } from '../shared/models';
+import { parseSettings, SETTINGS_KEY, type Settings } from '../shared/settings';
 
 /** Reads and writes settings; the only writer of `chrome.storage` in Brushcam. */
 export class SettingsStore {

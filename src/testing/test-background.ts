@@ -3,7 +3,7 @@
  * stored), and relays its status and preview requests to every frame of its tab, as the popup
  * does (the frame that runs a camera answers).
  */
-import { DEFAULT_SETTINGS, SETTINGS_KEY } from '../settings';
+import { DEFAULT_SETTINGS, SETTINGS_KEY } from '../shared/settings';
 
 chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   const m = msg as { ns?: unknown; t?: unknown; patch?: unknown } | null;

@@ -3,7 +3,7 @@ import { expect } from '@esm-bundle/chai';
 // The avatar translator's op list (training/brushcam_anime) run by the extension's tfjs model
 // runtime: the untrained fixture always, and every trained avatar model models/manifest.json lists.
 type Kit = typeof import('../../src/entries/ml-testkit');
-const { tf, setWasmPaths, StyleModel, parseModelsManifest } = (await import('/build/ml-testkit.js' as string)) as Kit;
+const { tf, setWasmPaths, PaintNet, parseModelsManifest } = (await import('/build/ml-testkit.js' as string)) as Kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 interface Parity { shape: [number, number, number, number]; tolerance: number; x: number[]; y: number[] }
@@ -23,7 +23,7 @@ describe('avatar translator models (Twin-GAN op list in tfjs)', () => {
       expect(await tf.setBackend(backend)).to.equal(true);
       for (const f of await folders()) {
         const parity = (await (await fetch(`${f.url}parity.json`)).json()) as Parity;
-        const model = await StyleModel.load(f.url);
+        const model = await PaintNet.load(f.url);
         const before = tf.memory().numTensors;
         const [n, c, h, w] = parity.shape;
         const x = tf.tidy(() => tf.transpose(tf.tensor4d(parity.x, [n, c, h, w]), [0, 2, 3, 1]) as import('@tensorflow/tfjs-core').Tensor4D);

@@ -1,9 +1,9 @@
 import { expect } from '@esm-bundle/chai';
 
-// The engine's avatar chain (src/engine/avatar.ts) on London faces with the untrained fixture
+// The engine's avatar chain (src/engine/avatar/avatar-painter.ts) on London faces with the untrained fixture
 // translator: output geometry, the face region replaced, and tensors flat over frames and freed.
 type Kit = typeof import('../../src/entries/ml-testkit');
-const { tf, setWasmPaths, StyleModel, FaceFinder, AvatarPainter, translatorSide, TRANSLATE_SIDES } = (await import('/build/ml-testkit.js' as string)) as Kit;
+const { tf, setWasmPaths, PaintNet, FaceFinder, AvatarPainter, translatorSide, TRANSLATE_SIDES } = (await import('/build/ml-testkit.js' as string)) as Kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 const FINDER = { wasm: '/node_modules/@mediapipe/tasks-vision/wasm', model: '/models/face/blaze_face_short_range.tflite' };
@@ -35,7 +35,7 @@ describe('AvatarPainter (detector → tracker → translator → compositor)', f
       await tf.setBackend('wasm');
       const base = tf.memory().numTensors;
       let t = 0;
-      const p = new AvatarPainter(await StyleModel.load('/test/fixtures/anime-tiny/'), await FaceFinder.create(FINDER), presentation, { now: () => t });
+      const p = new AvatarPainter(await PaintNet.load('/test/fixtures/anime-tiny/'), await FaceFinder.create(FINDER), presentation, { now: () => t });
       const input = await frame();
       const raw = pixels(input);
       const afterLoad = tf.memory().numTensors;

@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { AvatarSmoother } from '../../src/filters/anime/avatar-smoother';
+import { AvatarSmoother } from '../../src/engine/avatar/avatar-smoother';
 
 const N = 64;
 

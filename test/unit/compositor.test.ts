@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
-import { Compositor, extractCrop, featheredAvatar, portraitAlpha } from '../../src/filters/anime/compositor';
-import type { TrackedCrop } from '../../src/filters/anime/crop-tracker';
+import { Compositor, extractCrop, featheredAvatar, portraitAlpha } from '../../src/engine/avatar/compositor';
+import type { TrackedCrop } from '../../src/engine/avatar/crop-tracker';
 
 const W = 320, H = 180;
 

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
-import { cropFromEyes, CROP_SIDE_PER_EYE_DISTANCE } from '../../src/filters/anime/alignment';
-import { CropTracker, type FaceDetection } from '../../src/filters/anime/crop-tracker';
-import { OneEuroFilter } from '../../src/filters/anime/one-euro';
+import { cropFromEyes, CROP_SIDE_PER_EYE_DISTANCE } from '../../src/engine/avatar/alignment';
+import { CropTracker, type FaceDetection } from '../../src/engine/avatar/crop-tracker';
+import { OneEuroFilter } from '../../src/engine/avatar/one-euro';
 
 /** Seeded normal noise (Box-Muller over a Park-Miller generator). */
 function gaussian(seed: number): () => number {

@@ -4,13 +4,13 @@
  * device made.
  */
 import { expect } from '@esm-bundle/chai';
-import type { FromEngine, ToEngine } from '../../src/engine/protocol';
+import type { FromEngine, ToEngine } from '../../src/shared/engine-protocol';
 import type { Painter } from '../../src/engine/session';
-import type { FilterSpec } from '../../src/settings';
+import type { FilterSpec } from '../../src/shared/settings';
 
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { tf, useBackend, simulateGpuLoss, lostBackend, serveSession, StyleModel, Stylizer } = (await import(kitUrl)) as Kit;
+const { tf, useBackend, simulateGpuLoss, lostBackend, serveSession, PaintNet, Stylizer } = (await import(kitUrl)) as Kit;
 
 async function until(cond: () => boolean, ms: number): Promise<void> {
   const end = performance.now() + ms;
@@ -25,7 +25,7 @@ const H = 36;
 /** The engine worker's style painter, at a fixed small size. */
 async function stylePainter(spec: FilterSpec): Promise<Painter> {
   const backend = await useBackend(('backend' in spec && spec.backend) || 'auto', WASM);
-  const s = new Stylizer(await StyleModel.load(STYLE_URL), { fixedMaxSide: W });
+  const s = new Stylizer(await PaintNet.load(STYLE_URL), { fixedMaxSide: W });
   return { backend: `tfjs-${backend}`, tfBackend: backend, side: () => W, paint: (b) => s.paint(b), dispose: () => s.dispose() };
 }
 

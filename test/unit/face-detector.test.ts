@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
-import { cropFromEyes } from '../../src/filters/anime/alignment';
-import { DetectorStride, FaceFinder } from '../../src/filters/anime/face-detector';
+import { cropFromEyes } from '../../src/engine/avatar/alignment';
+import { DetectorStride, FaceFinder } from '../../src/engine/avatar/face-detector';
 
 const WASM = '/node_modules/@mediapipe/tasks-vision/wasm';
 const MODEL = '/models/face/blaze_face_short_range.tflite';

@@ -6,14 +6,14 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
-import { PosterizeFilter, posterizeValue } from '../../src/filters/posterize';
-import { isSoftwareGl } from '../../src/ml/software-gpu';
-import { RemoteFilter } from '../../src/filters/remote';
-import type { Filter } from '../../src/filters/filter';
+import { PosterizeFilter, posterizeValue } from '../../src/page/filters/posterize';
+import { isSoftwareGl } from '../../src/shared/software-gpu';
+import { RemoteFilter } from '../../src/page/filters/remote';
+import type { Filter } from '../../src/page/filters/filter';
 
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { useBackend, serveSession, StyleModel, Stylizer } = (await import(kitUrl)) as Kit;
+const { useBackend, serveSession, PaintNet, Stylizer } = (await import(kitUrl)) as Kit;
 
 const FORMATS = ['I420', 'NV12', 'RGBA', 'BGRA'] as const;
 const SIZES: [number, number][] = [[1, 1], [641, 479], [360, 640], [4096, 2160]];
@@ -176,7 +176,7 @@ describe('odd frames through every filter path', function () {
     await useBackend('wasm', '/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
     const channel = new MessageChannel();
     serveSession(channel.port2, async (): Promise<Painter> => {
-      const s = new Stylizer(await StyleModel.load('/models/style/starry_night/'), { fixedMaxSide: 128 });
+      const s = new Stylizer(await PaintNet.load('/models/style/starry_night/'), { fixedMaxSide: 128 });
       // inputMultiple: the page sends pictures at the painter's internal size, as for a real style.
       return { backend: 'tfjs-wasm', tfBackend: 'wasm', inputMultiple: 4, side: () => 128, paint: (b) => s.paint(b), dispose: () => s.dispose() };
     });

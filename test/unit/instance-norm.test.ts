@@ -3,7 +3,7 @@ import { expect } from '@esm-bundle/chai';
 // tfjs as bundled by `npm run build` (its packages carry CommonJS parts only rollup resolves).
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { tf, setWasmPaths, StyleModel, INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm, parseModelsManifest } = (await import(kitUrl)) as Kit;
+const { tf, setWasmPaths, PaintNet, INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm, parseModelsManifest } = (await import(kitUrl)) as Kit;
 
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
@@ -92,7 +92,7 @@ describe('instance norm: one fused kernel per backend', () => {
     await tf.setBackend('wasm');
     const m = parseModelsManifest(await (await fetch('/models/manifest.json')).json());
     const style = m.models.find((e) => e.kind === 'style' && e.folder)!;
-    const model = await StyleModel.load(`/models/${style.folder}/`);
+    const model = await PaintNet.load(`/models/${style.folder}/`);
     const norms = model.json.ops.filter((o) => o.op === 'instance_norm').length;
     const x = tf.randomUniform([1, 32, 48, 3]) as import('@tensorflow/tfjs-core').Tensor4D;
     const prof = await tf.profile(async () => {

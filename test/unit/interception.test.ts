@@ -4,10 +4,10 @@
  */
 import { expect } from '@esm-bundle/chai';
 import workerSource from 'virtual:worker-source';
-import { createFilter } from '../../src/filters/registry';
-import { PageController } from '../../src/interception/controller';
-import type { TrackGroup, TrackRegistry } from '../../src/interception/tracks';
-import type { PipelineStatus } from '../../src/pipeline/pipeline';
+import { createFilter } from '../../src/page/filters/registry';
+import { PageController } from '../../src/page/interception/controller';
+import type { TrackGroup, TrackRegistry } from '../../src/page/interception/tracks';
+import type { PipelineStatus } from '../../src/page/pipeline';
 import { maxEdge, meanLuma, pixelsOf, posterizedFraction, sleep, TrackReader, until } from './helpers';
 
 type Gum = (this: MediaDevices, c?: MediaStreamConstraints) => Promise<MediaStream>;

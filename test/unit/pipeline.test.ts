@@ -4,11 +4,11 @@
  */
 import { expect } from '@esm-bundle/chai';
 import workerSource from 'virtual:worker-source';
-import { createFilter } from '../../src/filters/registry';
-import { posterizeValue } from '../../src/filters/posterize';
-import { captureNativeFrameApis } from '../../src/frames/source-sink';
-import { VideoElementSource } from '../../src/frames/polyfill';
-import { Pipeline, type PipelineOptions, type PipelineStatus } from '../../src/pipeline/pipeline';
+import { createFilter } from '../../src/page/filters/registry';
+import { posterizeValue } from '../../src/page/filters/posterize';
+import { captureNativeFrameApis } from '../../src/page/frames/source-sink';
+import { VideoElementSource } from '../../src/page/frames/polyfill';
+import { Pipeline, type PipelineOptions, type PipelineStatus } from '../../src/page/pipeline';
 import { maxEdge, meanDiff, pixelsOf, posterizedFraction, sleep, TrackReader, until } from './helpers';
 
 const apis = captureNativeFrameApis();

@@ -1,7 +1,7 @@
 /** Settings parsing and the private MAIN ↔ isolated bridge. */
 import { expect } from '@esm-bundle/chai';
-import { connect, HELLO_FROM_ISOLATED, HELLO_FROM_MAIN, parseToIsolated, parseToMain } from '../../src/bridge/protocol';
-import { DEFAULT_SETTINGS, filterFor, parseFilterSpec, parseSettings, sameFilter, SETTINGS_VERSION, type Settings } from '../../src/settings';
+import { connect, HELLO_FROM_ISOLATED, HELLO_FROM_MAIN, parseToIsolated, parseToMain } from '../../src/shared/bridge-protocol';
+import { DEFAULT_SETTINGS, filterFor, parseFilterSpec, parseSettings, sameFilter, SETTINGS_VERSION, type Settings } from '../../src/shared/settings';
 import { sleep } from './helpers';
 
 /** The fields a FilterSpec may carry; anything else is junk that must not survive parsing. */

@@ -4,12 +4,12 @@
  * times it was closed, so that ownership can be checked exactly.
  */
 import { expect } from '@esm-bundle/chai';
-import type { Filter, FilterFactory } from '../../src/filters/filter';
-import { FilterError } from '../../src/filters/filter';
-import { createFilter } from '../../src/filters/registry';
-import { posterizeValue } from '../../src/filters/posterize';
-import { FramePump, type PumpOptions } from '../../src/frames/pump';
-import type { FilterSpec } from '../../src/settings';
+import type { Filter, FilterFactory } from '../../src/page/filters/filter';
+import { FilterError } from '../../src/page/filters/filter';
+import { createFilter } from '../../src/page/filters/registry';
+import { posterizeValue } from '../../src/page/filters/posterize';
+import { FramePump, type PumpOptions } from '../../src/page/frames/pump';
+import type { FilterSpec } from '../../src/shared/settings';
 import { isClosed, maxEdge, NativeVideoFrame, pixelsOf, px, sleep, until } from './helpers';
 
 // ---- frame tracking -------------------------------------------------------------------------

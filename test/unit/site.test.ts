@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { siteOf, topSite } from '../../src/bridge/site';
+import { siteOf, topSite } from '../../src/shared/site';
 
 /** A Location-like object: href, and ancestorOrigins when the browser has them. */
 const loc = (href: string, ancestors?: string[]): Location =>

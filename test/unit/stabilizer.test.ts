@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
 
-// The "stability" option of painting styles (src/ml/stabilizer.ts) against its PyTorch reference
+// The "stability" option of painting styles (src/engine/ml/stabilizer.ts) against its PyTorch reference
 // (training/brushcam_train/stability.py, which training/eval_temporal.py measures), and what it
 // must do on its own: calm a shimmering output, follow motion, never ghost across a cut, start
 // over on a new size, keep no tensor it should not.

@@ -2,7 +2,7 @@
 // The illustrated-avatar training domain: DiceBear "Lorelei" avatars (design CC0 1.0, code MIT;
 // node_modules/@dicebear/lorelei/LICENSE), rendered in Chromium and aligned exactly as the run
 // time aligns a camera face: BlazeFace (the shipped model) finds the eyes, cropFromEyes gives the
-// crop, extractCrop cuts it (src/filters/anime/). Avatars BlazeFace finds no face in are skipped.
+// crop, extractCrop cuts it (src/engine/avatar/). Avatars BlazeFace finds no face in are skipped.
 //
 //   node tools/avatars/render-lorelei.mjs [--n 2000] [--size 128] [--out build/avatars/lorelei]
 // (after `npm run build`, which makes build/ml-testkit.js). Seeds are lorelei-<i>: the set is the

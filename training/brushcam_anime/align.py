@@ -1,5 +1,5 @@
 """Face crop alignment, the same definition as the extension's run time
-(src/filters/anime/alignment.ts): a square centred CENTRE_BELOW_EYES eye distances below the eyes'
+(src/engine/avatar/alignment.ts): a square centred CENTRE_BELOW_EYES eye distances below the eyes'
 midpoint (along the face's own vertical), side SIDE_PER_EYE_DISTANCE eye distances, turned by the
 eyes' roll. At run time the eyes are BlazeFace's eye keypoints; here the London set's pupils."""
 import math
@@ -59,7 +59,7 @@ def read_pupils(tem_path, image_size):
 
 def ts_constants(repo):
     """The constants as written in the TypeScript alignment (for the consistency test)."""
-    src = open(os.path.join(repo, "src/filters/anime/alignment.ts")).read()
+    src = open(os.path.join(repo, "src/engine/avatar/alignment.ts")).read()
     side = float(re.search(r"CROP_SIDE_PER_EYE_DISTANCE = ([\d.]+)", src).group(1))
     below = float(re.search(r"CROP_CENTRE_BELOW_EYES = ([\d.]+)", src).group(1))
     return side, below

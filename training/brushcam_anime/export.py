@@ -3,7 +3,7 @@
   /usr/bin/python3 -m brushcam_anime.export --ckpt /work/runs/anime/anime_v1/ckpt.pt \
       [--id anime] [--models ../models/anime] [--no-eval]
 
-Writes model.json (the brushcam-style op list the extension's StyleModel runs: same format as
+Writes model.json (the PaintNet op list, docs/paintnet-format.md, the extension runs: same format as
 the styles), weights.bin, parity.json (fixed input and the PyTorch output, checked in tfjs to
 1e-3), contact.png and MODEL.md. Then run `node scripts/models-manifest.mjs` from the repo root."""
 import argparse
@@ -47,7 +47,7 @@ def write_model(folder, model_id, G, src=HUMAN, dst=ANIME, extra=None):
     entries = write_weights(folder, sd)
     size = G.arch["size"]
     meta = {
-        "format": "brushcam-style", "version": 1, "id": model_id,
+        "format": "brushcam-paintnet", "version": 1, "id": model_id,
         "arch": {**G.arch, "direction": f"{G.arch['domains'][src]} -> {G.arch['domains'][dst]}",
                  "input": f"aligned face crop, RGB in [0,1], {size}x{size} (H and W multiples of {2 ** G.levels})",
                  "output": "RGB in [0,1] (sigmoid), same size",
@@ -86,7 +86,7 @@ def write_card(folder, model_id, ck, meta, m, target="anime"):
         f"Twin-GAN (encoder symmetric to a PGGAN-style generator, UNet skips at {meta['arch']['skips']}, "
         + ("per-domain instance-norm affine in the encoder, StyleGAN2 weight demodulation with per-domain styles in the generator)"
            if meta['arch'].get('gen_norm') == 'demod' else "per-domain instance-norm affine)") + f", direction {meta['arch']['direction']}, "
-        f"{meta['arch']['size']}x{meta['arch']['size']} aligned face crops (src/filters/anime/alignment.ts, "
+        f"{meta['arch']['size']}x{meta['arch']['size']} aligned face crops (src/engine/avatar/alignment.ts, "
         f"training/brushcam_anime/align.py). {meta['arch']['gflop_per_face']} GFLOP per face (budget 3).", "",
         f"Run `{ck['config']['id']}`, {ck['step']} steps, batch {d['batch']}. Losses: "
         + ", ".join(f"{k} {v}" for k, v in L.items()) + ". Weights: "

@@ -9,7 +9,7 @@ Differences from the paper, for the extension's runtime and this machine:
   of 4 on a CPU give noisy batch statistics, and instance norm is an op the extension already runs;
 - skips are added (not concatenated) and only at the coarse resolutions (`skips`), so the
   generator cannot copy the human's pixels straight through at full resolution;
-- ReLU and a sigmoid output in [0,1]; every op is one of the brushcam-style op list's.
+- ReLU and a sigmoid output in [0,1]; every op is one of the PaintNet op list's (docs/paintnet-format.md).
 
 `gen_norm = "demod"` (arch) replaces the generator's instance norms with StyleGAN2's weight
 demodulation: each generator conv's input channels are scaled by the output domain's style vector
@@ -184,7 +184,7 @@ def gflops(model, size=None):
 
 
 def op_graph(model, src, dst):
-    """The forward pass src->dst as a brushcam-style op list; the norms are exported per
+    """The forward pass src->dst as a PaintNet op list; the norms are exported per
     (domain, side) under names `<module>.norm.weight` of the single-direction state dict."""
     ops = []
 

@@ -1,5 +1,5 @@
 """Temporal smoothing of the translated avatar in crop coordinates: the reference of
-src/filters/anime/avatar-smoother.ts (same algorithm and constants; a test reads them from there).
+src/engine/avatar/avatar-smoother.ts (same algorithm and constants; a test reads them from there).
 
 The tracker keeps the crop on the face, so between two translations the face sits at the same
 crop pixels. What still changes is partly the face (mouth, eyes, a head turn) and partly the

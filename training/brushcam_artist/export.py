@@ -1,4 +1,4 @@
-"""Export an artist-style checkpoint to models/style/<id>/ in the 'brushcam-style' op-list format
+"""Export an artist-style checkpoint to models/style/<id>/ in the PaintNet op-list format (docs/paintnet-format.md)
 (the same format, ops and files as brushcam_train.export, so the extension runs it unchanged).
 
   /usr/bin/python3 -m brushcam_artist.export --ckpt /work/runs/artist/monet/ckpt.pt
@@ -59,7 +59,7 @@ def write_model(folder, net, ck):
     sd = {k: v.detach().float().contiguous() for k, v in net.state_dict().items()}
     entries = write_weights(folder, sd)
     meta = {
-        "format": "brushcam-style",
+        "format": "brushcam-paintnet",
         "version": 1,
         "id": cfg["id"],
         "arch": {"name": "ArtistNet", **net.arch,

@@ -151,7 +151,7 @@ def gflops(model, h=360, w=640):
 
 
 def op_graph(model):
-    """Forward pass as the 'brushcam-style' op list (same ops as brushcam_train.nets.op_graph)."""
+    """Forward pass as the PaintNet op list (same ops as brushcam_train.nets.op_graph)."""
     ops = []
 
     def conv(prefix, m):

@@ -151,7 +151,7 @@ def write_model(folder, style_id, arch, sd, extra):
     model = single_style_model(arch, sd)
     entries = write_weights(folder, sd)
     meta = {
-        "format": "brushcam-style",
+        "format": "brushcam-paintnet",
         "version": 1,
         "id": style_id,
         "arch": {"name": "ReCoNetLite" if arch["separable"] else "ReCoNetRef", **arch,

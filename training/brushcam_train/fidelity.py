@@ -42,7 +42,7 @@ def read_y4m_frame(path, k):
 
 
 def internal_size(w, h, max_side, multiple):
-    """src/engine/sizes.ts internalSize."""
+    """src/shared/sizes.ts internalSize."""
     s = min(1.0, max_side / max(w, h))
     return max(multiple, round(w * s / multiple) * multiple), max(multiple, round(h * s / multiple) * multiple)
 

@@ -1,7 +1,7 @@
 """The runtime "stability" option: blend the new stylised frame with the previous output, warped
 by a cheap motion estimate, where that estimate is trustworthy.
 
-This is the reference for src/ml/stabilizer.ts (a parity test checks the two on the same frames)
+This is the reference for src/engine/ml/stabilizer.ts (a parity test checks the two on the same frames)
 and what training/eval_temporal.py measures. Per frame, at the network's size h x w:
 
 1. luma (0.2126 R + 0.7152 G + 0.0722 B) of the input, averaged over k x k blocks (k = round of the

@@ -30,7 +30,7 @@ def test_export_round_trip(tmp_path):
     sd = export.style_state_dict(net, 1)
     model = export.write_model(str(tmp_path), "t", net.arch, sd, {})
     meta, weights = export.read_model(str(tmp_path))
-    assert meta["format"] == "brushcam-style" and meta["layout"] == "OIHW"
+    assert meta["format"] == "brushcam-paintnet" and meta["layout"] == "OIHW"
     assert [e["name"] for e in meta["weightsManifest"][0]["weights"]] == list(sd)
     for k, v in sd.items():
         assert weights[k].shape == tuple(v.shape) and np.array_equal(weights[k], v.numpy()), k

@@ -9,7 +9,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_constants_are_the_extensions():
-    src = open(os.path.join(REPO, "src/filters/anime/avatar-smoother.ts")).read()
+    src = open(os.path.join(REPO, "src/engine/avatar/avatar-smoother.ts")).read()
     ts = {k: float(re.search(rf"export const AVATAR_{k} = ([\d.]+)", src).group(1)) for k in ("FLOOR", "SIGMA", "CELL")}
     assert ts == {"FLOOR": S.FLOOR, "SIGMA": S.SIGMA, "CELL": S.CELL}
 

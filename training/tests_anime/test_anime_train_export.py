@@ -57,7 +57,7 @@ def test_export_round_trip_and_parity(tmp_path):
     torch.save({"config": cfg, "arch": G.arch, "step": 7, "G": G.state_dict()}, tmp_path / "ckpt.pt")
     folder = export(str(tmp_path / "ckpt.pt"), str(tmp_path / "models"), "anime", do_eval=False)
     meta, weights = read_model(folder)
-    assert meta["format"] == "brushcam-style" and meta["arch"]["gflop_per_face"] <= 3
+    assert meta["format"] == "brushcam-paintnet" and meta["arch"]["gflop_per_face"] <= 3
     parity = json.load(open(os.path.join(folder, "parity.json")))
     x = torch.tensor(parity["x"]).reshape(parity["shape"])
     y = run_ops(meta["ops"], weights, x)

@@ -32,7 +32,7 @@ def test_jitter_measures_noise_around_a_still_head_and_ignores_motion():
 
 
 def test_ellipse_is_the_compositors():
-    src = open(os.path.join(REPO, "src/filters/anime/compositor.ts")).read()
+    src = open(os.path.join(REPO, "src/engine/avatar/compositor.ts")).read()
     consts = {k: float(re.search(rf"const {k} = ([\d.]+)", src).group(1)) for k in ("MASK_INNER", "MASK_RX", "MASK_RY")}
     assert consts == {"MASK_INNER": E.MASK_INNER, "MASK_RX": E.MASK_RX, "MASK_RY": E.MASK_RY}
     a = E.ellipse_alpha(128)

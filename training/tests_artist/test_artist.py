@@ -117,7 +117,7 @@ def test_export_round_trip_and_op_list(tmp_path):
     diff = write_model(str(tmp_path), net, ck)
     assert diff < 1e-4
     meta, weights = read_model(str(tmp_path))
-    assert meta["format"] == "brushcam-style" and meta["layout"] == "OIHW" and meta["version"] == 1
+    assert meta["format"] == "brushcam-paintnet" and meta["layout"] == "OIHW" and meta["version"] == 1
     assert {op["op"] for op in meta["ops"]} <= RUNTIME_OPS
     sd = net.state_dict()
     assert list(weights) == list(sd)
