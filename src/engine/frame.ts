@@ -16,8 +16,14 @@ const newWorker = (): Worker => new Worker('engine-worker.js', { name: 'brushcam
 let local: EngineTarget | null = null;
 const ownWorker = (): EngineTarget => (local ??= frameTarget(newWorker, answer));
 let target: Promise<EngineTarget> = openRoute(extensionRouteEnv()).then((route) =>
-  route ? routeTarget(route, answer, () => (target = Promise.resolve(ownWorker()))) : ownWorker());
-void target.then((t) => (document.documentElement.dataset.engine = t.where));
+  route ? routeTarget(route, answer, () => (target = Promise.resolve((current = ownWorker())))) : ownWorker());
+let current: EngineTarget | null = null;
+void target.then((t) => {
+  current = t;
+  document.documentElement.dataset.engine = t.where;
+});
+// Removed or unloaded: the offscreen engine ends this frame's worker (synchronously: no later task runs).
+window.addEventListener('pagehide', () => current?.end());
 
 window.addEventListener('message', (e) => {
   const port = e.ports[0];

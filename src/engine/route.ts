@@ -12,6 +12,8 @@ export interface EngineTarget {
   session(port: MessagePort): void;
   /** A test hook message for the engine worker; its answer comes to `onAnswer`. */
   hook(msg: unknown): void;
+  /** This frame is going away: the offscreen engine worker can end (nothing for the frame's own). */
+  end(): void;
 }
 
 /** This frame's own engine worker. */
@@ -22,6 +24,7 @@ export function frameTarget(newWorker: () => Worker, onAnswer: (msg: unknown) =>
     where: 'frame',
     session: (port) => worker.postMessage({ t: 'session' }, [port]),
     hook: (msg) => worker.postMessage(msg),
+    end: () => {},
   };
 }
 
@@ -36,6 +39,7 @@ export function routeTarget(route: MessagePort, onAnswer: (msg: unknown) => void
     where: 'offscreen',
     session: (port) => send({ t: 'session' }, [port]),
     hook: (msg) => send({ t: 'hook', msg }),
+    end: () => send({ t: 'end' }),
   };
 }
 

@@ -42,15 +42,17 @@ export const ENGINE_CONNECT = 'brushcam:engine-connect';
  * worker with ENGINE_ROUTE; the service worker makes the offscreen document if needed and hands
  * the port on to it. Over the route: the frame sends each session port ({t:'session'}) and the
  * test hooks ({t:'hook'}); the offscreen document answers {t:'route-ready'} once, then the hook
- * answers. Each route has its own engine worker there, ended when the frame's end of the route
- * closes.
+ * answers. Each route has its own engine worker there, ended when the frame says {t:'end'} (its
+ * pagehide) or its end of the route closes.
  */
 export const ENGINE_ROUTE = 'brushcam:engine-route';
 export const OFFSCREEN_ENGINE_PAGE = 'offscreen-engine.html';
 
 export type ToRoute =
   | { t: 'session' }
-  | { t: 'hook'; msg: unknown };
+  | { t: 'hook'; msg: unknown }
+  /** The frame is going away (pagehide): the offscreen side ends this route's worker. */
+  | { t: 'end' };
 
 export type FromRoute =
   | { t: 'route-ready'; isolated: boolean }

@@ -130,10 +130,14 @@ describe('the route to the offscreen engine', () => {
     expect(answers[0]).to.deep.equal({ t: 'memory', numTensors: 7 });
   });
 
-  it("ends the offscreen worker when the frame's end of the route closes", async () => {
+  it('ends the offscreen worker when the frame says it is going away, not before', async () => {
     const worker = new FakeWorker();
     const route = await openRoute({ permissions: ['offscreen'], serviceWorker: async () => relayTo(true, worker) });
-    route!.close();
+    const target = routeTarget(route!, () => {}, () => {});
+    target.hook({ t: 'memory' });
+    await until(() => worker.posted.length === 1, 'the hook');
+    expect(worker.terminated).to.equal(false);
+    target.end();
     await until(() => worker.terminated, 'the worker to end');
   });
 });
