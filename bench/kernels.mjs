@@ -6,6 +6,7 @@
 //
 //   npm run bench:kernels [-- --styles udnie,udnie/tiny,monet --sides 96,160,256,320 --reps 15 --backend wasm]
 //   npm run bench:kernels -- --styles anime/anime --sides 128 --out 128x128      (the avatar's translator)
+//   npm run bench:kernels -- --threads --tag threads   (WASM threads, as in Chromium's offscreen engine)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -64,5 +65,5 @@ const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const tag = arg('tag', '');
 const file = join(dir, `${new Date().toISOString().slice(0, 10)}-${hostname().split('.')[0]}-kernels${tag ? `-${tag}` : ''}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, loadAverage: load0 }, backend, reps, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, loadAverage: load0 }, backend, threads, reps, rows }, null, 2) + '\n');
 console.log(`wrote ${file}`);
