@@ -95,6 +95,7 @@ export default [
   entry('page', [workerSource()]),
   entry('content'),
   entry('background'),
+  entry('background-firefox'),
   entry('popup'),
   entry('engine'),
   entry('engine-worker'),

@@ -38,6 +38,12 @@ for (const [name, manifest] of Object.entries(targets)) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(built, dir, { recursive: true });
+  // One background per browser: Chromium's relays engine routes to its offscreen document.
+  if (name === 'firefox') {
+    cpSync(join(built, 'background-firefox.js'), join(dir, 'background.js'));
+    rmSync(join(dir, 'offscreen-engine.js'));
+  }
+  rmSync(join(dir, 'background-firefox.js'));
   for (const f of readdirSync(join(root, 'extension'))) {
     if (f.startsWith('manifest.') || (name !== 'chrome' && f.startsWith('offscreen-'))) continue;
     cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });

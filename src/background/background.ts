@@ -1,7 +1,6 @@
 /** Background: brings stored settings to the current version on install and update. */
 import { answerTopSite, isTopSiteRequest } from '../shared/site';
 import { parseSettings, SETTINGS_KEY } from '../shared/settings';
-import { relayEngineRoutes, type RelayScope } from './offscreen-relay';
 
 chrome.runtime.onInstalled.addListener(() => {
   void chrome.storage.local.get(SETTINGS_KEY).then((stored) =>
@@ -16,8 +15,3 @@ chrome.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   answerTopSite(sender.tab?.id, sender.tab?.url).then(sendResponse, () => sendResponse(null));
   return true;
 });
-
-// Chromium: engine frames reach the multi-threaded engine in the offscreen document through here.
-if (typeof chrome.offscreen?.createDocument === 'function' && 'clients' in self) {
-  relayEngineRoutes(self as unknown as RelayScope);
-}
