@@ -2,6 +2,7 @@ import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { readFileSync } from 'node:fs';
 import esbuild from 'rollup-plugin-esbuild';
+import { THREAD_FILES } from './scripts/wasm-threads.mjs';
 
 const production = process.env.NODE_ENV !== 'development';
 /** Node built-ins named by tfjs's emscripten glue but never used in browsers: empty modules. */
@@ -28,9 +29,43 @@ const tasksVisionNoDynamicImport = () => ({
   },
 });
 
+/**
+ * tfjs-backend-wasm's threaded build starts its threads as blob: workers that importScripts() a
+ * blob: copy of its glue. Extension pages' CSP (script-src 'self') refuses both, so the threads
+ * are started from the same two scripts shipped as files next to the .wasm binaries instead
+ * (scripts/wasm-threads.mjs writes them). Nothing else changes; the build fails if tfjs's code no
+ * longer has the two blobs to replace.
+ */
+const tfjsWasmThreadsFromFiles = () => ({
+  name: 'tfjs-wasm-threads-from-files',
+  transform(code, id) {
+    if (/@tensorflow[\\/]tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/.test(id)) {
+      // tfjs caps its threads at half the logical cores it is told of (it assumes two hyperthreads
+      // per core): one thread on a 2-core laptop, whatever setThreadsCount asks. Told twice the
+      // count, the cap is the real core count and setThreadsCount (src/ml/backend.ts) decides.
+      const cores = 'function _emscripten_num_logical_cores(){if(ENVIRONMENT_IS_NODE)return require("os").cpus().length;return navigator["hardwareConcurrency"]}';
+      if (!code.includes(cores)) this.error(`${id}: expected emscripten's logical core count ('${cores}') to replace`);
+      return { code: code.replace(cores, 'function _emscripten_num_logical_cores(){return 2*navigator["hardwareConcurrency"]}'), map: null };
+    }
+    if (!/@tensorflow[\\/]tfjs-backend-wasm[\\/]dist[\\/]backend_wasm\.js$/.test(id)) return null;
+    const workerBlob = /const response = wasmWorkerContents\.replace\([^;]*;\s*const blob = new Blob\(\[response\][^;]*;\s*return URL\.createObjectURL\(blob\);/;
+    const glueBlob = /factoryConfig\.mainScriptUrlOrBlob = new Blob\(\[`var WasmBackendModuleThreadedSimd = ` \+\s*wasmFactoryThreadedSimd\.toString\(\)\][^;]*;/;
+    if (!workerBlob.test(code)) this.error(`${id}: expected the blob: thread worker (locateFile '.worker.js') to replace`);
+    if (!glueBlob.test(code)) this.error(`${id}: expected the blob: main script (mainScriptUrlOrBlob) to replace`);
+    const dir = '(wasmPathPrefix != null ? wasmPathPrefix : prefix)';
+    return {
+      code: code
+        .replace(workerBlob, `return ${dir} + ${JSON.stringify(THREAD_FILES.worker)};`)
+        .replace(glueBlob, `factoryConfig.mainScriptUrlOrBlob = (wasmPathPrefix != null ? wasmPathPrefix : '') + ${JSON.stringify(THREAD_FILES.glue)};`),
+      map: null,
+    };
+  },
+});
+
 const plugins = () => [
   emptyNodeBuiltins(),
   tasksVisionNoDynamicImport(),
+  tfjsWasmThreadsFromFiles(),
   nodeResolve({ browser: true }),
   commonjs(),
   esbuild({ target: 'es2022', minify: production, sourceMap: false }),
@@ -60,9 +95,11 @@ export default [
   entry('page', [workerSource()]),
   entry('content'),
   entry('background'),
+  entry('background-firefox'),
   entry('popup'),
   entry('engine'),
   entry('engine-worker'),
+  entry('offscreen-engine'),
   // Test builds only (build/firefox-test: scripts/package-manifests.mjs); never shipped.
   ...['test-hook', 'test-background', 'test-camera'].map((name) => ({
     input: `src/testing/${name}.ts`,

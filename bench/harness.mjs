@@ -7,6 +7,8 @@
 //   npm run bench                                   (wasm; 640×360 and 1280×720)
 //   npm run bench -- --backends wasm,webgl,webgpu --frames 1000 --max-seconds 90
 //   npm run bench -- --modes off,posterize,starry_night --sizes 640x360 --tag quick   (-> ...-bench-quick.json)
+//   npm run bench -- --engine frame ...   (Chromium without its offscreen engine: the single-threaded
+//                                          engine in the page's extension frame, as in Firefox)
 //
 // Per row: filter ms per frame (median, p95, engine side), output fps against camera fps,
 // frames dropped, the page's main-thread long tasks per minute, the page's JS heap and the
@@ -18,12 +20,12 @@
 // full-size reference ReCoNet (bench/style-page.js, a few frames). Writes
 // bench/results/<date>-<host>-bench.json and an SVG chart beside it (bench/chart.mjs).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { captureInPage, fetchFrames, identify, openY4m, writeIndexed } from './live-frames.mjs';
 import { barChart } from './chart.mjs';
-import { engineMemory, extensionStatus, launch, setSettings } from '../test/support/browser.mjs';
+import { engineMemory, engineThreads, extensionStatus, launch, setSettings } from '../test/support/browser.mjs';
 import { extensionStatus as ffStatus, launchFirefox, setSettings as setFirefoxSettings, waitForPipeline } from '../test/support/firefox.mjs';
 import { clipCamera, root } from '../test/support/fixtures.mjs';
 import { serve } from '../test/support/server.mjs';
@@ -92,11 +94,26 @@ async function waitForMode(browser, page, mode, backend, timeoutMs = 120000) {
   }
 }
 
+// --engine frame: dist/chrome without the offscreen permission and the isolation keys, so the
+// engine frame keeps its own single-threaded worker (the fallback path), for before/after rows.
+const engineArg = arg('engine', 'auto');
+let extensionDir = join(root, 'dist/chrome');
+if (engineArg === 'frame') {
+  extensionDir = join(root, 'build/chrome-frame-engine');
+  rmSync(extensionDir, { recursive: true, force: true });
+  cpSync(join(root, 'dist/chrome'), extensionDir, { recursive: true });
+  const m = JSON.parse(readFileSync(join(extensionDir, 'manifest.json'), 'utf8'));
+  m.permissions = m.permissions.filter((p) => p !== 'offscreen');
+  delete m.cross_origin_embedder_policy;
+  delete m.cross_origin_opener_policy;
+  writeFileSync(join(extensionDir, 'manifest.json'), JSON.stringify(m, null, 2));
+} else if (engineArg !== 'auto') throw new Error(`--engine: expected 'auto' or 'frame', got '${engineArg}'`);
+
 let gpuName = null;
 const firefoxOnly = process.argv.includes('--firefox-only');
 for (const [w, h] of firefoxOnly ? [] : sizes) {
   const camera = clipCamera(clip, { width: w, height: h, seconds: 20 });
-  const browser = await launch({ camera, args: ['--enable-unsafe-webgpu'] });
+  const browser = await launch({ camera, extension: extensionDir, args: ['--enable-unsafe-webgpu'] });
   const cdp = async (page) => browser.context.newCDPSession(page);
   for (const path of ['/index.html', '/strict/index.html']) {
     // The strict page (no blob: workers) is the main-thread arrangement: only the baselines run there.
@@ -164,6 +181,8 @@ for (const [w, h] of firefoxOnly ? [] : sizes) {
             : gflop640 != null ? (gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
+            // what painted the last frame ("tfjs-wasm (2 threads) @ 320px tiny") and where the engine ran
+            engine: after.backend ?? null, ...(mode.neural ? await engineThreads(page).then((t) => ({ engineWhere: t?.where ?? null, threadMs: t?.threadMs ?? null }), () => ({})) : {}),
             msMedian: after.filterMs, msP95: after.filterMsP95, engineMs: after.engineMs ?? null, outputFps: frames / seconds, cameraFps, pumpReadFps, fpsRatio: frames / seconds / cameraFps,
             framesOut: frames, seconds, dropped: after.dropped - before.dropped,
             longTasksPerMin: ((a.longTasks + b.longTasks) / seconds) * 60,
@@ -328,10 +347,11 @@ const summary = {
   referenceSpeedup640: ref && lite ? ref.median / lite.median : null, notes,
 };
 
-if (rows.length) console.log('\nmode                  backend  size       placement    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms  changes/min  live ssim/feat  offline full@320  tiny@320');
+if (rows.length) console.log('\nmode                  backend  size       placement    engine@thr    ms med/p95    engine  main/frame  out/cam fps  tier        vs passthrough  naive/this ms  changes/min  live ssim/feat  offline full@320  tiny@320');
 const fid = (f) => (f ? `${f.ssim.toFixed(3)}/${f.feat.toFixed(3)}` : '-');
 for (const r of rows) {
-  console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ` +
+  const thr = /\((\d+) threads\)/.exec(r.engine ?? '')?.[1] ?? (r.engineWhere ? '1' : '');
+  console.log(`${r.mode.padEnd(21)} ${String(r.backend).slice(0, 8).padEnd(8)} ${r.size.padEnd(10)} ${String(r.placement).padEnd(12)} ${`${r.engineWhere ?? '-'}${thr ? `@${thr}` : ''}`.padEnd(12)} ` +
     `${(r.msMedian?.toFixed(1) ?? '-').padStart(6)}/${(r.msP95?.toFixed(1) ?? '-').padEnd(6)} ${(r.engineMs?.toFixed(1) ?? '-').padStart(6)}  ` +
     `${(r.mainThreadMsPerFrame?.toFixed(2) ?? '-').padStart(9)}  ${r.fpsRatio.toFixed(2).padStart(10)}   ${(r.internalSide ? `${r.internalSide}px${r.tier ? ` ${r.tier}` : ''}` : '-').padEnd(10)}  ` +
     `${(r.vsPassthroughFps?.toFixed(2) ?? '-').padStart(13)}  ${(r.vsNaiveMs?.toFixed(2) ?? '-').padStart(13)}  ${(r.levelChangesPerMin?.toFixed(1) ?? '-').padStart(11)}  ` +

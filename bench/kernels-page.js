@@ -35,8 +35,16 @@ function camera(w, h) {
   return c;
 }
 
-window.kernelBench = async ({ backend, styles, sides, reps, out: outSize = [640, 360] }) => {
+window.kernelBench = async ({ backend, styles, sides, reps, out: outSize = [640, 360], threads = false }) => {
+  if (threads) {
+    // As in Chromium's offscreen engine: an isolated context and the thread files as shipped.
+    if (!crossOriginIsolated) throw new Error('--threads needs a cross-origin isolated page');
+    setWasmPaths('/dist/chrome/wasm/');
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    kit.setThreadsCount(kit.wasmThreadsWanted());
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
+  if (threads && kit.wasmThreads() < 2) throw new Error(`the WASM backend runs ${kit.wasmThreads()} thread(s), not several`);
   await tf.ready();
   const [W, H] = outSize;
   const src = camera(W, H);

@@ -6,6 +6,7 @@
 //
 //   npm run bench:kernels [-- --styles udnie,udnie/tiny,monet --sides 96,160,256,320 --reps 15 --backend wasm]
 //   npm run bench:kernels -- --styles anime/anime --sides 128 --out 128x128      (the avatar's translator)
+//   npm run bench:kernels -- --threads --tag threads   (WASM threads, as in Chromium's offscreen engine)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +26,19 @@ const outSize = arg('out', '640x360').split('x').map(Number);
 const sides = arg('sides', '96,160,256,320').split(',').map(Number);
 const reps = Number(arg('reps', 15));
 const backend = arg('backend', 'wasm');
+// --threads: the page is cross-origin isolated and the WASM backend runs its threads, as in
+// Chromium's offscreen engine (thread files from dist/chrome/wasm, as the extension ships them).
+const threads = process.argv.includes('--threads');
 
 const load0 = loadavg()[0];
-const server = await serve({ '/': root });
+const server = await serve({ '/': root }, { isolated: threads });
 const b = await launch({ extension: null, args: ['--enable-unsafe-webgpu'] });
 const page = await b.context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
+page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error('page:', m.text()); });
 await page.goto(`${server.url}/bench/pages/kernels.html`);
 await page.waitForFunction(() => window.kernelBench, null, { timeout: 60000 });
-const rows = await page.evaluate((o) => window.kernelBench(o), { backend, styles, sides, reps, out: outSize });
+const rows = await page.evaluate((o) => window.kernelBench(o), { backend, styles, sides, reps, out: outSize, threads });
 await b.close();
 await server.close();
 
@@ -60,5 +65,5 @@ const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const tag = arg('tag', '');
 const file = join(dir, `${new Date().toISOString().slice(0, 10)}-${hostname().split('.')[0]}-kernels${tag ? `-${tag}` : ''}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, loadAverage: load0 }, backend, reps, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { host: hostname(), cpus: cpus().length, model: cpus()[0]?.model, loadAverage: load0 }, backend, threads, reps, rows }, null, 2) + '\n');
 console.log(`wrote ${file}`);

@@ -2,11 +2,13 @@
 // Firefox gets the base manifest with extension/manifest.firefox.json merged over it.
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeThreadFiles } from './wasm-threads.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 /** The WebAssembly files the extension ships (see below: only those the code loads). */
 export const SHIPPED_WASM = {
   tfjs: ['tfjs-backend-wasm-simd.wasm'],
+  tfjsThreaded: ['tfjs-backend-wasm-threaded-simd.wasm'],
   mediapipe: ['vision_wasm_internal.js', 'vision_wasm_internal.wasm'],
 };
 const base = JSON.parse(readFileSync(join(root, 'extension/manifest.base.json'), 'utf8'));
@@ -28,6 +30,11 @@ const targets = {
     // Firefox MV3 runs background scripts, not a service worker.
     delete m.background.service_worker;
     delete m.minimum_chrome_version; // Chrome's key; Firefox has strict_min_version
+    // Chromium's multi-threaded engine (an offscreen document made cross-origin isolated by these
+    // keys): Firefox has no offscreen documents and runs the single-threaded engine in the frame.
+    delete m.cross_origin_embedder_policy;
+    delete m.cross_origin_opener_policy;
+    m.permissions = m.permissions.filter((p) => p !== 'offscreen');
     return m;
   })(),
 };
@@ -38,8 +45,15 @@ for (const [name, manifest] of Object.entries(targets)) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(built, dir, { recursive: true });
+  // One background per browser: Chromium's relays engine routes to its offscreen document.
+  if (name === 'firefox') {
+    cpSync(join(built, 'background-firefox.js'), join(dir, 'background.js'));
+    rmSync(join(dir, 'offscreen-engine.js'));
+  }
+  rmSync(join(dir, 'background-firefox.js'));
   for (const f of readdirSync(join(root, 'extension'))) {
-    if (!f.startsWith('manifest.')) cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
+    if (f.startsWith('manifest.') || (name !== 'chrome' && f.startsWith('offscreen-'))) continue;
+    cpSync(join(root, 'extension', f), join(dir, f), { recursive: true });
   }
   // Icons rendered from assets/icons/brushcam.svg by scripts/render-icons.mjs.
   cpSync(join(root, 'build/icons'), join(dir, 'icons'), { recursive: true });
@@ -49,12 +63,18 @@ for (const [name, manifest] of Object.entries(targets)) {
     // extension: it needs only manifest.json, model.json and the weight shards.
     filter: (src) => !/(parity\.json|metrics\.json|temporal-eval\.json|\.md|\.png)$/.test(src),
   });
-  // WebAssembly: only the variants the engine loads. tfjs's WASM backend runs without threads
-  // (src/ml/backend.ts: extension pages may not start blob: workers) and with SIMD, which every
-  // browser the manifests admit has (Chrome 111+, Firefox 142+): tfjs-backend-wasm-simd.wasm
-  // alone. MediaPipe's face detector loads its SIMD build by name (src/filters/anime/face-detector.ts).
+  // WebAssembly: only the variants the engine loads. tfjs's WASM backend runs with SIMD, which
+  // every browser the manifests admit has (Chrome 111+, Firefox 142+). MediaPipe's face detector
+  // loads its SIMD build by name (src/engine/avatar/face-detector.ts).
   mkdirSync(join(dir, 'wasm'), { recursive: true });
   for (const f of SHIPPED_WASM.tfjs) cpSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'wasm', f));
+  // Chromium's offscreen engine is cross-origin isolated and may run tfjs's threaded SIMD build,
+  // with its thread worker and glue as files (src/engine/threads.ts; extension pages may not start
+  // blob: workers). Firefox's engine is single-threaded.
+  if (name === 'chrome') {
+    for (const f of SHIPPED_WASM.tfjsThreaded) cpSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'wasm', f));
+    writeThreadFiles(root, join(dir, 'wasm'));
+  }
   // Loaded by the engine worker from the extension itself, never from a CDN.
   mkdirSync(join(dir, 'mediapipe'), { recursive: true });
   for (const f of SHIPPED_WASM.mediapipe) cpSync(join(root, 'node_modules/@mediapipe/tasks-vision/wasm', f), join(dir, 'mediapipe', f));

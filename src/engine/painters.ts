@@ -8,9 +8,10 @@ import { AvatarPainter } from './avatar/avatar-painter';
 import { createPuppetPainter } from './puppet/create';
 import { Stylizer } from './stylizer';
 import { FACE_MODEL_PATH, FaceFinder } from './avatar/face-detector';
-import { exclusive, gpuLost, onBackend, unlessGpuLost, useBackend, type BackendName } from './ml/backend';
+import { backendLabel, exclusive, gpuLost, onBackend, setWasmThreadsNow, unlessGpuLost, useBackend, wasmThreads, type BackendName } from './ml/backend';
+import { chooseThreads, type ThreadChoice } from './threads';
 import type { Painter } from './session';
-import { PaintNet } from './ml/paint-net';
+import { PaintNet, type GuidedOptions } from './ml/paint-net';
 import { parseModelsManifest, type ModelsManifest } from '../shared/models';
 import { SAVER_FPS, SAVER_MAX_SIDE, type FilterSpec } from '../shared/settings';
 
@@ -74,13 +75,28 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   }
   return {
     // the detector: tasks-vision ('mediapipe') where there is WebGL, else BlazeFace on tfjs
-    backend: `tfjs-${backend} + ${finder.engine === 'mediapipe' ? 'mediapipe' : `blazeface-tfjs`}`, tfBackend: backend, side: () => p.cropSide,
+    backend: backendLabel(backend, finder.engine === 'mediapipe' ? ' + mediapipe' : ' + blazeface-tfjs'), tfBackend: backend, side: () => p.cropSide,
     // the avatar's governor state for the popup: detector and translator strides and, when
     // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
     tier: () => p.tier,
     paint, dispose: () => p.dispose(),
   };
 }
+
+/**
+ * Styles: the network's output upsampled guided by the camera's luminance (src/engine/ml/guided.ts),
+ * so edges are as sharp as the camera's at any internal size. Off: on WASM its full-size work
+ * (whole frames in, a 640×360 upsample and read-back out) cost 80-90 ms a frame here
+ * (bench/TIMING.md, `--tag guided`), far over a 30-fps budget; it needs the page's GPU compositing.
+ */
+const GUIDED: GuidedOptions | false = false;
+
+/** This worker's WASM thread count, chosen by timing at the first style (see chooseThreads). */
+let threadChoice: Promise<ThreadChoice> | null = null;
+
+/** The probe frame's ms at each thread count tried, once this worker has chosen (else null). */
+export const threadChoiceMs = (): Promise<Record<number, number> | null> =>
+  (threadChoice ?? Promise.resolve(null)).then((c) => c?.ms ?? null, () => null);
 
 export async function createPainter(spec: FilterSpec): Promise<Painter> {
   if (spec.kind === 'anime') return createAvatarPainter(spec);
@@ -100,8 +116,15 @@ export async function createPainter(spec: FilterSpec): Promise<Painter> {
     ...(spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {}),
     stability: spec.stable === true,
     ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
+    guided: GUIDED,
   });
   try {
+    // Where the WASM backend runs threads (Chromium's offscreen engine): keep them only if they
+    // paint this style's frame faster now. Once per worker (each choice parks a thread pool).
+    if (backend === 'wasm' && wasmThreads() > 1 && !threadChoice) {
+      threadChoice = onOwnBackend(backend, () => chooseThreads(() => s.probeMs(), setWasmThreadsNow, wasmThreads()));
+      await threadChoice;
+    }
     // Compile the backend's kernels and pick the starting resolution now, while the page
     // still shows the previous output. A GPU lost meanwhile must not leave the model's
     // weights stranded in a hung warm-up.
@@ -111,9 +134,11 @@ export async function createPainter(spec: FilterSpec): Promise<Painter> {
     throw e;
   }
   return {
-    backend: `tfjs-${backend}`,
+    backend: backendLabel(backend),
     tfBackend: backend,
-    inputMultiple: model.inputMultiple,
+    // Guided upsampling needs the camera's full-size picture: the page then sends whole frames
+    // (no inputMultiple) and gets them back at their size.
+    ...(GUIDED ? {} : { inputMultiple: model.inputMultiple }),
     side: () => s.level.side,
     tier: () => s.level.tier,
     paint: (b) => onOwnBackend(backend, () => s.paint(b)),

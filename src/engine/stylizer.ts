@@ -1,5 +1,5 @@
 import { Stabilizer } from './ml/stabilizer';
-import { runOnPixels, type PaintNet } from './ml/paint-net';
+import { runOnPixels, type GuidedOptions, type PaintNet } from './ml/paint-net';
 import { ResolutionGovernor } from './governor';
 import { internalSize } from '../shared/sizes';
 
@@ -88,8 +88,9 @@ export class Stylizer {
 
   constructor(
     readonly model: PaintNet,
-    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: PaintNet } } = {},
+    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: PaintNet }; guided?: GuidedOptions | false } = {},
   ) {
+    this.guided = o.guided ?? false;
     const st = o.stability ? new Stabilizer() : null;
     this.stabilizer = st;
     this.post = st ? (x, y) => st.apply(x, y) : undefined;
@@ -109,6 +110,13 @@ export class Stylizer {
     // Until warm-up measures the tier, it is taken to cost half the full model.
     this.governor = this.ladder(0.5);
   }
+
+  /**
+   * Guided upsampling: given a picture larger than its internal size, the stylizer returns it at
+   * the picture's size, its edges carried up by the picture's own luminance (src/ml/guided.ts).
+   * Off: it returns the internal size upscaled bilinearly.
+   */
+  readonly guided: GuidedOptions | false;
 
   /** The cheaper network the ladder ends with, when the style ships one. */
   readonly tier: { name: string; model: PaintNet } | null;
@@ -160,13 +168,8 @@ export class Stylizer {
       // Timed near 256 px, not at the smallest size: there a frame is mostly fixed costs, and
       // cost ∝ side² from there over-predicts the larger sizes (and hides how much cheaper the
       // tier is: 0.85 of the full model at 96 px, 0.3 at 320 px, measured on WASM).
-      const probe = sides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
-      const timed = async (m: PaintNet): Promise<number> => {
-        (await this.paintAt(blank, probe, m)).close();
-        const t0 = performance.now();
-        (await this.paintAt(blank, probe, m)).close();
-        return performance.now() - t0;
-      };
+      const probe = this.probeSide;
+      const timed = (m: PaintNet): Promise<number> => this.timedAt(blank, probe, m);
       const full = await timed(this.model);
       if (this.tier) {
         const tier = await timed(this.tier.model);
@@ -181,17 +184,45 @@ export class Stylizer {
     }
   }
 
+  /** The side warm-up times the networks at: the ladder's side nearest 256 px. */
+  private get probeSide(): number {
+    return this.fullSides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
+  }
+
+  /** One painted frame of `input` at `side`, timed after one untimed run (ms). */
+  private async timedAt(input: ImageBitmap, side: number, model: PaintNet): Promise<number> {
+    (await this.paintAt(input, side, model)).close();
+    const t0 = performance.now();
+    (await this.paintAt(input, side, model)).close();
+    return performance.now() - t0;
+  }
+
+  /**
+   * The time of one frame at the warm-up probe size, with the network the ladder ends on (the
+   * tier where there is one): what the engine compares when it chooses its WASM thread count.
+   */
+  async probeMs(w = 640, h = 360): Promise<number> {
+    const blank = await createImageBitmap(new ImageData(w, h));
+    try {
+      return await this.timedAt(blank, this.probeSide, this.tier?.model ?? this.model);
+    } finally {
+      blank.close();
+    }
+  }
+
   private async paintAt(input: ImageBitmap, maxSide: number, model: PaintNet): Promise<ImageBitmap> {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, model.inputMultiple);
-    const pixels = await runOnPixels(model, input, w, h, this.post);
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
+    const guided = this.guided && (w !== W || h !== H);
+    const pixels = await runOnPixels(model, input, w, h, this.post, guided ? this.guided || undefined : undefined);
+    const [ow, oh] = guided ? [W, H] : [w, h];
+    if (this.canvas.width !== ow || this.canvas.height !== oh) {
+      this.canvas.width = ow;
+      this.canvas.height = oh;
     }
-    this.ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
-    if (w === W && h === H) return this.canvas.transferToImageBitmap();
+    this.ctx.putImageData(new ImageData(pixels, ow, oh), 0, 0);
+    if (ow === W && oh === H) return this.canvas.transferToImageBitmap();
     return createImageBitmap(this.canvas, { resizeWidth: W, resizeHeight: H, resizeQuality: 'medium' });
   }
 

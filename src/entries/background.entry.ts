@@ -1,2 +1,3 @@
-/** background.js: the service worker / background script (src/background/background.ts). */
+/** background.js (Chromium): the service worker (src/background/background.ts) and its offscreen-engine relay. */
 import '../background/background';
+import '../background/offscreen-chrome';

@@ -3,12 +3,13 @@
  * CommonJS parts that only the bundler resolves). Not part of the extension.
  */
 export * as tf from '@tensorflow/tfjs-core';
-export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend } from '../engine/ml/backend';
+export { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useBackend, wasmThreads, wasmThreadsWanted } from '../engine/ml/backend';
 export { serveSession } from '../engine/session';
 export { ModelFormatError, PaintNet } from '../engine/ml/paint-net';
 export { Stabilizer, DISPLACEMENTS, motionBlock } from '../engine/ml/stabilizer';
 export { Stylizer, fidelityLadder, internalSize } from '../engine/stylizer';
+export { guidedUpsample, luma } from '../engine/ml/guided';
 export { parseModelsManifest } from '../shared/models';
 export { styleFlops } from '../engine/ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../engine/ml/instance-norm';

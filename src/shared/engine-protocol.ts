@@ -34,3 +34,26 @@ export type FromEngine =
 
 /** The engine frame (engine.html) accepts a session port with this message. */
 export const ENGINE_CONNECT = 'brushcam:engine-connect';
+
+/**
+ * Chromium's multi-threaded engine. The engine frame in a page is not cross-origin isolated, so
+ * its WASM runs on one thread; an offscreen document is (manifest COEP/COOP keys), and its workers
+ * can run the WASM backend's threads. The frame posts a route port to the extension's service
+ * worker with ENGINE_ROUTE; the service worker makes the offscreen document if needed and hands
+ * the port on to it. Over the route: the frame sends each session port ({t:'session'}) and the
+ * test hooks ({t:'hook'}); the offscreen document answers {t:'route-ready'} once, then the hook
+ * answers. Each route has its own engine worker there, ended when the frame says {t:'end'} (its
+ * pagehide) or its end of the route closes.
+ */
+export const ENGINE_ROUTE = 'brushcam:engine-route';
+export const OFFSCREEN_ENGINE_PAGE = 'offscreen-engine.html';
+
+export type ToRoute =
+  | { t: 'session' }
+  | { t: 'hook'; msg: unknown }
+  /** The frame is going away (pagehide): the offscreen side ends this route's worker. */
+  | { t: 'end' };
+
+export type FromRoute =
+  | { t: 'route-ready'; isolated: boolean }
+  | { t: 'hook'; msg: unknown };

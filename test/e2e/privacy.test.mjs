@@ -92,7 +92,10 @@ describe('privacy', () => {
 
   it('asks for the least privilege it needs', () => {
     const m = JSON.parse(readFileSync(join(root, 'dist/chrome/manifest.json'), 'utf8'));
-    assert.deepEqual([...m.permissions].sort(), ['activeTab', 'storage']);
+    // offscreen: the multi-threaded engine's document (no host access, no install warning)
+    assert.deepEqual([...m.permissions].sort(), ['activeTab', 'offscreen', 'storage']);
+    const ff = JSON.parse(readFileSync(join(root, 'dist/firefox/manifest.json'), 'utf8'));
+    assert.deepEqual([...ff.permissions].sort(), ['activeTab', 'storage'], 'Firefox: no offscreen documents');
     assert.equal(m.host_permissions, undefined, 'no host permissions');
     assert.ok(!JSON.stringify(m).includes('webRequest'), 'no webRequest');
     assert.ok(!('declarative_net_request' in m), 'no request rewriting (no CSP stripping)');

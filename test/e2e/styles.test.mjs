@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { extensionStatus, launch, setSettings } from '../support/browser.mjs';
+import { engineThreads, extensionStatus, launch, setSettings } from '../support/browser.mjs';
 import { MARKER, root, stillCamera } from '../support/fixtures.mjs';
 import { serve } from '../support/server.mjs';
 
@@ -75,6 +75,33 @@ describe('painting styles', () => {
       }
     });
   }
+
+  it('Chromium runs the engine in the cross-origin isolated offscreen document, which chose its WASM threads by timing', async () => {
+    await setSettings(browser.context, browser.extensionId, { mode: 'style', style: styles[0].id, backend: 'wasm' });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${server.url}/index.html`);
+      await page.waitForFunction(() => window.gumTest);
+      const i = await page.evaluate(() => gumTest.open());
+      const st = await waitForStyle(page, styles[0].id);
+      const t = await engineThreads(page);
+      assert.equal(t.where, 'offscreen', 'the engine frame routed its session to the offscreen engine');
+      assert.equal(t.isolated, true, 'the offscreen engine worker can run WASM threads');
+      // both counts were timed on this style's frame, and the faster kept (see src/engine/threads.ts)
+      const counts = Object.keys(t.threadMs ?? {}).map(Number).sort((a, b) => a - b);
+      assert.equal(counts.length, 2, `one thread and several timed: ${JSON.stringify(t)}`);
+      assert.ok(counts[0] === 1 && counts[1] >= 2, `one thread and several timed: ${JSON.stringify(t)}`);
+      const faster = t.threadMs[counts[1]] < 0.9 * t.threadMs[1] ? counts[1] : 1;
+      assert.equal(t.threads, faster, `threads kept: ${JSON.stringify(t)}`);
+      assert.equal(/\((\d+) threads\)/.exec(st.backend)?.[1] ?? '1', String(faster), `the status names the threads: ${st.backend}`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await page.evaluate(([i, ref, m]) => gumTest.compare(i, ref, 3, m), [i, REF, MARKER]);
+      assert.ok(r.diffRaw > 12, `styled through the offscreen engine (mean |diff| ${r.diffRaw.toFixed(1)})`);
+      assert.ok(r.markerContrast < 12, `the raw-only marker must not survive (contrast ${r.markerContrast.toFixed(1)})`);
+    } finally {
+      await page.close();
+    }
+  });
 
   it('the popup\'s stability option reaches the engine and the style stays live, marker hidden', async () => {
     await setSettings(browser.context, browser.extensionId, { mode: 'style', style: styles[0].id, backend: 'wasm', stability: false });

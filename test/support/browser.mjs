@@ -118,6 +118,25 @@ export async function engineMemory(page) {
   return { tensors, heap };
 }
 
+/**
+ * Where the page's engine runs ('offscreen': Chromium's multi-threaded engine; 'frame': the
+ * engine frame's own worker) and how many threads its WASM backend runs, through the same hook.
+ */
+export async function engineThreads(page) {
+  const f = engineFrame(page);
+  if (!f) return null;
+  await f.waitForFunction(() => document.documentElement.dataset.engine, null, { polling: 100, timeout: 20000 });
+  await f.evaluate(() => {
+    delete document.documentElement.dataset.wasmThreads;
+    window.postMessage({ t: 'brushcam:memory' }, '*');
+  });
+  await f.waitForFunction(() => document.documentElement.dataset.wasmThreads, null, { polling: 100, timeout: 20000 });
+  return f.evaluate(() => {
+    const d = document.documentElement.dataset;
+    return { where: d.engine, threads: Number(d.wasmThreads), isolated: d.isolated === 'true', threadMs: JSON.parse(d.threadMs ?? 'null') };
+  });
+}
+
 /** Makes the engine's GPU go away (WEBGL_lose_context / GPUDevice.destroy()); returns the backend that lost it. */
 export async function loseEngineGpu(page) {
   const f = engineFrame(page);

@@ -11,8 +11,11 @@ const TYPES = {
 };
 export const STRICT_CSP = "default-src 'self'; script-src 'self'; worker-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:";
 
-/** Serves `mounts` ({urlPrefix: dir}) on `host` (another 127.x address is another site); resolves to {url, close}. */
-export function serve(mounts = { '/': join(root, 'test/pages'), '/demo/': join(root, 'demo'), '/fixtures/': join(root, 'build/fixtures') }, { host = '127.0.0.1' } = {}) {
+/**
+ * Serves `mounts` ({urlPrefix: dir}) on `host` (another 127.x address is another site); resolves to {url, close}.
+ * `isolated`: every response carries COOP/COEP, so pages are cross-origin isolated (WASM threads).
+ */
+export function serve(mounts = { '/': join(root, 'test/pages'), '/demo/': join(root, 'demo'), '/fixtures/': join(root, 'build/fixtures') }, { host = '127.0.0.1', isolated = false } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     let path = decodeURIComponent(url.pathname);
@@ -26,6 +29,7 @@ export function serve(mounts = { '/': join(root, 'test/pages'), '/demo/': join(r
     if (!existsSync(file)) return void res.writeHead(404).end('not found');
     const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' };
     if (strict) headers['content-security-policy'] = STRICT_CSP;
+    if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
     res.writeHead(200, headers);
     createReadStream(file).pipe(res);
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendPreference } from '../../shared/settings';
 import { isSoftwareGl, SOFTWARE_RENDERER } from '../../shared/software-gpu';
 
@@ -147,6 +147,41 @@ export function simulateGpuLoss(): BackendName | null {
   return first;
 }
 
+/** Whether this context may run the WASM backend's threads (SharedArrayBuffer is shareable). */
+export function wasmThreadsAvailable(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+}
+
+/** The WASM backend's thread count where threads are available: every logical core, 2 to 4. */
+export function wasmThreadsWanted(): number {
+  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 2;
+  return Math.max(2, Math.min(4, cores));
+}
+
+/** How many threads the WASM backend runs its kernels on (1 when single-threaded or not started). */
+export function wasmThreads(): number {
+  const b = initialised('wasm') as { wasm?: { tfjs?: { getThreadsCount?: () => number } } } | null;
+  return b?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
+}
+
+/**
+ * Moves the running WASM backend to `n` threads from its next kernel on. tfjs makes a new thread
+ * pool each time and keeps no handle on the old one (its threads stay parked, idle), so callers
+ * switch a bounded number of times (src/engine/threads.ts: at most 4 per engine worker).
+ */
+export function setWasmThreadsNow(n: number): void {
+  const b = initialised('wasm') as { wasm?: { tfjs?: { initWithThreadsCount?: (n: number) => void } } } | null;
+  const init = b?.wasm?.tfjs?.initWithThreadsCount;
+  if (!init) throw new Error('the WASM backend is not running');
+  if (wasmThreads() !== n) init(n);
+}
+
+/** The backend's name for the popup: `tfjs-wasm`, `tfjs-wasm (2 threads)`, `tfjs-webgl`... */
+export function backendLabel(name: BackendName, extra = ''): string {
+  const threads = name === 'wasm' ? wasmThreads() : 1;
+  return `tfjs-${name}${extra}${threads > 1 ? ` (${threads} threads)` : ''}`;
+}
+
 /** True when WebGPU is only a CPU emulation (slower than WASM for our networks). */
 async function webgpuIsSoftware(): Promise<boolean> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -179,8 +214,12 @@ function webglIsSoftware(): boolean {
  */
 export async function useBackend(pref: BackendPreference, wasmBase: string): Promise<BackendName> {
   setWasmPaths(wasmBase);
-  // Emscripten's threads start blob: workers, which extension pages' CSP forbids; SIMD stays on.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // Threads need SharedArrayBuffer, so a cross-origin-isolated context (Chromium's offscreen
+  // engine); the build starts them from the extension's own files (rollup.config.mjs). Elsewhere
+  // (the engine frame in a page, Firefox) the WASM backend runs on one thread, SIMD on.
+  // tfjs's default is half the logical cores (one thread on a 2-core laptop): take them all, up to 4.
+  if (!wasmThreadsAvailable()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  else setThreadsCount(wasmThreadsWanted());
   // A chosen backend first, then the ones after it in the usual order, then the rest.
   const at = pref === 'auto' ? 0 : BACKEND_ORDER.indexOf(pref);
   const order = [...BACKEND_ORDER.slice(at), ...BACKEND_ORDER.slice(0, at)];
