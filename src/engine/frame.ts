@@ -16,7 +16,7 @@ const newWorker = (): Worker => new Worker('engine-worker.js', { name: 'brushcam
 let local: EngineTarget | null = null;
 const ownWorker = (): EngineTarget => (local ??= frameTarget(newWorker, answer));
 let target: Promise<EngineTarget> = openRoute(extensionRouteEnv()).then((route) =>
-  route ? routeTarget(route, answer, () => (target = Promise.resolve((current = ownWorker())))) : ownWorker());
+  route ? routeTarget(route, answer, () => { target = Promise.resolve((current = ownWorker())); }) : ownWorker());
 let current: EngineTarget | null = null;
 void target.then((t) => {
   current = t;

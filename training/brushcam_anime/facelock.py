@@ -21,7 +21,6 @@ The tracker's crop still decides where the face is; the lock only refines it bel
 noise. A rotation is not registered (the tracker's smoothed roll is kept)."""
 import math
 
-import cv2
 import numpy as np
 
 from .align import aligned_crop

@@ -27,7 +27,7 @@ export async function createPuppetPainter(
     finder = await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
   } catch (e) {
     mesh.dispose();
-    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const p = new PuppetPainter(new FaceTracker(finder, mesh), {
     character: look.character,
