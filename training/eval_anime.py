@@ -112,6 +112,27 @@ def paste(frame, avatar, crop, k, alpha):
     return frame * (1 - a) + av * a, a[..., 0]
 
 
+def pair_flows(work, t):
+    """DIS flows between frames t and t + 1 of the input: (t+1 -> t, t -> t+1)."""
+    ga = cv2.cvtColor((work[t] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    gb = cv2.cvtColor((work[t + 1] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    return dis_flow(gb, ga), dis_flow(ga, gb)
+
+
+def pair_errors(seqs, t, f21, f12, region):
+    """Per (name, frames) sequence: the mean squared error (0-255 scale) between its frame t + 1 and
+    its frame t warped by the input's flow, over `region` where the flow is consistent both ways."""
+    mask = torch.from_numpy(fb_mask(f21, f12) * region)[None, None]
+    flow = torch.from_numpy(f21.transpose(2, 0, 1).copy())[None]
+    out = {}
+    for key, seq in seqs:
+        prev = torch.from_numpy(seq[t]).permute(2, 0, 1)[None]
+        cur = torch.from_numpy(seq[t + 1]).permute(2, 0, 1)[None]
+        e = ((cur - warp(prev, flow)) * 255).pow(2).mean(1, keepdim=True)
+        out[key] = float((e * mask).sum() / mask.sum())
+    return out
+
+
 def stability(G, size, tracks, clips, frames, height):
     """Per clip: jitter of both tracks, and the masked temporal error of input / smoothed / raw."""
     alpha = ellipse_alpha(size)
@@ -162,16 +183,8 @@ def stability(G, size, tracks, clips, frames, height):
             region = regions[t + 1]
             if region.sum() == 0:
                 continue
-            ga = cv2.cvtColor((work[t] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-            gb = cv2.cvtColor((work[t + 1] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-            f21, f12 = dis_flow(gb, ga), dis_flow(ga, gb)
-            mask = torch.from_numpy(fb_mask(f21, f12) * region)[None, None]
-            flow = torch.from_numpy(f21.transpose(2, 0, 1).copy())[None]
-            for key, seq in (("input", work), *outs.items()):
-                prev = torch.from_numpy(seq[t]).permute(2, 0, 1)[None]
-                cur = torch.from_numpy(seq[t + 1]).permute(2, 0, 1)[None]
-                e = ((cur - warp(prev, flow)) * 255).pow(2).mean(1, keepdim=True)
-                errs[key].append(float((e * mask).sum() / mask.sum()))
+            for key, e in pair_errors((("input", work), *outs.items()), t, *pair_flows(work, t), region).items():
+                errs[key].append(e)
         row["temporal"] = {key: round(float(np.mean(v)), 2) if v else None for key, v in errs.items()}
         row["temporal_pairs"] = len(errs["input"])
         table[name] = row

@@ -35,7 +35,6 @@ from brushcam_anime.align import aligned_crop
 from brushcam_anime.nets import ANIME, HUMAN
 from brushcam_anime.smoothing import AvatarSmoother
 from brushcam_train.loss_net import DATA
-from brushcam_train.motion import dis_flow, fb_mask, warp
 
 
 def main():
@@ -105,11 +104,7 @@ def main():
 
     # 8. the oracle: one avatar glued to the face by a similarity fitted to the input's flow
     glued, box = [], list(crops[0])
-    flows = []
-    for t in range(len(work) - 1):
-        ga = cv2.cvtColor((work[t] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-        gb = cv2.cvtColor((work[t + 1] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-        flows.append((dis_flow(gb, ga), dis_flow(ga, gb)))
+    flows = [ea.pair_flows(work, t) for t in range(len(work) - 1)]
     glued.append(ea.paste(work[0], y0, tuple(box), k, alpha)[0])
     for t in range(len(work) - 1):
         f21 = flows[t][0]
@@ -145,16 +140,8 @@ def main():
     regions = [(ea.paste(w, y0, c, k, alpha)[1] > 0.5).astype(np.float32) for w, c in zip(work, crops)]
     errs = {key: [] for key in ["input", *outs]}
     for t in range(len(work) - 1):
-        ga = cv2.cvtColor((work[t] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-        gb = cv2.cvtColor((work[t + 1] * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-        f21, f12 = flows[t]
-        mask = torch.from_numpy(fb_mask(f21, f12) * regions[t + 1])[None, None]
-        flow = torch.from_numpy(f21.transpose(2, 0, 1).copy())[None]
-        for key, seq in (("input", work), *outs.items()):
-            prev = torch.from_numpy(seq[t]).permute(2, 0, 1)[None]
-            cur = torch.from_numpy(seq[t + 1]).permute(2, 0, 1)[None]
-            e = ((cur - warp(prev, flow)) * 255).pow(2).mean(1, keepdim=True)
-            errs[key].append(float((e * mask).sum() / mask.sum()))
+        for key, e in ea.pair_errors((("input", work), *outs.items()), t, *flows[t], regions[t + 1]).items():
+            errs[key].append(e)
     # edge contrast inside the face box: mean gradient magnitude (0-255) of frame 1 of each output
     def contrast(img, region):
         g = cv2.cvtColor((img * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)

@@ -7,7 +7,7 @@
 import { AvatarPainter } from './avatar/avatar-painter';
 import { createPuppetPainter } from './puppet/create';
 import { Stylizer } from './stylizer';
-import { FACE_MODEL_PATH, FaceFinder } from './avatar/face-detector';
+import { FaceFinder } from './avatar/face-detector';
 import { backendLabel, exclusive, gpuLost, onBackend, setWasmThreadsNow, unlessGpuLost, useBackend, wasmThreads, type BackendName } from './ml/backend';
 import { chooseThreads, type ThreadChoice } from './threads';
 import type { Painter } from './session';
@@ -58,13 +58,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   }
   const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
   const model = await onOwnBackend(backend, () => PaintNet.load(`${root}models/${entry.folder}`));
-  let finder: FaceFinder;
-  try {
-    finder = await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
-  } catch (e) {
-    model.dispose();
-    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
+  const finder = await FaceFinder.shipped(root, () => model.dispose());
   const p = new AvatarPainter(model, finder, spec.presentation, spec.backdrop ? { backdrop: spec.backdrop } : {});
   const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));
   try {

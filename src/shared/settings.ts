@@ -139,6 +139,10 @@ export type FilterSpec =
     puppet?: PuppetSpec;
   };
 
+/** Battery saver's caps: processing rate and internal resolution (long side). */
+export const SAVER_FPS = 15;
+export const SAVER_MAX_SIDE = 320;
+
 /** The puppet's character and colours, as a filter carries them. */
 export interface PuppetSpec {
   character: CharacterId;
@@ -146,10 +150,6 @@ export interface PuppetSpec {
   skin: string;
   eyes: string;
 }
-
-/** Battery saver's caps: processing rate and internal resolution (long side). */
-export const SAVER_FPS = 15;
-export const SAVER_MAX_SIDE = 320;
 
 export function filterFor(settings: Settings, site: string): FilterSpec {
   if (!settings.enabled || settings.mode === 'off' || settings.disabledSites.includes(site)) return { kind: 'off' };

@@ -123,22 +123,34 @@ def measure_faces(G, faces):
     return res
 
 
+def clip_crops(tracks, name, size, frames):
+    """The aligned face crops (float RGB in [0, 1]) of a people clip's first `frames` frames, along
+    its smoothed track; frames without a tracked face are skipped."""
+    tr = tracks["clips"][name]
+    cap = cv2.VideoCapture(os.path.join(DATA, "video/people", name + ".mp4"))
+    for i in range(min(frames, len(tr["smooth"]))):
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        c = tr["smooth"][i]
+        if c is not None:
+            yield aligned_crop(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (c["cx"], c["cy"], c["size"], c["roll"]), size).astype(np.float32) / 255
+
+
+def model_arguments(description):
+    """A parser with the model to measure: --ckpt (a training checkpoint) or --model (an export)."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("--ckpt")
+    who.add_argument("--model")
+    return ap
+
+
 def glasses_check(tracks, clips, size, frames=48):
     """The input glasses proxy per people clip (mean over frames): d9 wears glasses."""
     out = {}
     for name in clips:
-        tr = tracks["clips"][name]
-        cap = cv2.VideoCapture(os.path.join(DATA, "video/people", name + ".mp4"))
-        v = []
-        for i in range(min(frames, len(tr["smooth"]))):
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            c = tr["smooth"][i]
-            if c is None:
-                continue
-            src = aligned_crop(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (c["cx"], c["cy"], c["size"], c["roll"]), size).astype(np.float32) / 255
-            v.append(identity_proxies(src)["glasses"])
+        v = [identity_proxies(src)["glasses"] for src in clip_crops(tracks, name, size, frames)]
         out[name] = round(float(np.mean(v)), 3) if v else None
     return out
 
@@ -162,17 +174,8 @@ def carried(inp, out):
 def measure(G, size, tracks, clips, frames):
     out = {}
     for name in clips:
-        tr = tracks["clips"][name]
-        cap = cv2.VideoCapture(os.path.join(DATA, "video/people", name + ".mp4"))
         rows = {"in": [], "out": []}
-        for i in range(min(frames, len(tr["smooth"]))):
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            c = tr["smooth"][i]
-            if c is None:
-                continue
-            src = aligned_crop(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (c["cx"], c["cy"], c["size"], c["roll"]), size).astype(np.float32) / 255
+        for src in clip_crops(tracks, name, size, frames):
             y = G(torch.from_numpy(src).permute(2, 0, 1)[None], HUMAN, ANIME)[0].permute(1, 2, 0).numpy()
             rows["in"].append(proxies(src))
             rows["out"].append(proxies(np.ascontiguousarray(y)))
@@ -183,10 +186,7 @@ def measure(G, size, tracks, clips, frames):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    who = ap.add_mutually_exclusive_group(required=True)
-    who.add_argument("--ckpt")
-    who.add_argument("--model")
+    ap = model_arguments(__doc__)
     ap.add_argument("--tracks", default=os.path.join(REPO, "build/anime-tracks/tracks.json"))
     ap.add_argument("--clips", nargs="+", default=["d0", "d3", "d9", "d12", "src_s18"])
     ap.add_argument("--frames", type=int, default=150)

@@ -7,7 +7,6 @@ Never the test split (brushcam_anime.test_report reads that, once per shipped mo
 
 The split is the config's [data] holdout_* (v4's by default: first 8 London, 100 selfies, 100 anime,
 the same faces v3's validation used)."""
-import argparse
 import json
 import os
 import sys
@@ -19,6 +18,7 @@ from brushcam_train.loss_net import SqueezeNetFeatures
 
 from .data import FaceSets, to_batch
 from .evaluate import features, kid, kid_ratio_spread
+from .features import model_arguments
 from .nets import ANIME, HUMAN, load_generator
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,10 +37,7 @@ def kid_numbers(G, sets, batch=16):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    who = ap.add_mutually_exclusive_group(required=True)
-    who.add_argument("--ckpt")
-    who.add_argument("--model")
+    ap = model_arguments(__doc__)
     ap.add_argument("--config", default=os.path.join(REPO, "training/configs_anime/anime_v4.toml"))
     a = ap.parse_args(argv)
     torch.set_num_threads(1)

@@ -152,18 +152,17 @@ class TfGraph {
           if (src(a) < 0) throw new TfliteFormatError('DEQUANTIZE of an activation (expected constant weights only)');
           constOf.set(out, src(a));
           break;
-        case Op.CONV_2D: {
-          const strides: [number, number] = [o.int(2, 1), o.int(1, 1)];
-          const padding = pad(o.byte(0, 0));
-          const activation = act(o.code, o.byte(3, 0));
-          this.layers.push((t) => t.set(out, tf.fused.conv2d({ x: t.get(a) as tf.Tensor4D, filter: w(b) as tf.Tensor4D, bias: c >= 0 ? w(c) : undefined, strides, pad: padding, activation })));
-          break;
-        }
+        case Op.CONV_2D:
         case Op.DEPTHWISE_CONV_2D: {
-          const strides: [number, number] = [o.int(2, 1), o.int(1, 1)];
-          const padding = pad(o.byte(0, 0));
-          const activation = act(o.code, o.byte(4, 0));
-          this.layers.push((t) => t.set(out, tf.fused.depthwiseConv2d({ x: t.get(a) as tf.Tensor4D, filter: w(b) as tf.Tensor4D, bias: c >= 0 ? w(c) : undefined, strides, pad: padding, activation })));
+          // both options tables: padding, stride w, stride h, then (depthwise: the multiplier) the activation
+          const depthwise = o.code === Op.DEPTHWISE_CONV_2D;
+          const args = {
+            strides: [o.int(2, 1), o.int(1, 1)] as [number, number],
+            pad: pad(o.byte(0, 0)),
+            activation: act(o.code, o.byte(depthwise ? 4 : 3, 0)),
+          };
+          const conv = depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
+          this.layers.push((t) => t.set(out, conv({ x: t.get(a) as tf.Tensor4D, filter: w(b) as tf.Tensor4D, bias: c >= 0 ? w(c) : undefined, ...args })));
           break;
         }
         case Op.MAX_POOL_2D: {

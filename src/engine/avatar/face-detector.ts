@@ -49,6 +49,19 @@ export class FaceFinder {
     return new FaceFinder(await MediaPipeFaces.create(o), 'mediapipe');
   }
 
+  /**
+   * The shipped detector under the extension's `root`; when it cannot start, `release` frees what
+   * the caller made before it, and the error says it was the face detector.
+   */
+  static async shipped(root: string, release: () => void): Promise<FaceFinder> {
+    try {
+      return await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
+    } catch (e) {
+      release();
+      throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
   /** The faces in `image`, in its pixels; eyes are BlazeFace's first two keypoints. */
   detect(image: ImageBitmap): FaceDetection[] {
     return this.impl.detect(image);

@@ -2,7 +2,7 @@
  * Builds the puppet painter for the engine worker: the tfjs backend the user chose, BlazeFace
  * (tasks-vision), the face mesh and iris models, all from the extension itself.
  */
-import { FACE_MODEL_PATH, FaceFinder } from '../avatar/face-detector';
+import { FaceFinder } from '../avatar/face-detector';
 import { exclusive, useBackend, type BackendName } from '../ml/backend';
 import { SAVER_FPS, type FilterSpec } from '../../shared/settings';
 import type { Painter } from '../session';
@@ -22,13 +22,7 @@ export async function createPuppetPainter(
   if (spec.presentation !== 'puppet' || !look) throw new Error('puppet: expected a puppet filter with its character and colours');
   const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
   const mesh = await onOwnBackend(backend, () => FaceMesh.load(root));
-  let finder: FaceFinder;
-  try {
-    finder = await FaceFinder.create({ wasm: `${root}mediapipe`, model: `${root}${FACE_MODEL_PATH}` });
-  } catch (e) {
-    mesh.dispose();
-    throw new Error(`face detector: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
+  const finder = await FaceFinder.shipped(root, () => mesh.dispose());
   const p = new PuppetPainter(new FaceTracker(finder, mesh), {
     character: look.character,
     palette: { hair: look.hair, skin: look.skin, eyes: look.eyes },
