@@ -69,7 +69,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   }
   return {
     // the detector: tasks-vision ('mediapipe') where there is WebGL, else BlazeFace on tfjs
-    backend: backendLabel(backend, finder.engine === 'mediapipe' ? ' + mediapipe' : ' + blazeface-tfjs'), tfBackend: backend, side: () => p.cropSide,
+    backend: backendLabel(backend, ` + ${finder.label}`), tfBackend: backend, side: () => p.cropSide,
     // the avatar's governor state for the popup: detector and translator strides and, when
     // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
     tier: () => p.tier,

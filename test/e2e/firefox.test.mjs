@@ -200,7 +200,7 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
     }
   });
 
-  it('the puppet: a drawn character over a flat colour, the checker nowhere in the frame; fails closed without WebGL', async () => {
+  it('the puppet: a drawn character over a flat colour, the checker nowhere in the frame, with or without WebGL', async () => {
     const page = await open(`/index.html?testcam=${STILL}`, { mode: 'off' });
     try {
       const { f, i } = await gum(page);
@@ -210,19 +210,14 @@ describe('Brushcam in Firefox ESR', { timeout: 600000 }, () => {
       // marker-sized tiles over the whole frame: the checker may show nowhere
       const tiles = [];
       for (let y = 0; y < 360; y += MARKER.size) for (let x = 0; x < 640; x += MARKER.size) tiles.push({ ...MARKER, x: Math.min(x, 576), y: Math.min(y, 296) });
-      if (!webgl) {
-        const st = await waitForPipeline(page, (s) => s.filter?.kind === 'anime' && s.state === 'failed', 'puppet without WebGL', 120000);
-        console.log(`firefox puppet without WebGL: ${st.lastError}`);
-        assert.match(st.lastError, /needs WebGL/);
-      } else {
-        const st = await waitForPipeline(page, (s) => s.filter?.presentation === 'puppet' && s.state === 'ok' && s.filterMs !== null, 'puppet', 180000);
-        const sig = await f.evaluate((i) => gumTest.signature(i, 3), i);
-        for (let row = 0; row < 9; row++) for (const col of [0, 1, 2, 13, 14, 15]) {
-          const cell = sig.slice(3 * (16 * row + col), 3 * (16 * row + col) + 3);
-          assert.ok(cell.every((v, ch) => Math.abs(v - [0x20, 0x40, 0x60][ch]) <= 3), `margin cell ${col},${row} is the backdrop: ${cell}`);
-        }
-        console.log(`firefox puppet: ${st.backend}, filter ${st.filterMs?.toFixed?.(1)} ms`);
+      // without WebGL (headless here) the detector runs the same BlazeFace on tfjs: the puppet runs either way
+      const st = await waitForPipeline(page, (s) => s.filter?.presentation === 'puppet' && s.state === 'ok' && s.filterMs !== null, 'puppet', 180000);
+      const sig = await f.evaluate((i) => gumTest.signature(i, 3), i);
+      for (let row = 0; row < 9; row++) for (const col of [0, 1, 2, 13, 14, 15]) {
+        const cell = sig.slice(3 * (16 * row + col), 3 * (16 * row + col) + 3);
+        assert.ok(cell.every((v, ch) => Math.abs(v - [0x20, 0x40, 0x60][ch]) <= 3), `margin cell ${col},${row} is the backdrop: ${cell}`);
       }
+      console.log(`firefox puppet (WebGL: ${webgl}): ${st.backend}, filter ${st.filterMs?.toFixed?.(1)} ms`);
       await f.evaluate((i, m) => gumTest.watch(i, m), i, [MARKER, ...tiles]);
       await sleep(4000);
       const w = await f.evaluate((i) => gumTest.watched(i, true), i);

@@ -48,7 +48,11 @@ describe('store packages', () => {
   it('the Chrome zip, unpacked, loads in Chromium: a painting network and the avatar run from it', async () => {
     const dir = join(out, 'chrome-unpacked');
     execFileSync('/usr/bin/python3', ['-m', 'zipfile', '-e', pkgs.chrome, dir]);
-    assert.deepEqual(readdirSync(join(dir, 'wasm')), ['tfjs-backend-wasm-simd.wasm']);
+    // tfjs's SIMD build, and for the cross-origin-isolated offscreen engine its threaded SIMD build
+    // with the thread worker and glue as files (src/engine/threads.ts): nothing else
+    assert.deepEqual(readdirSync(join(dir, 'wasm')).sort(), [
+      'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.js', 'tfjs-backend-wasm-threaded-simd.wasm', 'tfjs-backend-wasm-threaded-simd.worker.js',
+    ]);
     const browser = await launch({ camera: cam.y4m, extension: dir });
     try {
       await setSettings(browser.context, browser.extensionId, { mode: 'style', style: 'starry_night', backend: 'wasm' });

@@ -39,6 +39,11 @@ export function hasWebGl(): boolean {
 export class FaceFinder {
   private constructor(private readonly impl: Detects, readonly engine: DetectorEngine) {}
 
+  /** What the popup's technical status calls this detector. */
+  get label(): string {
+    return this.engine === 'mediapipe' ? 'mediapipe' : 'blazeface-tfjs';
+  }
+
   /**
    * `wasm`: the folder of tasks-vision's wasm files; `model`: the .tflite URL; `engine`: 'auto'
    * (tasks-vision where there is WebGL, else tfjs) or one of them.

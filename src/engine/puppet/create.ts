@@ -3,7 +3,7 @@
  * (tasks-vision), the face mesh and iris models, all from the extension itself.
  */
 import { FaceFinder } from '../avatar/face-detector';
-import { exclusive, useBackend, type BackendName } from '../ml/backend';
+import { backendLabel, exclusive, useBackend, type BackendName } from '../ml/backend';
 import { SAVER_FPS, type FilterSpec } from '../../shared/settings';
 import type { Painter } from '../session';
 import { FaceMesh } from './face-mesh';
@@ -43,7 +43,7 @@ export async function createPuppetPainter(
     throw e;
   }
   return {
-    backend: `tfjs-${backend} + mediapipe`, tfBackend: backend,
+    backend: backendLabel(backend, ` + ${finder.label}`), tfBackend: backend,
     side: () => p.lastSide,
     tier: () => p.tier,
     paint, dispose: () => p.dispose(),
