@@ -16,7 +16,16 @@ const requests = [];
 before(async () => {
   server = await serve();
   browser = await launch({ camera: cam.y4m });
-  browser.context.on('request', (r) => requests.push({ url: r.url(), frame: r.frame?.()?.url?.() ?? null }));
+  // (a service worker's request has no frame: Playwright throws when asked for it)
+  const frameOf = (r) => {
+    if (r.serviceWorker?.()) return 'sw';
+    try {
+      return r.frame().url();
+    } catch {
+      return null;
+    }
+  };
+  browser.context.on('request', (r) => requests.push({ url: r.url(), frame: frameOf(r) }));
   // Service workers (the extension's background) are covered by CDP on each worker target.
   for (const sw of browser.context.serviceWorkers()) sw.on?.('request', (r) => requests.push({ url: r.url(), frame: 'sw' }));
 });
