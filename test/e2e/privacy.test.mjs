@@ -46,7 +46,7 @@ describe('privacy', () => {
     const pageOwn = new Set(requests.map((r) => r.url));
     for (const m of modes) {
       await setSettings(browser.context, browser.extensionId, m);
-      if (m.mode !== 'anime') await waitForFilter(browser.context, browser.extensionId, page.url());
+      if (m.mode !== 'anime') await waitForFilter(browser.context, browser.extensionId, page.url(), 60000, m.style ?? null);
       await page.waitForTimeout(1500);
     }
     await page.close();
@@ -205,7 +205,7 @@ describe('privacy', () => {
       const manifest = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8'));
       const neural = manifest.models.find((m) => m.kind === 'style' && m.folder);
       await setSettings(browser.context, browser.extensionId, { mode: 'style', style: neural.id, backend: 'wasm' });
-      await waitForFilter(browser.context, browser.extensionId, page.url());
+      await waitForFilter(browser.context, browser.extensionId, page.url(), 60000, neural.id);
       const f = engineFrame(page);
       assert.ok(f, 'the engine frame is up');
       // In the engine worker: the guard refuses before the network.
@@ -213,7 +213,8 @@ describe('privacy', () => {
         delete document.documentElement.dataset.networkProbe;
         window.postMessage({ t: 'brushcam:network-probe', url }, '*');
       }, probe);
-      const worker = await f.waitForFunction(() => document.documentElement.dataset.networkProbe, null, { timeout: 10000 }).then((h) => h.jsonValue());
+      // as long as the other engine hooks wait (a busy worker answers between frames)
+      const worker = await f.waitForFunction(() => document.documentElement.dataset.networkProbe, null, { polling: 100, timeout: 20000 }).then((h) => h.jsonValue());
       assert.equal(worker, `NetworkRefused: Brushcam refuses network requests: fetch ${probe} is outside the extension`);
       // In an extension page without the guard (the popup): the CSP's connect-src refuses it.
       const popup = await browser.context.newPage();

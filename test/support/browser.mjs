@@ -84,12 +84,17 @@ export async function extensionStatus(context, extensionId, url) {
   return (await allStatus(context, extensionId)).find((s) => s.url === url);
 }
 
-/** Waits until the newest pipeline of the frame at `url` runs its filter (or is off). */
-export async function waitForFilter(context, extensionId, url, timeoutMs = 60000) {
+/**
+ * Waits until the newest pipeline of the frame at `url` runs its filter (or is off). With
+ * `filterId`, until it runs that filter: after a live switch the status still shows the previous
+ * filter's timings until the new one has taken over.
+ */
+export async function waitForFilter(context, extensionId, url, timeoutMs = 60000, filterId = null) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const st = (await extensionStatus(context, extensionId, url))?.pipelines?.at(-1);
-    if (st && (st.state === 'off' || (st.state === 'ok' && st.filterMs !== null))) return st;
+    const running = st && (st.state === 'off' || (st.state === 'ok' && st.filterMs !== null));
+    if (running && (filterId === null || st.filter?.id === filterId)) return st;
     if (st?.state === 'failed' && !/did not answer within/.test(st.lastError ?? '')) throw new Error(`the filter failed: ${st.lastError}`);
     if (Date.now() > end) throw new Error(`the filter did not start within ${timeoutMs / 1000} s: ${JSON.stringify(st)}`);
     await new Promise((r) => setTimeout(r, 500));
