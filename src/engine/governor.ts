@@ -1,16 +1,18 @@
 /**
  * Picks the internal resolution of a neural filter so that it keeps up with the camera:
- * when the recent frame time (median of the last 9) is over budget it steps the resolution down; when it is under
- * half the budget it steps back up, if the level above is predicted (cost ∝ side²) to fit in 0.9
- * of it. A resolution step changes the cost by at most 1.8×, less than the 2× between the
- * thresholds; a bigger step (the model tier's) waits for proportionally more room, so the
- * governor settles instead of oscillating.
+ * when the recent frame time (median of the last 9) is over budget it steps the resolution down;
+ * it steps back up when the level above is predicted (cost ∝ side², which over-predicts the
+ * larger sizes: part of a frame's cost is fixed) to fit in UP_FIT of the budget. The fifth in
+ * between keeps it from oscillating, whatever the size of the step (a model tier's is 2-3×).
  *
  * Every change is a visible jump in the call (sharper or softer all at once), so changes are
  * made rare: down as soon as the smoothed time is over budget (the frame rate comes first), but
  * up only after `upHoldFrames` frames in a row with room, and never within `cooldownFrames` of
  * the last change. `changes` counts them (the bench reports changes per minute).
  */
+/** The share of the budget the level above must be predicted to fit in before the governor steps up. */
+export const UP_FIT = 0.8;
+
 export class ResolutionGovernor {
   private typical: number | null = null;
   private sinceChange = 0;
@@ -73,12 +75,12 @@ export class ResolutionGovernor {
       const target = this.maxSide * Math.sqrt(this.budgetMs / this.typical);
       next = this.index + 1;
       while (next < this.sides.length - 1 && this.sides[next]! > target) next++;
-    } else if (this.typical < 0.5 * this.budgetMs && this.index > 0) {
-      // Up only when the level above is predicted to fit with room to spare: a step bigger than
-      // the thresholds' 2x (the model tier's, say) must not bounce straight back down. And only
-      // when the room has lasted: a quiet second on a busy machine is not a reason to jump.
+    } else if (this.index > 0) {
+      // Up only when the level above is predicted to fit with a fifth to spare (so a step of
+      // any size, the model tier's too, does not bounce straight back down), and only when the
+      // room has lasted: a quiet second on a busy machine is not a reason to jump.
       const up = (this.sides[this.index - 1]! / this.maxSide) ** 2;
-      if (this.typical * up <= 0.9 * this.budgetMs) this.roomFor++;
+      if (this.typical * up <= UP_FIT * this.budgetMs) this.roomFor++;
       else this.roomFor = 0;
       if (this.roomFor >= this.upHoldFrames && this.sinceChange >= this.cooldownFrames) next--;
     } else {

@@ -10,8 +10,8 @@ import { Stylizer } from './stylizer';
 import { FaceFinder } from './avatar/face-detector';
 import { backendLabel, exclusive, gpuLost, onBackend, setWasmThreadsNow, unlessGpuLost, useBackend, wasmThreads, type BackendName } from './ml/backend';
 import { chooseThreads, type ThreadChoice } from './threads';
-import type { Painter } from './session';
-import { PaintNet, type GuidedOptions } from './ml/paint-net';
+import type { Painter, PainterOptions } from './session';
+import { PaintNet } from './ml/paint-net';
 import { parseModelsManifest, type ModelsManifest } from '../shared/models';
 import { SAVER_FPS, SAVER_MAX_SIDE, type FilterSpec } from '../shared/settings';
 
@@ -77,14 +77,6 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   };
 }
 
-/**
- * Styles: the network's output upsampled guided by the camera's luminance (src/engine/ml/guided.ts),
- * so edges are as sharp as the camera's at any internal size. Off: on WASM its full-size work
- * (whole frames in, a 640×360 upsample and read-back out) cost 80-90 ms a frame here
- * (bench/TIMING.md, `--tag guided`), far over a 30-fps budget; it needs the page's GPU compositing.
- */
-const GUIDED: GuidedOptions | false = false;
-
 /** This worker's WASM thread count, chosen by timing at the first style (see chooseThreads). */
 let threadChoice: Promise<ThreadChoice> | null = null;
 
@@ -92,7 +84,7 @@ let threadChoice: Promise<ThreadChoice> | null = null;
 export const threadChoiceMs = (): Promise<Record<number, number> | null> =>
   (threadChoice ?? Promise.resolve(null)).then((c) => c?.ms ?? null, () => null);
 
-export async function createPainter(spec: FilterSpec): Promise<Painter> {
+export async function createPainter(spec: FilterSpec, o: PainterOptions = {}): Promise<Painter> {
   if (spec.kind === 'anime') return createAvatarPainter(spec);
   if (spec.kind !== 'style') throw new Error(`the engine has no '${spec.kind}' filter in this build`);
   const m = await loadManifest();
@@ -107,10 +99,9 @@ export async function createPainter(spec: FilterSpec): Promise<Painter> {
   const tierModel = t ? await onOwnBackend(backend, () => PaintNet.load(`${root}models/${t.folder}`)).catch(() => null) : null;
   // Battery saver: a 15-fps budget and at most 320 px inside. Stability: motion-compensated blend.
   const s = new Stylizer(model, {
-    ...(spec.saver ? { budgetMs: 1000 / SAVER_FPS, maxSide: SAVER_MAX_SIDE } : {}),
+    ...(spec.saver ? { budgetMs: Math.max(1000 / SAVER_FPS, o.budgetMs ?? 0), maxSide: SAVER_MAX_SIDE } : o.budgetMs ? { budgetMs: o.budgetMs } : {}),
     stability: spec.stable === true,
     ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
-    guided: GUIDED,
   });
   try {
     // Where the WASM backend runs threads (Chromium's offscreen engine): keep them only if they
@@ -130,9 +121,9 @@ export async function createPainter(spec: FilterSpec): Promise<Painter> {
   return {
     backend: backendLabel(backend),
     tfBackend: backend,
-    // Guided upsampling needs the camera's full-size picture: the page then sends whole frames
-    // (no inputMultiple) and gets them back at their size.
-    ...(GUIDED ? {} : { inputMultiple: model.inputMultiple }),
+    // The page sends pictures at the internal size and upsamples the painting itself, guided by
+    // the camera's luminance (src/page/filters/guided.ts).
+    inputMultiple: model.inputMultiple,
     side: () => s.level.side,
     tier: () => s.level.tier,
     paint: (b) => onOwnBackend(backend, () => s.paint(b)),

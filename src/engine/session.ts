@@ -21,7 +21,17 @@ export interface Painter {
   dispose(): void;
 }
 
-export type PainterFactory = (spec: FilterSpec) => Promise<Painter>;
+/** What a session asks of a painter beside its filter. */
+export interface PainterOptions {
+  /** Engine time per frame the painter may take, ms (see ToEngine 'create'). */
+  budgetMs?: number;
+}
+
+export type PainterFactory = (spec: FilterSpec, o?: PainterOptions) => Promise<Painter>;
+
+/** The budget a page may ask for: a 240-fps frame to a 2-fps one. Anything else is ignored. */
+export const parseBudgetMs = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 4 && v <= 500 ? v : undefined;
 
 export interface SessionOptions {
   /**
@@ -48,6 +58,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
   const isLost = o.lostBackend ?? (() => (painter && gpuLost(painter.tfBackend) ? painter.tfBackend : null));
   const markLost = o.markLost ?? ((n: string) => markBackendLost(n as Parameters<typeof markBackendLost>[0]));
   let spec: FilterSpec | null = null;
+  let options: PainterOptions = {};
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
   const post = (m: FromEngine, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
@@ -81,7 +92,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
       const known = lostGpus();
       const lostSince = o.lostBackend ?? (() => newlyLostGpu(known));
       try {
-        return await unlessGpuLost(createPainter(sp), 'loading the filter', (late) => late.dispose(), lostSince, o.lossPollMs ?? 100);
+        return await unlessGpuLost(createPainter(sp, options), 'loading the filter', (late) => late.dispose(), lostSince, o.lossPollMs ?? 100);
       } catch (e) {
         const lost = lostSince();
         if (!lost || attempt >= 2) throw e;
@@ -94,7 +105,9 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
     const msg = e.data;
     if (msg?.t === 'create') {
       const parsed = parseFilterSpec(msg.spec);
+      const budgetMs = parseBudgetMs(msg.budgetMs);
       queue = queue.then(async () => {
+        options = budgetMs === undefined ? {} : { budgetMs };
         try {
           if (!parsed) throw new Error(`invalid filter ${JSON.stringify(msg.spec)}`);
           spec = parsed;

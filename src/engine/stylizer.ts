@@ -1,5 +1,5 @@
 import { Stabilizer } from './ml/stabilizer';
-import { runOnPixels, type GuidedOptions, type PaintNet } from './ml/paint-net';
+import { runOnPixels, type PaintNet } from './ml/paint-net';
 import { ResolutionGovernor } from './governor';
 import { internalSize } from '../shared/sizes';
 
@@ -88,9 +88,8 @@ export class Stylizer {
 
   constructor(
     readonly model: PaintNet,
-    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: PaintNet }; guided?: GuidedOptions | false } = {},
+    o: { budgetMs?: number; fixedMaxSide?: number; maxSide?: number; stability?: boolean; tier?: { name: string; model: PaintNet } } = {},
   ) {
-    this.guided = o.guided ?? false;
     const st = o.stability ? new Stabilizer() : null;
     this.stabilizer = st;
     this.post = st ? (x, y) => st.apply(x, y) : undefined;
@@ -110,13 +109,6 @@ export class Stylizer {
     // Until warm-up measures the tier, it is taken to cost half the full model.
     this.governor = this.ladder(0.5);
   }
-
-  /**
-   * Guided upsampling: given a picture larger than its internal size, the stylizer returns it at
-   * the picture's size, its edges carried up by the picture's own luminance (src/ml/guided.ts).
-   * Off: it returns the internal size upscaled bilinearly.
-   */
-  readonly guided: GuidedOptions | false;
 
   /** The cheaper network the ladder ends with, when the style ships one. */
   readonly tier: { name: string; model: PaintNet } | null;
@@ -214,9 +206,8 @@ export class Stylizer {
     const W = input.width;
     const H = input.height;
     const [w, h] = internalSize(W, H, maxSide, model.inputMultiple);
-    const guided = this.guided && (w !== W || h !== H);
-    const pixels = await runOnPixels(model, input, w, h, this.post, guided ? this.guided || undefined : undefined);
-    const [ow, oh] = guided ? [W, H] : [w, h];
+    const pixels = await runOnPixels(model, input, w, h, this.post);
+    const [ow, oh] = [w, h];
     if (this.canvas.width !== ow || this.canvas.height !== oh) {
       this.canvas.width = ow;
       this.canvas.height = oh;

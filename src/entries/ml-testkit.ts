@@ -9,7 +9,6 @@ export { serveSession } from '../engine/session';
 export { ModelFormatError, PaintNet } from '../engine/ml/paint-net';
 export { Stabilizer, DISPLACEMENTS, motionBlock } from '../engine/ml/stabilizer';
 export { Stylizer, fidelityLadder, internalSize } from '../engine/stylizer';
-export { guidedUpsample, luma } from '../engine/ml/guided';
 export { parseModelsManifest } from '../shared/models';
 export { styleFlops } from '../engine/ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../engine/ml/instance-norm';

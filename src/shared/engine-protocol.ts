@@ -6,7 +6,12 @@ import type { FilterSpec } from './settings';
  * are always allowed whatever the page's CSP. Frames cross as ImageBitmaps (transferred).
  */
 export type ToEngine =
-  | { t: 'create'; spec: FilterSpec }
+  /**
+   * `budgetMs`: engine time per frame the painter may take (a style's governor aims at it);
+   * absent: one camera frame's share (the page waits for every frame). A page that paints the
+   * frames in between itself (guided refresh, src/page/filters/remote.ts) gives more.
+   */
+  | { t: 'create'; spec: FilterSpec; budgetMs?: number }
   | { t: 'frame'; id: number; bitmap: ImageBitmap }
   | { t: 'dispose' };
 

@@ -8,7 +8,7 @@ import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
 import { PosterizeFilter, posterizeValue } from '../../src/page/filters/posterize';
 import { isSoftwareGl } from '../../src/shared/software-gpu';
-import { RemoteFilter } from '../../src/page/filters/remote';
+import { MAX_LAG_MS, REFRESH_FRAMES, RemoteFilter } from '../../src/page/filters/remote';
 import type { Filter } from '../../src/page/filters/filter';
 
 type Kit = typeof import('../../src/entries/ml-testkit');
@@ -172,38 +172,50 @@ describe('odd frames through every filter path', function () {
     f.dispose();
   });
 
-  it('a neural style (engine session, WASM): every format and size, and quarter-turns painted upright', async () => {
-    await useBackend('wasm', '/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-    const channel = new MessageChannel();
-    serveSession(channel.port2, async (): Promise<Painter> => {
-      const s = new Stylizer(await PaintNet.load('/models/style/starry_night/'), { fixedMaxSide: 128 });
-      // inputMultiple: the page sends pictures at the painter's internal size, as for a real style.
-      return { backend: 'tfjs-wasm', tfBackend: 'wasm', inputMultiple: 4, side: () => 128, paint: (b) => s.paint(b), dispose: () => s.dispose() };
-    });
-    const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'starry_night' }, { frameTimeoutMs: 30_000 });
-    for (const format of FORMATS) {
-      for (const [w, h] of SIZES) {
-        const out = await run(f, makeFrame(format, w, h));
-        expect([out.displayWidth, out.displayHeight], `${format} ${w}×${h}`).to.deep.equal([w, h]);
-        out.close();
+  for (const guided of [false, true]) {
+    it(`a neural style (engine session, WASM${guided ? ', guided refresh' : ''}): every format and size, and quarter-turns painted upright`, async () => {
+      await useBackend('wasm', '/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+      const channel = new MessageChannel();
+      serveSession(channel.port2, async (): Promise<Painter> => {
+        const s = new Stylizer(await PaintNet.load('/models/style/starry_night/'), { fixedMaxSide: 128 });
+        // inputMultiple: the page sends pictures at the painter's internal size, as for a real style.
+        return { backend: 'tfjs-wasm', tfBackend: 'wasm', inputMultiple: 4, side: () => 128, paint: (b) => s.paint(b), dispose: () => s.dispose() };
+      });
+      const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'starry_night' }, { frameTimeoutMs: 30_000, guided });
+      // Guided refresh draws a frame with the newest painting: the frame before it, once painted.
+      const settled = async (frame: VideoFrame): Promise<VideoFrame> => {
+        const out = await run(f, frame);
+        await f.idle();
+        return out;
+      };
+      for (const format of FORMATS) {
+        for (const [w, h] of SIZES) {
+          const out = await settled(makeFrame(format, w, h));
+          expect([out.displayWidth, out.displayHeight], `${format} ${w}×${h}`).to.deep.equal([w, h]);
+          out.close();
+        }
       }
-    }
-    // A quarter-turned frame is painted as the same picture drawn upright would be.
-    for (const rotation of [90, 270]) {
-      const turned = makeFrame('RGBA', 128, 72, { rotation });
-      const [w, h] = [turned.displayWidth, turned.displayHeight];
-      const c = new OffscreenCanvas(w, h);
-      c.getContext('2d')!.drawImage(turned, 0, 0, w, h);
-      const straight = new VideoFrame(c, { timestamp: 1234, alpha: 'discard' });
-      const a = await run(f, turned);
-      const b = await run(f, straight);
-      expect([a.displayWidth, a.displayHeight], `rotation ${rotation}`).to.deep.equal([72, 128]);
-      expect(meanDiff(drawn(a, w, h), drawn(b, w, h)), `rotation ${rotation}: same painting as upright`).to.be.below(2);
-      a.close();
-      b.close();
-    }
-    f.dispose();
-  });
+      // A quarter-turned frame is painted as the same picture drawn upright would be.
+      for (const rotation of [90, 270]) {
+        const turned = () => makeFrame('RGBA', 128, 72, { rotation });
+        const t = turned();
+        const [w, h] = [t.displayWidth, t.displayHeight];
+        const c = new OffscreenCanvas(w, h);
+        c.getContext('2d')!.drawImage(t, 0, 0, w, h);
+        t.close();
+        const straight = () => new VideoFrame(c, { timestamp: 1234, alpha: 'discard' });
+        (await settled(turned())).close();
+        const a = await settled(turned());
+        (await settled(straight())).close();
+        const b = await settled(straight());
+        expect([a.displayWidth, a.displayHeight], `rotation ${rotation}`).to.deep.equal([72, 128]);
+        expect(meanDiff(drawn(a, w, h), drawn(b, w, h)), `rotation ${rotation}: same painting as upright`).to.be.below(2);
+        a.close();
+        b.close();
+      }
+      f.dispose();
+    });
+  }
   it('a style that changes level (size or tier) cross-fades into it and counts the change', async () => {
     const channel = new MessageChannel();
     let painted = 0;
@@ -221,7 +233,7 @@ describe('odd frames through every filter path', function () {
       },
       dispose: () => {},
     }));
-    const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'fake' });
+    const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'fake' }, { guided: false });
     const reds: number[] = [];
     for (let i = 0; i < 12; i++) {
       const out = await run(f, makeFrame('RGBA', 128, 72));
@@ -235,6 +247,114 @@ describe('odd frames through every filter path', function () {
     for (let i = 1; i < fade.length; i++) expect(fade[i]!).to.be.below(fade[i - 1]!);
     expect(fade[0]!).to.be.within(180, 240);
     expect(reds.slice(3 + RemoteFilter.FADE_FRAMES)).to.deep.equal(reds.slice(3 + RemoteFilter.FADE_FRAMES).map(() => 0));
+    f.dispose();
+  });
+});
+
+describe('guided refresh (styles): the engine paints when it is free, every frame is drawn on the page', function () {
+  this.timeout(60_000);
+
+  /** An engine that paints every picture flat in the next of `colours`; `hold()` makes it wait. */
+  function fakeEngine(colours: string[], fail: (k: number) => boolean = () => false) {
+    const channel = new MessageChannel();
+    let n = 0;
+    let gate: Promise<void> | null = null;
+    let open: (() => void) | null = null;
+    const budgets: (number | undefined)[] = [];
+    serveSession(channel.port2, async (_spec, o): Promise<Painter> => {
+      budgets.push(o?.budgetMs);
+      return {
+        backend: 'fake', tfBackend: 'wasm', inputMultiple: 4, side: () => 32,
+        paint: async (b) => {
+          const k = n++;
+          if (gate) await gate;
+          if (fail(k)) throw new Error(`painting ${k} failed`);
+          const c = new OffscreenCanvas(b.width, b.height);
+          const g = c.getContext('2d')!;
+          g.fillStyle = colours[k % colours.length]!;
+          g.fillRect(0, 0, b.width, b.height);
+          return c.transferToImageBitmap();
+        },
+        dispose: () => {},
+      };
+    });
+    return {
+      port: channel.port1, budgets, painted: () => n,
+      hold: () => { gate = new Promise((r) => (open = r)); },
+      release: () => { open?.(); gate = null; },
+    };
+  }
+  /** A flat grey camera frame at camera time `ms`. */
+  const grey = (ms: number): VideoFrame => new VideoFrame(new Uint8Array(128 * 72 * 4).fill(128), { format: 'RGBA', codedWidth: 128, codedHeight: 72, timestamp: ms * 1000 });
+  const colourOf = (f: VideoFrame): number[] => {
+    const px = drawn(f, 128, 72);
+    return [px[0]!, px[1]!, px[2]!];
+  };
+  const RED = [255, 0, 0], GREEN = [0, 255, 0], BLUE = [0, 0, 255];
+
+  it('asks the engine for two frames a painting, and draws frames while one is under way with the newest painting', async () => {
+    const e = fakeEngine(['#ff0000', '#00ff00', '#0000ff', '#ffffff']);
+    const f = await RemoteFilter.create(e.port, { kind: 'style', id: 'fake' });
+    expect(e.budgets.length).to.equal(1);
+    expect(e.budgets[0]).to.be.closeTo(0.8 * REFRESH_FRAMES * 1000 / 30, 1e-9);
+    const at = async (ms: number, deadline = 30_000): Promise<number[]> => {
+      const out = await run(f, grey(ms), deadline);
+      expect(out.timestamp).to.equal(ms * 1000);
+      expect([out.displayWidth, out.displayHeight]).to.deep.equal([128, 72]);
+      const c = colourOf(out);
+      out.close();
+      return c;
+    };
+    expect(await at(0)).to.deep.equal(RED); // the first answer tells the page the engine's size
+    expect(await at(33)).to.deep.equal(GREEN); // no painting yet for guided refresh: it waits
+    e.hold();
+    // the engine is busy with frame 66's painting: 66 and 100 come back at once, drawn with 33's
+    expect(await at(66, 2000)).to.deep.equal(GREEN);
+    expect(await at(100, 2000)).to.deep.equal(GREEN);
+    e.release();
+    await f.idle();
+    expect(e.painted()).to.equal(3); // 0, 33 and 66: 100 was not sent, the engine was busy
+    expect(await at(133)).to.deep.equal(BLUE);
+    f.dispose();
+  });
+
+  it(`does not draw with a painting more than ${MAX_LAG_MS} ms older than the frame: it waits for the one under way`, async () => {
+    const e = fakeEngine(['#ff0000', '#00ff00', '#0000ff']);
+    const f = await RemoteFilter.create(e.port, { kind: 'style', id: 'fake' });
+    (await run(f, grey(0))).close();
+    (await run(f, grey(33))).close(); // green, at 33 ms
+    e.hold();
+    (await run(f, grey(66), 2000)).close(); // sends 66 (blue), drawn green
+    let done = false;
+    const late = f.process(grey(33 + MAX_LAG_MS + 50)).then((out) => {
+      done = true;
+      return out;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done, 'waits for the painting under way').to.equal(false);
+    e.release();
+    const out = await late;
+    expect(colourOf(out)).to.deep.equal(BLUE);
+    out.close();
+    f.dispose();
+  });
+
+  it('fails the frame after a failed painting (fail closed), then goes on', async () => {
+    const e = fakeEngine(['#ff0000', '#00ff00', '#0000ff'], (k) => k === 2);
+    const f = await RemoteFilter.create(e.port, { kind: 'style', id: 'fake' });
+    (await run(f, grey(0))).close();
+    (await run(f, grey(33))).close();
+    (await run(f, grey(66))).close(); // its painting (2) fails
+    await f.idle();
+    let error = '';
+    await run(f, grey(100)).then((o) => o.close(), (err: Error) => (error = err.message));
+    expect(error).to.equal('painting 2 failed');
+    const out = await run(f, grey(133));
+    await f.idle();
+    expect(colourOf(out)).to.deep.equal(GREEN);
+    out.close();
+    (await run(f, grey(166))).close();
+    expect(e.painted()).to.equal(4);
     f.dispose();
   });
 });

@@ -1,15 +1,52 @@
 import { expect } from '@esm-bundle/chai';
 
-// Guided upsampling (src/engine/ml/guided.ts): the painting's colours, the camera's edges.
+// Guided upsampling: the painting's colours, the camera's edges. First the maths in tfjs (the
+// reference: He & Sun's fast guided filter written with tensor ops), then the page's version
+// (src/page/filters/guided.ts), which must agree with it.
 type Kit = typeof import('../../src/entries/ml-testkit');
-const { tf, guidedUpsample } = (await import('/build/ml-testkit.js' as string)) as Kit;
+const { tf } = (await import('/build/ml-testkit.js' as string)) as Kit;
 type T3 = import('@tensorflow/tfjs-core').Tensor3D;
+
+/**
+ * Guided upsampling (the fast guided filter, He & Sun 2015): the network paints a small picture
+ * `p` (h×w×3); the camera's own luminance at full size (`guide`, H×W×1) and the same luminance at
+ * the small size (`guideSmall`, h×w×1) carry its edges up. In each (2r+1)² window of the small
+ * picture every colour channel of `p` is fitted as a·I + b on the luminance I; a and b are
+ * averaged over the windows, upsampled bilinearly, and applied to the full-size luminance. Where
+ * the camera is flat (its variance under `eps`) a → 0 and the output is the painting's own
+ * colour; along the camera's edges the painting's colours change as sharply as the camera's
+ * brightness does. Colours come from `p` alone: the camera gives only where, not what.
+ */
+function guidedUpsample(p: T3, guideSmall: T3, guide: T3, r = 2, eps = 1e-3): T3 {
+  const [h, w] = p.shape;
+  const [H, W] = guide.shape;
+  if (guideSmall.shape[0] !== h || guideSmall.shape[1] !== w || guideSmall.shape[2] !== 1 || guide.shape[2] !== 1) {
+    throw new Error(`guidedUpsample: expected guides of ${h}x${w}x1 and HxWx1, got ${guideSmall.shape} and ${guide.shape}`);
+  }
+  return tf.tidy(() => {
+    const k = 2 * r + 1;
+    // Mean over each window of the valid pixels ('same' average pooling counts only those).
+    const box = (x: T3): T3 => tf.avgPool(x, k, 1, 'same');
+    const I = guideSmall;
+    const meanI = box(I);
+    const meanP = box(p);
+    const covIP = tf.sub(box(tf.mul(I, p)), tf.mul(meanI, meanP));
+    const varI = tf.sub(box(tf.mul(I, I)), tf.mul(meanI, meanI));
+    const a = tf.div(covIP, tf.add(varI, eps));
+    const b = tf.sub(meanP, tf.mul(a, meanI));
+    const ab = tf.concat([box(a as T3), box(b as T3)], 2);
+    const up = tf.image.resizeBilinear(ab, [H, W], false, true);
+    const [A, B] = tf.split(up, 2, 2) as [T3, T3];
+    return tf.add(tf.mul(A, guide), B) as T3;
+  });
+}
+
 
 /** An H×W×1 luminance picture: dark left of column `edge`, bright right. */
 const step = (H: number, W: number, edge: number, lo = 0.1, hi = 0.9): T3 =>
   tf.tidy(() => tf.tensor3d(Array.from({ length: H * W }, (_, i) => ((i % W) < edge ? lo : hi)), [H, W, 1]));
 
-describe('guidedUpsample', () => {
+describe('guided upsampling, the tfjs reference', () => {
   before(async () => {
     await tf.setBackend('cpu');
   });
@@ -69,5 +106,96 @@ describe('guidedUpsample', () => {
     guidedUpsample(p, g, G).dispose();
     tf.dispose([p, g, G]);
     expect(tf.memory().numTensors).to.equal(before);
+  });
+});
+
+// The page's version (src/page/filters/guided.ts): plain typed arrays, the same maths.
+import { applyGuided, boxMeanInPlace, guidedCoefficients } from '../../src/page/filters/guided';
+
+/** An RGBA picture from a function of (x, y) giving [r, g, b] bytes. */
+const rgba = (w: number, h: number, f: (x: number, y: number) => [number, number, number]): Uint8ClampedArray => {
+  const a = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) a.set([...f(x, y), 255], (y * w + x) * 4);
+  return a;
+};
+/** Deterministic noise in [0, 1). */
+const noise = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+
+describe('page-side guided upsampling', () => {
+  before(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('box means over windows clipped to the picture, as avgPool with same padding', () => {
+    const w = 7, h = 5, n = 2, r = 2;
+    const rnd = noise(3);
+    const x = Float32Array.from({ length: w * h * n }, rnd);
+    const want = tf.tidy(() => Array.from(tf.avgPool(tf.tensor3d(x, [h, w, n]), 2 * r + 1, 1, 'same').dataSync()));
+    boxMeanInPlace(x, w, h, n, r);
+    Array.from(x).forEach((v, i) => expect(v).to.be.closeTo(want[i]!, 1e-5));
+  });
+
+  it('agrees with the engine\'s tfjs guided filter within one level', () => {
+    const W = 64, H = 36, w = 16, h = 9;
+    const rnd = noise(11);
+    // a camera with edges and texture, its small copy (box-averaged), a painting of the small copy
+    const cam = rgba(W, H, (x, y) => { const v = (x > 20 ? 200 : 40) + ((x + y) % 7) * 5 + (y > 18 ? 10 : 0); return [v, v * 0.9, v * 0.7]; });
+    const small = rgba(w, h, (x, y) => {
+      let s = 0;
+      for (let j = 0; j < 4; j++) for (let i = 0; i < 4; i++) s += cam[((y * 4 + j) * W + x * 4 + i) * 4]!;
+      const v = s / 16;
+      return [v, v * 0.9, v * 0.7];
+    });
+    const paint = rgba(w, h, () => [255 * rnd(), 255 * rnd(), 255 * rnd()]);
+    const out = new Uint8ClampedArray(W * H * 4);
+    applyGuided(guidedCoefficients(paint, small, w, h, { r: 2, eps: 1e-3 }), cam, W, H, out);
+    const want = tf.tidy(() => {
+      const toT = (a: Uint8ClampedArray, ww: number, hh: number) => tf.div(tf.slice(tf.tensor3d(Float32Array.from(a), [hh, ww, 4]), [0, 0, 0], [hh, ww, 3]), 255) as T3;
+      const lumaOf = (a: Uint8ClampedArray, ww: number, hh: number) => tf.sum(tf.mul(toT(a, ww, hh), tf.tensor1d([0.299, 0.587, 0.114])), 2, true) as T3;
+      return Array.from(tf.mul(guidedUpsample(toT(paint, w, h), lumaOf(small, w, h), lumaOf(cam, W, H), 2, 1e-3), 255).dataSync());
+    });
+    let worst = 0;
+    for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(out[i * 4 + c]! - Math.min(255, Math.max(0, want[i * 3 + c]!))));
+    expect(worst).to.be.at.most(1);
+  });
+
+  it('does not carry a pattern finer than the painting\'s pixels: a camera checker inside a flat patch stays out', () => {
+    // The raw-only marker of the end-to-end tests: a 2-px checker that the small copy averages to grey.
+    const W = 96, H = 96, w = 24, h = 24;
+    const cam = rgba(W, H, (x, y) => { const v = Math.floor(x / 2) % 2 === Math.floor(y / 2) % 2 ? 60 : 190; return [v, v, v]; });
+    const small = rgba(w, h, () => [125, 125, 125]);
+    const paint = rgba(w, h, (x, y) => [100 + 3 * x, 80 + 2 * y, 150]);
+    const out = new Uint8ClampedArray(W * H * 4);
+    applyGuided(guidedCoefficients(paint, small, w, h), cam, W, H, out);
+    // pixels two apart differ in the camera by 130 levels; in the output by no more than the painting's gradient
+    let worst = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x + 2 < W; x++) worst = Math.max(worst, Math.abs(out[(y * W + x) * 4]! - out[(y * W + x + 2) * 4]!));
+    expect(worst).to.be.at.most(2);
+  });
+
+  it('keeps the camera\'s sharp edge with the painting\'s colours', () => {
+    const W = 64, H = 16, w = 16, h = 4;
+    const cam = rgba(W, H, (x) => (x < 29 ? [25, 25, 25] : [230, 230, 230]));
+    const small = rgba(w, h, (x) => { const v = x < 7 ? 25 : x === 7 ? 25 + 0.75 * 205 : 230; return [v, v, v]; });
+    // orange where dark, blue where bright
+    const paint = rgba(w, h, (x) => (x < 7 ? [255, 128, 25] : x === 7 ? [102, 128, 178] : [51, 128, 230]));
+    const out = new Uint8ClampedArray(W * H * 4);
+    applyGuided(guidedCoefficients(paint, small, w, h, { r: 1, eps: 1e-4 }), cam, W, H, out);
+    const red = Array.from({ length: W }, (_, x) => out[(8 * W + x) * 4]!);
+    const step = Math.max(...red.slice(1).map((v, i) => Math.abs(v - red[i]!)));
+    expect(step, red.join(' ')).to.be.greaterThan(140); // most of the 204-level change in one pixel
+    expect(red[2]!).to.be.closeTo(255, 13);
+    expect(red[W - 3]!).to.be.closeTo(51, 13);
+  });
+
+  it('cross-fades into what the output holds, and names the sizes it expected', () => {
+    const w = 4, h = 4, W = 8, H = 8;
+    const flat = rgba(w, h, () => [200, 100, 0]);
+    const cam = rgba(W, H, () => [128, 128, 128]);
+    const out = new Uint8ClampedArray(W * H * 4).fill(0);
+    applyGuided(guidedCoefficients(flat, flat, w, h), cam, W, H, out, 0.25);
+    expect([out[0], out[1], out[2], out[3]]).to.deep.equal([50, 25, 0, 255]);
+    expect(() => applyGuided(guidedCoefficients(flat, flat, w, h), cam, W, H + 1, out)).to.throw(/expected 8x9 RGBA buffers/);
+    expect(() => guidedCoefficients(flat, cam, w, h + 1)).to.throw(/expected two 4x5 RGBA pictures/);
   });
 });

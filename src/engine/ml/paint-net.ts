@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { guidedUpsample, luma } from './guided';
 import { instanceNorm } from './instance-norm';
 
 /**
@@ -399,18 +398,9 @@ export class PaintNet {
   }
 }
 
-/** Guided upsampling of the output to the source's size (see {@link guidedUpsample}). */
-export interface GuidedOptions {
-  /** Window radius at the network's size (px). */
-  radius?: number;
-  /** Regulariser: camera contrast (luminance variance in [0,1]²) below it is not carried up. */
-  eps?: number;
-}
-
 /**
  * Runs an image-to-image network on a picture: RGB bytes → [1,h,w,3] in [0,1] (resized
- * bilinearly when the source is not h×w) → network → RGBA bytes of the h×w output (with
- * `guided`, of the source's size: upsampled guided by the source's luminance). The pixels
+ * bilinearly when the source is not h×w) → network → RGBA bytes of the h×w output. The pixels
  * are read back; no tensor outlives the call. `post` (e.g. a {@link Stabilizer}) may replace the
  * network's output before it is read back; it keeps what it needs itself.
  */
@@ -420,7 +410,6 @@ export async function runOnPixels(
   w: number,
   h: number,
   post?: (x: tf.Tensor4D, y: tf.Tensor4D) => tf.Tensor4D,
-  guided?: GuidedOptions,
 ): Promise<Uint8ClampedArray<ArrayBuffer>> {
   const y = tf.tidy(() => {
     const px = tf.browser.fromPixels(source as ImageBitmap);
@@ -429,11 +418,7 @@ export async function runOnPixels(
     const x = tf.expandDims(tf.div(sized, 255), 0) as tf.Tensor4D;
     const out = model.run(x);
     const painted = tf.squeeze(post ? post(x, out) : out, [0]) as tf.Tensor3D;
-    // Guided: the output at the source's own size, its edges from the source's luminance.
-    const full = guided && !small
-      ? guidedUpsample(painted, luma(tf.squeeze(x, [0]) as tf.Tensor3D), luma(tf.div(px, 255) as tf.Tensor3D), guided.radius, guided.eps)
-      : painted;
-    return tf.clipByValue(full, 0, 1) as tf.Tensor3D;
+    return tf.clipByValue(painted, 0, 1) as tf.Tensor3D;
   });
   try {
     return (await tf.browser.toPixels(y)) as Uint8ClampedArray<ArrayBuffer>;

@@ -3,6 +3,25 @@ import type { FilterSpec } from '../../shared/settings';
 import type { Filter } from './filter';
 import { uprightBitmap } from '../frames/upright';
 import { internalSize } from '../../shared/sizes';
+import { applyGuided, guidedCoefficients, type GuidedCoefficients } from './guided';
+
+/** A camera frame's interval at 30 fps, ms. */
+const FRAME_MS = 1000 / 30;
+
+/**
+ * Guided refresh (styles): the engine paints whenever it is free, and every frame is drawn here
+ * from the newest painting's guided coefficients on the frame's own luminance (./guided.ts). So
+ * the engine may take up to REFRESH_FRAMES camera frames a painting (its governor's budget, less
+ * a fifth for the page side) and the output still has every frame, sharp at the camera's size.
+ */
+export const REFRESH_FRAMES = 2;
+
+/**
+ * The oldest painting (by camera time) whose coefficients a frame is drawn with at once; older,
+ * the frame waits for the painting under way (then the engine's pace sets the frame rate). About
+ * five frames: colours that lag further behind a moving head show as fringes.
+ */
+export const MAX_LAG_MS = 170;
 
 /**
  * A filter that runs in the extension's engine (see src/engine/painters.ts) over a
@@ -26,8 +45,22 @@ export class RemoteFilter implements Filter {
   /** While fading from the previous level's picture into the new level's. */
   private fade: { from: ImageBitmap; left: number } | null = null;
   private changes = 0;
+  /** Guided refresh: the newest painting's coefficients, its level and its camera time (µs). */
+  private coef: { c: GuidedCoefficients; level: string; at: number } | null = null;
+  private coefFade: { c: GuidedCoefficients; left: number } | null = null;
+  /** The painting under way (guided refresh), and whether a frame is being prepared for it. */
+  private inflight: Promise<void> | null = null;
+  private sending: Promise<unknown> | null = null;
+  /** Why the last painting failed: the next frame fails with it (fail closed). */
+  private failure: Error | null = null;
+  private readonly full = new OffscreenCanvas(2, 2);
+  private readonly fullCtx = this.full.getContext('2d', { alpha: false, willReadFrequently: true })!;
+  private readonly guide = new OffscreenCanvas(2, 2);
+  private readonly guideCtx = this.guide.getContext('2d', { alpha: false, willReadFrequently: true })!;
+  private readonly painted = new OffscreenCanvas(2, 2);
+  private readonly paintedCtx = this.painted.getContext('2d', { alpha: false, willReadFrequently: true })!;
 
-  private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number) {
+  private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
   }
 
@@ -36,7 +69,9 @@ export class RemoteFilter implements Filter {
    * the last good output or neutral frames, so a slow load (a software GPU compiling its
    * kernels) costs nothing but time; the timeout only catches an engine that never answers.
    */
-  static create(port: MessagePort, spec: FilterSpec, o: { loadTimeoutMs?: number; frameTimeoutMs?: number } = {}): Promise<RemoteFilter> {
+  static create(port: MessagePort, spec: FilterSpec, o: { loadTimeoutMs?: number; frameTimeoutMs?: number; guided?: boolean } = {}): Promise<RemoteFilter> {
+    // Styles paint below the frame's size: guided refresh, unless asked otherwise.
+    const guided = o.guided ?? spec.kind === 'style';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         port.close();
@@ -44,13 +79,13 @@ export class RemoteFilter implements Filter {
       }, o.loadTimeoutMs ?? 60000);
       port.onmessage = (e: MessageEvent<FromEngine>) => {
         clearTimeout(timer);
-        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000));
+        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000, guided));
         else {
           port.close();
           reject(new Error(e.data?.t === 'error' ? e.data.message : 'unexpected reply from the filter engine'));
         }
       };
-      port.postMessage({ t: 'create', spec } satisfies ToEngine);
+      port.postMessage({ t: 'create', spec, ...(guided ? { budgetMs: 0.8 * REFRESH_FRAMES * FRAME_MS } : {}) } satisfies ToEngine);
     });
   }
 
@@ -70,6 +105,8 @@ export class RemoteFilter implements Filter {
   }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
+    // Guided refresh once the engine has said at what size it paints (its first answer).
+    if (this.guided && this.side && this.multiple) return this.processGuided(frame);
     const timestamp = frame.timestamp;
     const duration = frame.duration;
     const W = frame.displayWidth;
@@ -84,24 +121,7 @@ export class RemoteFilter implements Filter {
     } finally {
       frame.close(); // the camera buffer goes back now, not after the engine's round trip
     }
-    const id = this.nextId++;
-    const { bitmap: out, level } = await new Promise<{ bitmap: ImageBitmap; level: string }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`the filter engine did not answer within ${this.frameTimeoutMs} ms`));
-      }, this.frameTimeoutMs);
-      this.waiting.set(id, {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.port.postMessage({ t: 'frame', id, bitmap } satisfies ToEngine, [bitmap]);
-    });
+    const { bitmap: out, level } = await this.request(bitmap);
     // A change of level (size or tier) is a jump in sharpness: the previous level's last
     // picture fades out over the next FADE_FRAMES frames instead.
     if (this.last && this.last.level !== level) {
@@ -132,6 +152,139 @@ export class RemoteFilter implements Filter {
       }
     }
     return new VideoFrame(this.canvas, init);
+  }
+
+  /** Resolves once no painting is under way (guided refresh); never rejects. */
+  async idle(): Promise<void> {
+    while (this.sending || this.inflight) {
+      await this.sending?.catch(() => {});
+      await this.inflight;
+    }
+  }
+
+  /** Sends `bitmap` (transferred) to the engine; resolves with its painting. */
+  private request(bitmap: ImageBitmap): Promise<{ bitmap: ImageBitmap; level: string }> {
+    const id = this.nextId++;
+    return new Promise<{ bitmap: ImageBitmap; level: string }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`the filter engine did not answer within ${this.frameTimeoutMs} ms`));
+      }, this.frameTimeoutMs);
+      this.waiting.set(id, {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.port.postMessage({ t: 'frame', id, bitmap } satisfies ToEngine, [bitmap]);
+    });
+  }
+
+  /**
+   * Guided refresh: the frame is drawn from the newest painting's coefficients and its own
+   * luminance; when the engine is free it also gets this frame (at the size it paints) for the
+   * next painting. A frame waits only when there is no painting recent enough (the first, or
+   * the engine fell more than MAX_LAG_MS behind); a failed painting fails the next frame.
+   */
+  private async processGuided(frame: VideoFrame): Promise<VideoFrame> {
+    const timestamp = frame.timestamp;
+    const duration = frame.duration;
+    const W = frame.displayWidth;
+    const H = frame.displayHeight;
+    let camera: Uint8ClampedArray;
+    let small: ImageBitmap | null = null;
+    try {
+      if (this.disposed) throw new Error('remote filter used after dispose()');
+      this.throwFailure();
+      if (this.full.width !== W || this.full.height !== H) {
+        this.full.width = W;
+        this.full.height = H;
+      }
+      this.fullCtx.drawImage(frame, 0, 0, W, H); // honours rotation and flip
+      camera = this.fullCtx.getImageData(0, 0, W, H).data;
+      if (!this.inflight && !this.sending) {
+        const [w, h] = internalSize(W, H, this.side, this.multiple);
+        const making = uprightBitmap(frame, w < W || h < H ? { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' } : {});
+        this.sending = making;
+        try {
+          small = await making;
+        } finally {
+          this.sending = null;
+        }
+      }
+    } finally {
+      frame.close();
+    }
+    if (small) this.refresh(small, timestamp);
+    const fresh = (): boolean => this.coef !== null && (timestamp - this.coef.at) / 1000 <= MAX_LAG_MS;
+    if (!fresh()) {
+      // a frame being prepared for the engine (a concurrent call) becomes the painting under way
+      if (this.sending) await this.sending.catch(() => {});
+      if (this.inflight) await this.inflight;
+    }
+    this.throwFailure();
+    // After the wait, the newest painting there is (the engine's pace then sets the frame rate).
+    if (!this.coef) throw new Error('the filter engine has not painted a frame yet');
+    const out = new Uint8ClampedArray(W * H * 4);
+    applyGuided(this.coef.c, camera, W, H, out);
+    if (this.coefFade) {
+      applyGuided(this.coefFade.c, camera, W, H, out, this.coefFade.left / (RemoteFilter.FADE_FRAMES + 1));
+      if (--this.coefFade.left <= 0) this.coefFade = null;
+    }
+    return new VideoFrame(out, { format: 'RGBX', codedWidth: W, codedHeight: H, timestamp, ...(duration != null ? { duration } : {}) });
+  }
+
+  /** A painting failed since the last frame: this frame fails with its error (once). */
+  private throwFailure(): void {
+    const f = this.failure;
+    this.failure = null;
+    if (f) throw f;
+  }
+
+  /** Sends `small` (camera time `at`) to be painted; its coefficients replace the current ones. */
+  private refresh(small: ImageBitmap, at: number): void {
+    const w = small.width;
+    const h = small.height;
+    if (this.guide.width !== w || this.guide.height !== h) {
+      this.guide.width = w;
+      this.guide.height = h;
+    }
+    this.guideCtx.drawImage(small, 0, 0);
+    const guide = this.guideCtx.getImageData(0, 0, w, h).data;
+    this.inflight = this.request(small).then(({ bitmap, level }) => {
+      try {
+        const pw = bitmap.width;
+        const ph = bitmap.height;
+        if (this.painted.width !== pw || this.painted.height !== ph) {
+          this.painted.width = pw;
+          this.painted.height = ph;
+        }
+        this.paintedCtx.drawImage(bitmap, 0, 0);
+        const paint = this.paintedCtx.getImageData(0, 0, pw, ph).data;
+        // Painted at another size than sent (the engine changed level meanwhile): the guide follows.
+        let g = guide;
+        if (pw !== w || ph !== h) {
+          this.paintedCtx.drawImage(this.guide, 0, 0, pw, ph);
+          g = this.paintedCtx.getImageData(0, 0, pw, ph).data;
+        }
+        const c = guidedCoefficients(paint, g, pw, ph);
+        if (this.coef && this.coef.level !== level) {
+          this.changes++;
+          this.coefFade = { c: this.coef.c, left: RemoteFilter.FADE_FRAMES };
+        }
+        if (!this.coef || at >= this.coef.at) this.coef = { c, level, at };
+      } finally {
+        bitmap.close();
+      }
+    }).catch((e: unknown) => {
+      this.failure = e instanceof Error ? e : new Error(String(e));
+    }).finally(() => {
+      this.inflight = null;
+    });
   }
 
   /** Frames over which a change of level cross-fades (about 0.2 s at 30 fps). */
