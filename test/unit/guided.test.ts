@@ -110,7 +110,7 @@ describe('guided upsampling, the tfjs reference', () => {
 });
 
 // The page's version (src/page/filters/guided.ts): plain typed arrays, the same maths.
-import { applyGuided, boxMeanInPlace, guidedCoefficients } from '../../src/page/filters/guided';
+import { applyGuided, boxMeanInPlace, GUIDE_PASSES, guidedCoefficients, guideLuma } from '../../src/page/filters/guided';
 
 /** An RGBA picture from a function of (x, y) giving [r, g, b] bytes. */
 const rgba = (w: number, h: number, f: (x: number, y: number) => [number, number, number]): Uint8ClampedArray => {
@@ -148,42 +148,55 @@ describe('page-side guided upsampling', () => {
     });
     const paint = rgba(w, h, () => [255 * rnd(), 255 * rnd(), 255 * rnd()]);
     const out = new Uint8ClampedArray(W * H * 4);
-    applyGuided(guidedCoefficients(paint, small, w, h, { r: 2, eps: 1e-3 }), cam, W, H, out);
+    const L = guideLuma(cam, W, H);
+    applyGuided(guidedCoefficients(paint, small, w, h, { r: 2, eps: 1e-3 }), L, W, H, out);
     const want = tf.tidy(() => {
       const toT = (a: Uint8ClampedArray, ww: number, hh: number) => tf.div(tf.slice(tf.tensor3d(Float32Array.from(a), [hh, ww, 4]), [0, 0, 0], [hh, ww, 3]), 255) as T3;
       const lumaOf = (a: Uint8ClampedArray, ww: number, hh: number) => tf.sum(tf.mul(toT(a, ww, hh), tf.tensor1d([0.299, 0.587, 0.114])), 2, true) as T3;
-      return Array.from(tf.mul(guidedUpsample(toT(paint, w, h), lumaOf(small, w, h), lumaOf(cam, W, H), 2, 1e-3), 255).dataSync());
+      return Array.from(tf.mul(guidedUpsample(toT(paint, w, h), lumaOf(small, w, h), tf.div(tf.tensor3d(L, [H, W, 1]), 255) as T3, 2, 1e-3), 255).dataSync());
     });
     let worst = 0;
     for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(out[i * 4 + c]! - Math.min(255, Math.max(0, want[i * 3 + c]!))));
     expect(worst).to.be.at.most(1);
   });
 
-  it('does not carry a pattern finer than the painting\'s pixels: a camera checker inside a flat patch stays out', () => {
-    // The raw-only marker of the end-to-end tests: a 2-px checker that the small copy averages to grey.
+  it('does not carry the camera\'s finest patterns, even where the painting follows the camera\'s brightness', () => {
+    // The raw-only markers of the end-to-end tests: a 2-px checker (±25 or ±65 levels) on a face
+    // whose brightness the painting follows (a ≈ 1 around it).
     const W = 96, H = 96, w = 24, h = 24;
-    const cam = rgba(W, H, (x, y) => { const v = Math.floor(x / 2) % 2 === Math.floor(y / 2) % 2 ? 60 : 190; return [v, v, v]; });
-    const small = rgba(w, h, () => [125, 125, 125]);
-    const paint = rgba(w, h, (x, y) => [100 + 3 * x, 80 + 2 * y, 150]);
-    const out = new Uint8ClampedArray(W * H * 4);
-    applyGuided(guidedCoefficients(paint, small, w, h), cam, W, H, out);
-    // pixels two apart differ in the camera by 130 levels; in the output by no more than the painting's gradient
-    let worst = 0;
-    for (let y = 0; y < H; y++) for (let x = 0; x + 2 < W; x++) worst = Math.max(worst, Math.abs(out[(y * W + x) * 4]! - out[(y * W + x + 2) * 4]!));
-    expect(worst).to.be.at.most(2);
+    const base = (x: number, y: number) => 40 + 1.5 * x + 0.5 * y;
+    const inMarker = (x: number, y: number) => x >= 36 && x < 60 && y >= 36 && y < 60;
+    for (const amp of [25, 65]) {
+      const cam = rgba(W, H, (x, y) => { const v = base(x, y) + (inMarker(x, y) ? (Math.floor(x / 2) % 2 === Math.floor(y / 2) % 2 ? amp : -amp) : 0); return [v, v, v]; });
+      const plain = rgba(W, H, (x, y) => { const v = base(x, y); return [v, v, v]; });
+      const small = rgba(w, h, (x, y) => { const v = base(4 * x + 1.5, 4 * y + 1.5); return [v, v, v]; });
+      const paint = rgba(w, h, (x, y) => { const v = base(4 * x + 1.5, 4 * y + 1.5); return [v, 0.5 * v, 255 - v]; });
+      const fit = guidedCoefficients(paint, small, w, h);
+      const a = new Uint8ClampedArray(W * H * 4);
+      const b = new Uint8ClampedArray(W * H * 4);
+      applyGuided(fit, guideLuma(cam, W, H), W, H, a);
+      applyGuided(fit, guideLuma(plain, W, H), W, H, b);
+      // the marker's pattern in the output: what it adds over the same frame without it
+      let worst = 0;
+      for (let i = 0; i < W * H; i++) worst = Math.max(worst, Math.abs(a[i * 4]! - b[i * 4]!));
+      expect(worst, `checker ±${amp}`).to.be.at.most(Math.ceil((2 * amp) / 27) + 1);
+    }
   });
 
-  it('keeps the camera\'s sharp edge with the painting\'s colours', () => {
+  it('keeps the camera\'s edge sharper than the painting upscaled, with the painting\'s colours', () => {
     const W = 64, H = 16, w = 16, h = 4;
     const cam = rgba(W, H, (x) => (x < 29 ? [25, 25, 25] : [230, 230, 230]));
     const small = rgba(w, h, (x) => { const v = x < 7 ? 25 : x === 7 ? 25 + 0.75 * 205 : 230; return [v, v, v]; });
     // orange where dark, blue where bright
     const paint = rgba(w, h, (x) => (x < 7 ? [255, 128, 25] : x === 7 ? [102, 128, 178] : [51, 128, 230]));
     const out = new Uint8ClampedArray(W * H * 4);
-    applyGuided(guidedCoefficients(paint, small, w, h, { r: 1, eps: 1e-4 }), cam, W, H, out);
+    applyGuided(guidedCoefficients(paint, small, w, h, { r: 1, eps: 1e-4 }), guideLuma(cam, W, H), W, H, out);
     const red = Array.from({ length: W }, (_, x) => out[(8 * W + x) * 4]!);
-    const step = Math.max(...red.slice(1).map((v, i) => Math.abs(v - red[i]!)));
-    expect(step, red.join(' ')).to.be.greaterThan(140); // most of the 204-level change in one pixel
+    const bilinear = tf.tidy(() => Array.from(tf.slice(tf.image.resizeBilinear(tf.tensor3d(Float32Array.from(paint), [h, w, 4]), [H, W], false, true), [8, 0, 0], [1, W, 1]).dataSync()));
+    // pixels the red takes to fall from 90 % to 10 % of its change
+    const rise = (r: number[]) => r.filter((v) => v < 51 + 0.9 * 204 && v > 51 + 0.1 * 204).length;
+    expect(rise(red), `guided ${red.join(' ')}; bilinear ${bilinear.map(Math.round).join(' ')}`).to.be.below(rise(bilinear));
+    expect(rise(red)).to.be.at.most(2 * GUIDE_PASSES);
     expect(red[2]!).to.be.closeTo(255, 13);
     expect(red[W - 3]!).to.be.closeTo(51, 13);
   });
@@ -193,9 +206,10 @@ describe('page-side guided upsampling', () => {
     const flat = rgba(w, h, () => [200, 100, 0]);
     const cam = rgba(W, H, () => [128, 128, 128]);
     const out = new Uint8ClampedArray(W * H * 4).fill(0);
-    applyGuided(guidedCoefficients(flat, flat, w, h), cam, W, H, out, 0.25);
+    applyGuided(guidedCoefficients(flat, flat, w, h), guideLuma(cam, W, H), W, H, out, 0.25);
     expect([out[0], out[1], out[2], out[3]]).to.deep.equal([50, 25, 0, 255]);
-    expect(() => applyGuided(guidedCoefficients(flat, flat, w, h), cam, W, H + 1, out)).to.throw(/expected 8x9 RGBA buffers/);
+    expect(() => applyGuided(guidedCoefficients(flat, flat, w, h), guideLuma(cam, W, H), W, H + 1, out)).to.throw(/expected a 8x9 luminance and RGBA output/);
+    expect(() => guideLuma(cam, W, H + 1)).to.throw(/expected a 8x9 RGBA picture/);
     expect(() => guidedCoefficients(flat, cam, w, h + 1)).to.throw(/expected two 4x5 RGBA pictures/);
   });
 });

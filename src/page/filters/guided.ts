@@ -161,14 +161,32 @@ function axisCached(out: number, src: number): ReturnType<typeof axis> {
 }
 
 /**
- * Writes the painting at the camera frame's full size into `out` (RGBA bytes, W×H, alpha 255):
- * a and b upsampled bilinearly, applied to the luminance of `camera` (RGBA bytes, W×H). With
- * `weight` < 1 the result is blended over what `out` already holds (a cross-fade between two
- * sets of coefficients).
+ * The luminance the coefficients are applied to (0..255, W×H): the camera frame's with its two
+ * finest octaves taken out (three 3×3 box passes: patterns with a period of 2-4 px, the finest a
+ * camera frame holds, such as the tests' raw-only checker, are cut to 1/27; an edge keeps its
+ * place and spreads over about 5 px). A pattern the painting cannot draw then stays out of the
+ * output even where the painting's neighbourhood follows the camera's brightness (a ≠ 0).
  */
-export function applyGuided(c: GuidedCoefficients, camera: Uint8ClampedArray | Uint8Array, W: number, H: number, out: Uint8ClampedArray, weight = 1): void {
-  if (camera.length < W * H * 4 || out.length < W * H * 4) {
-    throw new Error(`applyGuided: expected ${W}x${H} RGBA buffers (${W * H * 4} bytes), got ${camera.length} and ${out.length}`);
+export function guideLuma(camera: Uint8ClampedArray | Uint8Array, W: number, H: number): Float32Array {
+  if (camera.length < W * H * 4) throw new Error(`guideLuma: expected a ${W}x${H} RGBA picture (${W * H * 4} bytes), got ${camera.length}`);
+  const L = new Float32Array(W * H);
+  for (let i = 0, q = 0; i < L.length; i++, q += 4) L[i] = KR * camera[q]! + KG * camera[q + 1]! + KB * camera[q + 2]!;
+  for (let pass = 0; pass < GUIDE_PASSES; pass++) boxMeanInPlace(L, W, H, 1, 1);
+  return L;
+}
+
+/** 3×3 box passes over the guide's luminance (see guideLuma). */
+export const GUIDE_PASSES = 3;
+
+/**
+ * Writes the painting at the camera frame's full size into `out` (RGBA bytes, W×H, alpha 255):
+ * a and b upsampled bilinearly, applied to `luma` (guideLuma of the frame). With `weight` < 1
+ * the result is blended over what `out` already holds (a cross-fade between two sets of
+ * coefficients).
+ */
+export function applyGuided(c: GuidedCoefficients, luma: Float32Array, W: number, H: number, out: Uint8ClampedArray, weight = 1): void {
+  if (luma.length < W * H || out.length < W * H * 4) {
+    throw new Error(`applyGuided: expected a ${W}x${H} luminance and RGBA output (${W * H} and ${W * H * 4} values), got ${luma.length} and ${out.length}`);
   }
   const { width: w, height: h, ab } = c;
   const k = 6;
@@ -186,11 +204,12 @@ export function applyGuided(c: GuidedCoefficients, camera: Uint8ClampedArray | U
       line[i] = v0 + (ab[r1 + i]! - v0) * fy;
     }
     let q = y * W * 4;
-    for (let x = 0; x < W; x++, q += 4) {
+    let p = y * W;
+    for (let x = 0; x < W; x++, q += 4, p++) {
       const j0 = cx.i0[x]! * k;
       const j1 = cx.i1[x]! * k;
       const fx = cx.f[x]!;
-      const I = KR * camera[q]! + KG * camera[q + 1]! + KB * camera[q + 2]!; // 0..255
+      const I = luma[p]!; // 0..255
       const ar = line[j0]! + (line[j1]! - line[j0]!) * fx;
       const ag = line[j0 + 1]! + (line[j1 + 1]! - line[j0 + 1]!) * fx;
       const abl = line[j0 + 2]! + (line[j1 + 2]! - line[j0 + 2]!) * fx;

@@ -3,7 +3,22 @@ import type { FilterSpec } from '../../shared/settings';
 import type { Filter } from './filter';
 import { uprightBitmap } from '../frames/upright';
 import { internalSize } from '../../shared/sizes';
-import { applyGuided, guidedCoefficients, type GuidedCoefficients } from './guided';
+import { applyGuided, guidedCoefficients, guideLuma, type GuidedCoefficients } from './guided';
+
+/** A 2D canvas whose pixels are read back often (kept on the CPU). */
+const readableCanvas = (): OffscreenCanvasRenderingContext2D =>
+  new OffscreenCanvas(2, 2).getContext('2d', { alpha: false, willReadFrequently: true })!;
+
+/** `source` drawn at w×h on `ctx`'s canvas (sized to it) and read back as RGBA bytes. */
+function readPixels(ctx: OffscreenCanvasRenderingContext2D, source: CanvasImageSource, w: number, h: number): Uint8ClampedArray {
+  const c = ctx.canvas;
+  if (c.width !== w || c.height !== h) {
+    c.width = w;
+    c.height = h;
+  }
+  ctx.drawImage(source, 0, 0, w, h);
+  return ctx.getImageData(0, 0, w, h).data;
+}
 
 /** A camera frame's interval at 30 fps, ms. */
 const FRAME_MS = 1000 / 30;
@@ -56,12 +71,10 @@ export class RemoteFilter implements Filter {
   private sending: Promise<unknown> | null = null;
   /** Why the last painting failed: the next frame fails with it (fail closed). */
   private failure: Error | null = null;
-  private readonly full = new OffscreenCanvas(2, 2);
-  private readonly fullCtx = this.full.getContext('2d', { alpha: false, willReadFrequently: true })!;
-  private readonly guide = new OffscreenCanvas(2, 2);
-  private readonly guideCtx = this.guide.getContext('2d', { alpha: false, willReadFrequently: true })!;
-  private readonly painted = new OffscreenCanvas(2, 2);
-  private readonly paintedCtx = this.painted.getContext('2d', { alpha: false, willReadFrequently: true })!;
+  /** Where the frame, the picture sent and the painting are read back (CPU canvases). */
+  private readonly fullCtx = readableCanvas();
+  private readonly guideCtx = readableCanvas();
+  private readonly paintedCtx = readableCanvas();
 
   private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
@@ -203,12 +216,7 @@ export class RemoteFilter implements Filter {
     try {
       if (this.disposed) throw new Error('remote filter used after dispose()');
       this.throwFailure();
-      if (this.full.width !== W || this.full.height !== H) {
-        this.full.width = W;
-        this.full.height = H;
-      }
-      this.fullCtx.drawImage(frame, 0, 0, W, H); // honours rotation and flip
-      camera = this.fullCtx.getImageData(0, 0, W, H).data;
+      camera = readPixels(this.fullCtx, frame, W, H); // drawImage honours rotation and flip
       if (!this.inflight && !this.sending) {
         const [w, h] = internalSize(W, H, this.side, this.multiple);
         const making = uprightBitmap(frame, w < W || h < H ? { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' } : {});
@@ -233,9 +241,10 @@ export class RemoteFilter implements Filter {
     // After the wait, the newest painting there is (the engine's pace then sets the frame rate).
     if (!this.coef) throw new Error('the filter engine has not painted a frame yet');
     const out = new Uint8ClampedArray(W * H * 4);
-    applyGuided(this.coef.c, camera, W, H, out);
+    const luma = guideLuma(camera, W, H);
+    applyGuided(this.coef.c, luma, W, H, out);
     if (this.coefFade) {
-      applyGuided(this.coefFade.c, camera, W, H, out, this.coefFade.left / (RemoteFilter.FADE_FRAMES + 1));
+      applyGuided(this.coefFade.c, luma, W, H, out, this.coefFade.left / (RemoteFilter.FADE_FRAMES + 1));
       if (--this.coefFade.left <= 0) this.coefFade = null;
     }
     return new VideoFrame(out, { format: 'RGBX', codedWidth: W, codedHeight: H, timestamp, ...(duration != null ? { duration } : {}) });
@@ -252,28 +261,14 @@ export class RemoteFilter implements Filter {
   private refresh(small: ImageBitmap, at: number): void {
     const w = small.width;
     const h = small.height;
-    if (this.guide.width !== w || this.guide.height !== h) {
-      this.guide.width = w;
-      this.guide.height = h;
-    }
-    this.guideCtx.drawImage(small, 0, 0);
-    const guide = this.guideCtx.getImageData(0, 0, w, h).data;
+    const guide = readPixels(this.guideCtx, small, w, h);
     this.inflight = this.request(small).then(({ bitmap, level }) => {
       try {
         const pw = bitmap.width;
         const ph = bitmap.height;
-        if (this.painted.width !== pw || this.painted.height !== ph) {
-          this.painted.width = pw;
-          this.painted.height = ph;
-        }
-        this.paintedCtx.drawImage(bitmap, 0, 0);
-        const paint = this.paintedCtx.getImageData(0, 0, pw, ph).data;
+        const paint = readPixels(this.paintedCtx, bitmap, pw, ph);
         // Painted at another size than sent (the engine changed level meanwhile): the guide follows.
-        let g = guide;
-        if (pw !== w || ph !== h) {
-          this.paintedCtx.drawImage(this.guide, 0, 0, pw, ph);
-          g = this.paintedCtx.getImageData(0, 0, pw, ph).data;
-        }
+        const g = pw !== w || ph !== h ? readPixels(this.paintedCtx, this.guideCtx.canvas, pw, ph) : guide;
         const c = guidedCoefficients(paint, g, pw, ph);
         if (this.coef && this.coef.level !== level) {
           this.changes++;
