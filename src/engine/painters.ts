@@ -126,6 +126,7 @@ export async function createPainter(spec: FilterSpec, o: PainterOptions = {}): P
     inputMultiple: model.inputMultiple,
     side: () => s.level.side,
     tier: () => s.level.tier,
+    strokes: () => (s.level.tier && tierModel ? tierModel : model).drawsOutputScale,
     paint: (b) => onOwnBackend(backend, () => s.paint(b)),
     dispose: () => s.dispose(),
   };

@@ -17,6 +17,8 @@ export interface Painter {
   side(): number;
   /** The cheaper model tier it paints with now, or null for the full model. */
   tier?(): string | null;
+  /** Whether the model it paints with now draws strokes at the output's scale (PaintNet.drawsOutputScale). */
+  strokes?(): boolean;
   paint(b: ImageBitmap): Promise<ImageBitmap>;
   dispose(): void;
 }
@@ -127,6 +129,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
           if (!painter) throw new Error('no filter in this session');
           const side = painter.side();
           const tier = painter.tier?.() ?? null;
+          const strokes = painter.strokes?.() === true;
           const out = await paintUnlessLost(painter, msg.bitmap);
           const during = isLost();
           if (during) {
@@ -135,7 +138,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
             throw new Error(`${during} was lost while painting`);
           }
           const multiple = painter.inputMultiple;
-          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}), ...(tier ? { tier } : {}) }, [out]);
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}), ...(tier ? { tier } : {}), ...(strokes ? { strokes } : {}) }, [out]);
         } catch (err) {
           let message = err instanceof Error ? err.message : String(err);
           const lost = isLost();

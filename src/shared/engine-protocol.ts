@@ -27,6 +27,11 @@ export type FromEngine =
       side: number;
       /** The cheaper model tier that painted it ('tiny'), when the governor has switched to it. */
       tier?: string;
+      /**
+       * The model that painted it draws strokes at the output's scale (a tier taught there): the
+       * page keeps the painting's own detail when it upsamples (src/page/filters/guided.ts).
+       */
+      strokes?: boolean;
       /** What painted it (changes when a lost GPU made the engine move to the next backend). */
       backend: string;
       /**

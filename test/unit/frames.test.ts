@@ -357,4 +357,40 @@ describe('guided refresh (styles): the engine paints when it is free, every fram
     expect(e.painted()).to.equal(4);
     f.dispose();
   });
+
+  it('keeps the strokes of a model that draws at the output\'s scale, and refits those of one that does not', async () => {
+    // The engine paints a column stripe pattern (2 small pixels red, 2 blue) over a flat camera:
+    // a flat camera explains none of it, so the default fit draws the window means (a smooth
+    // purple); a model taught at the output's scale says so (`strokes`) and keeps its stripes.
+    const spread = async (strokes: boolean): Promise<number> => {
+      const channel = new MessageChannel();
+      serveSession(channel.port2, async (): Promise<Painter> => ({
+        backend: 'fake', tfBackend: 'wasm', inputMultiple: 4, side: () => 32, strokes: () => strokes,
+        paint: async (b) => {
+          const c = new OffscreenCanvas(b.width, b.height);
+          const g = c.getContext('2d')!;
+          for (let x = 0; x < b.width; x++) {
+            g.fillStyle = Math.floor(x / 2) % 2 ? '#0000ff' : '#ff0000';
+            g.fillRect(x, 0, 1, b.height);
+          }
+          return c.transferToImageBitmap();
+        },
+        dispose: () => {},
+      }));
+      const f = await RemoteFilter.create(channel.port1, { kind: 'style', id: 'fake' });
+      (await run(f, grey(0))).close();
+      (await run(f, grey(33))).close();
+      await f.idle();
+      const out = await run(f, grey(66));
+      const px = drawn(out, 128, 72);
+      out.close();
+      f.dispose();
+      const reds = Array.from({ length: 96 }, (_, x) => px[(36 * 128 + 16 + x) * 4]!);
+      return Math.max(...reds) - Math.min(...reds);
+    };
+    const kept = await spread(true);
+    const refit = await spread(false);
+    expect(kept, 'stripes kept (red 255 to 0)').to.be.above(200);
+    expect(refit, 'window means: the stripes averaged away').to.be.below(kept / 2);
+  });
 });

@@ -110,7 +110,7 @@ describe('guided upsampling, the tfjs reference', () => {
 });
 
 // The page's version (src/page/filters/guided.ts): plain typed arrays, the same maths.
-import { applyGuided, boxMeanInPlace, GUIDE_PASSES, guidedCoefficients, guideLuma } from '../../src/page/filters/guided';
+import { applyGuided, boxMeanInPlace, DEFAULT_FIT, GUIDE_PASSES, guidedCoefficients, guideLuma, STROKES_FIT } from '../../src/page/filters/guided';
 
 /** An RGBA picture from a function of (x, y) giving [r, g, b] bytes. */
 const rgba = (w: number, h: number, f: (x: number, y: number) => [number, number, number]): Uint8ClampedArray => {
@@ -166,20 +166,20 @@ describe('page-side guided upsampling', () => {
     const W = 96, H = 96, w = 24, h = 24;
     const base = (x: number, y: number) => 40 + 1.5 * x + 0.5 * y;
     const inMarker = (x: number, y: number) => x >= 36 && x < 60 && y >= 36 && y < 60;
-    for (const amp of [25, 65]) {
+    for (const [amp, fit] of [[25, DEFAULT_FIT], [65, DEFAULT_FIT], [25, STROKES_FIT], [65, STROKES_FIT]] as const) {
       const cam = rgba(W, H, (x, y) => { const v = base(x, y) + (inMarker(x, y) ? (Math.floor(x / 2) % 2 === Math.floor(y / 2) % 2 ? amp : -amp) : 0); return [v, v, v]; });
       const plain = rgba(W, H, (x, y) => { const v = base(x, y); return [v, v, v]; });
       const small = rgba(w, h, (x, y) => { const v = base(4 * x + 1.5, 4 * y + 1.5); return [v, v, v]; });
       const paint = rgba(w, h, (x, y) => { const v = base(4 * x + 1.5, 4 * y + 1.5); return [v, 0.5 * v, 255 - v]; });
-      const fit = guidedCoefficients(paint, small, w, h);
+      const coef = guidedCoefficients(paint, small, w, h, fit);
       const a = new Uint8ClampedArray(W * H * 4);
       const b = new Uint8ClampedArray(W * H * 4);
-      applyGuided(fit, guideLuma(cam, W, H), W, H, a);
-      applyGuided(fit, guideLuma(plain, W, H), W, H, b);
+      applyGuided(coef, guideLuma(cam, W, H), W, H, a);
+      applyGuided(coef, guideLuma(plain, W, H), W, H, b);
       // the marker's pattern in the output: what it adds over the same frame without it
       let worst = 0;
       for (let i = 0; i < W * H; i++) worst = Math.max(worst, Math.abs(a[i * 4]! - b[i * 4]!));
-      expect(worst, `checker ±${amp}`).to.be.at.most(Math.ceil((2 * amp) / 27) + 1);
+      expect(worst, `checker ±${amp}${fit.strokes ? ', strokes kept' : ''}`).to.be.at.most(Math.ceil((2 * amp) / 27) + 1);
     }
   });
 
@@ -199,6 +199,36 @@ describe('page-side guided upsampling', () => {
     expect(rise(red)).to.be.at.most(2 * GUIDE_PASSES);
     expect(red[2]!).to.be.closeTo(255, 13);
     expect(red[W - 3]!).to.be.closeTo(51, 13);
+  });
+
+  it('with strokes kept: the painting upscaled where the camera is flat, plus a times the camera\'s detail', () => {
+    // A painting with its own texture (the tier's strokes) of a camera picture with one edge.
+    const W = 64, H = 16, w = 16, h = 4;
+    const cam = rgba(W, H, (x) => (x < 29 ? [25, 25, 25] : [230, 230, 230]));
+    const small = rgba(w, h, (x) => { const v = x < 7 ? 25 : x === 7 ? 25 + 0.75 * 205 : 230; return [v, v, v]; });
+    const paint = rgba(w, h, (x, y) => [x % 2 ? 200 : 60, 40 * y, x < 7 ? 20 : 220]);
+    const L = guideLuma(cam, W, H);
+    const kept = new Uint8ClampedArray(W * H * 4);
+    applyGuided(guidedCoefficients(paint, small, w, h, STROKES_FIT), L, W, H, kept);
+    const fit = new Uint8ClampedArray(W * H * 4);
+    applyGuided(guidedCoefficients(paint, small, w, h), L, W, H, fit);
+    const bilinear = tf.tidy(() => Array.from(tf.image.resizeBilinear(tf.tensor3d(Float32Array.from(paint), [h, w, 4]), [H, W], false, true).dataSync()));
+    // Away from the edge the output is the painting upscaled: its red stripes, its green rows.
+    let worst = 0;
+    for (let y = 0; y < H; y++) {
+      for (const x of [...Array(20).keys(), ...Array.from({ length: 20 }, (_, i) => 40 + i)]) {
+        for (const c of [0, 1]) worst = Math.max(worst, Math.abs(kept[(y * W + x) * 4 + c]! - bilinear[(y * W + x) * 4 + c]!));
+      }
+    }
+    expect(worst).to.be.at.most(2);
+    // The default fit takes the stripes away (a flat camera explains none of them).
+    const swing = (o: Uint8ClampedArray) => { const r = Array.from({ length: 16 }, (_, x) => o[(8 * W + 2 + x) * 4]!); return Math.max(...r) - Math.min(...r); };
+    expect(swing(kept)).to.be.above(100);
+    expect(swing(fit)).to.be.below(swing(kept) / 2);
+    // At the camera's edge both follow the live frame: blue rises within a few pixels.
+    const blue = (o: Uint8ClampedArray) => Array.from({ length: W }, (_, x) => o[(8 * W + x) * 4 + 2]!);
+    expect(blue(kept)[24]!).to.be.below(60);
+    expect(blue(kept)[34]!).to.be.above(180);
   });
 
   it('cross-fades into what the output holds, and names the sizes it expected', () => {

@@ -90,6 +90,20 @@ describe('PaintNet (tfjs runtime of the exported style and avatar networks)', ()
     });
   }
 
+  it('knows which shipped networks draw strokes at the output\'s scale (tiers taught there), and tells the page', async () => {
+    const drawsAtScale: string[] = [];
+    for (const s of await styleFolders()) {
+      const json = (await (await fetch(`${s.url}model.json`)).json()) as { taught_scale?: number };
+      const model = await PaintNet.load(s.url);
+      expect(model.drawsOutputScale, s.id).to.equal((json.taught_scale ?? 1) > 1);
+      if (model.drawsOutputScale) drawsAtScale.push(s.id);
+      model.dispose();
+    }
+    // Full networks are trained at their own scale; the tiers are taught at the output's.
+    expect(drawsAtScale.length, 'some shipped tier is taught at the output\'s scale').to.be.greaterThan(0);
+    expect(drawsAtScale.every((id) => id.includes('/')), drawsAtScale.join(', ')).to.equal(true);
+  });
+
   it('gives the same output on wasm, webgl and cpu for every op kind', async () => {
     const { json, bin } = tinyModel();
     const outs: Float32Array[] = [];

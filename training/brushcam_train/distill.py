@@ -12,6 +12,16 @@ pairs as the teachers did (brushcam_train.data.PairSampler) and learns, per styl
                                                  the brush texture that plain L1 would blur), and
   ReCoNet's output-level temporal loss on S, so it stays as steady as its teacher.
 One student carries every style (conditional instance norm), like the teachers' joint run.
+
+Taught at the output's scale ([data] scale = k > 1): the page draws the tier's painting of a
+frame shrunk k times, upsampled to the camera's size (guided refresh), and a caller should see
+the strokes the teacher draws on the whole frame. So the student gets the pair shrunk k times
+(area) and learns the teacher's output on the full-size pair, shrunk the same way:
+  S(x/k) ~ T(x)/k     (the flow is averaged over k x k blocks and divided by k; a block is valid
+                       only if all its pixels are).
+A teacher is a training checkpoint (`ckpt`, `styles`) or an exported model (`model`, a folder
+under models/style); `init = "<tier>"` starts the student from that exported tier of each style
+(the convolutions are shared: every style's export must hold the same ones).
 Checkpoints `<out>/ckpt.pt` every `ckpt_every` steps; rerunning resumes. Log `<out>/train.log`.
 """
 import argparse
@@ -31,7 +41,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def load_config(path):
     cfg = loop.read_config(path, ("id", "tier", "arch", "teachers"))
     d = cfg.setdefault("data", {})
-    d.setdefault("crop", 192); d.setdefault("batch", 2); d.setdefault("real_fraction", 0.2)
+    d.setdefault("crop", 192); d.setdefault("batch", 2); d.setdefault("real_fraction", 0.2); d.setdefault("scale", 1)
     l = cfg.setdefault("loss", {})
     l.setdefault("l1", 1.0); l.setdefault("grad", 1.0); l.setdefault("temporal_output", 20.0)
     t = cfg.setdefault("train", {})
@@ -44,6 +54,9 @@ def load_teachers(cfg, device="cpu"):
     """[(style entry from the teacher run's config, teacher net, its style index, ckpt path, step)]."""
     out = []
     for tc in cfg["teachers"]:
+        if "model" in tc:
+            out.append(exported_teacher(tc["model"], device))
+            continue
         if not os.path.exists(tc["ckpt"]):
             raise FileNotFoundError(f"teacher checkpoint {tc['ckpt']} does not exist")
         ck = torch.load(tc["ckpt"], map_location=device)
@@ -57,6 +70,81 @@ def load_teachers(cfg, device="cpu"):
                 raise ValueError(f"{tc['ckpt']} has no style {sid!r} (it has {ids})")
             out.append((ck["config"]["styles"][ids.index(sid)], net, ids.index(sid), tc["ckpt"], ck["step"]))
     return out
+
+
+def exported_teacher(folder, device="cpu"):
+    """An exported style (models/style/<id>, relative paths from training/) as a teacher entry."""
+    from .export import read_model, single_style_model
+    path = folder if os.path.isabs(folder) else os.path.join(REPO, "training", folder)
+    if not os.path.exists(os.path.join(path, "model.json")):
+        raise FileNotFoundError(f"teacher model {path}/model.json does not exist")
+    meta, weights = read_model(path)
+    if meta["arch"].get("name", "ReCoNet") == "ReCoNet":
+        net = single_style_model(meta["arch"], {k: torch.from_numpy(v) for k, v in weights.items()}).to(device)
+        for p in net.parameters():
+            p.requires_grad_(False)
+    else:
+        net = OpListNet(meta, weights, device)
+    entry = {"id": meta["id"], "title": meta.get("title", meta["id"]), "artist": meta.get("artist", "")}
+    return entry, net, 0, os.path.join(path, "model.json"), meta.get("trained_steps", 0)
+
+
+class OpListNet(torch.nn.Module):
+    """An exported network of any architecture (the artist networks), run by the op-list reference
+    interpreter: net(x, style) -> its painting of x (H and W multiples of meta's input_multiple)."""
+
+    def __init__(self, meta, weights, device="cpu"):
+        super().__init__()
+        from .export import run_ops
+        self.meta, self.run_ops = meta, run_ops
+        self.weights = {k: torch.as_tensor(v, dtype=torch.float32, device=device) for k, v in weights.items()}
+        self.multiple = int(meta["arch"].get("input_multiple", 4))
+
+    def forward(self, x, style=None):
+        h, w = x.shape[-2:]
+        if h % self.multiple or w % self.multiple:
+            raise ValueError(f"{self.meta['id']} wants H and W multiples of {self.multiple}, got {h}x{w}")
+        return self.run_ops(self.meta["ops"], self.weights, x)
+
+    def gflop_640x360(self):
+        return float(self.meta["arch"]["gflop_640x360"])
+
+
+def init_from_tier(student, teachers, tier):
+    """Loads each style's exported `tier` into the conditional student (norm rows per style).
+    `tier` with a slash is one exported tier folder (from training/) every style starts from: a
+    network that already paints, for styles that have no tier yet."""
+    from .export import read_model
+    sd = student.state_dict()
+    norm_keys = {k for k in sd if sd[k].dim() == 2 and ".norm" in f".{k}"}
+    shared = {}
+    for s, (entry, *_rest) in enumerate(teachers):
+        folder = (os.path.join(REPO, "training", tier) if "/" in tier
+                  else os.path.join(REPO, "models", "style", entry["id"], tier))
+        _, w = read_model(folder)
+        if set(w) != set(sd):
+            raise ValueError(f"{folder} does not hold the student's weights: {sorted(set(w) ^ set(sd))[:4]}")
+        for k, v in w.items():
+            v = torch.from_numpy(v)
+            if k in norm_keys:
+                sd[k][s] = v
+            elif k in shared and not torch.equal(shared[k], v):
+                raise ValueError(f"{folder}: {k} differs from the other styles' (not one conditional student)")
+            else:
+                shared[k] = v
+                sd[k].copy_(v)
+    student.load_state_dict(sd)
+
+
+def shrink(x, k):
+    return x if k == 1 else F.avg_pool2d(x, k, k)
+
+
+def shrink_flow(flow, mask, k):
+    """Flow between frames shrunk k times (area): block means divided by k; valid if all pixels are."""
+    if k == 1:
+        return flow, mask
+    return F.avg_pool2d(flow, k, k) / k, 1.0 - F.max_pool2d(1.0 - mask, k, k)
 
 
 def grad_l1(a, b):
@@ -83,19 +171,25 @@ def train(cfg, out, device="cpu", threads=1):
     t, L, d = cfg["train"], cfg["loss"], cfg["data"]
     opt = torch.optim.Adam(student.parameters(), t["lr"])
     _, step = loop.resume_model(out, device, student, opt)
+    if step == 0 and cfg.get("init"):
+        init_from_tier(student, teachers, cfg["init"])
     torch.manual_seed(t["seed"] + step)
-    sampler = PairSampler(d["crop"], d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"])
+    k = int(d["scale"])
+    sampler = PairSampler(d["crop"] * k, d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"])
     B = d["batch"]
 
     def step_fn(step):
-        x1, x2, flow, mask = [a.to(device) for a in sampler.next()]
+        big1, big2, flow, mask = [a.to(device) for a in sampler.next()]
+        x1, x2 = shrink(big1, k), shrink(big2, k)
+        flow, mask = shrink_flow(flow, mask, k)
         terms = {"l1": 0.0, "grad": 0.0, "t_out": 0.0}
         for i in range(B):
             s = (step * B + i) % S
             _, teacher, ts, _, _ = teachers[s]
             x = torch.cat([x1[i:i + 1], x2[i:i + 1]])
             with torch.no_grad():
-                target = teacher(x, torch.full((2,), ts, dtype=torch.long, device=device))
+                big = torch.cat([big1[i:i + 1], big2[i:i + 1]])
+                target = shrink(teacher(big, torch.full((2,), ts, dtype=torch.long, device=device)), k)
             y = student(x, torch.full((2,), s, dtype=torch.long, device=device))
             terms["l1"] = terms["l1"] + F.l1_loss(y, target) / B
             terms["grad"] = terms["grad"] + grad_l1(y, target) / B
@@ -118,15 +212,16 @@ def train(cfg, out, device="cpu", threads=1):
     return student, step
 
 
-def evaluate_tier(student, teachers, s, device="cpu"):
-    """Mean |S - T| (0-255) on the held-out stills the style cards use, for the card."""
+def evaluate_tier(student, teachers, s, device="cpu", k=1):
+    """Mean |S(x/k) - T(x)/k| (0-255) on the held-out stills the style cards use, for the card."""
     from .evaluate import heldout_images
     _, teacher, ts, _, _ = teachers[s]
     errs = []
     with torch.no_grad():
         for x in heldout_images():
             x = x.to(device)
-            errs.append(float((student(x, torch.tensor([s])) - teacher(x, torch.tensor([ts]))).abs().mean() * 255))
+            got = student(shrink(x, k), torch.tensor([s]))
+            errs.append(float((got - shrink(teacher(x, torch.tensor([ts])), k)).abs().mean() * 255))
     return sum(errs) / len(errs)
 
 
@@ -146,22 +241,27 @@ def export(ckpt_path, models_dir):
         folder = os.path.join(models_dir, entry["id"], cfg["tier"])
         if not os.path.isdir(os.path.dirname(folder)):
             raise SystemExit(f"{os.path.dirname(folder)} does not exist: export the full model of {entry['id']} first")
+        k = int(cfg["data"].get("scale", 1))
         extra = {"title": entry.get("title", entry["id"]), "artist": entry.get("artist", ""), "tier": cfg["tier"],
-                 "trained_steps": ck["step"], "run": cfg["id"], "teacher": {"ckpt": os.path.basename(tpath), "step": tstep}}
+                 "trained_steps": ck["step"], "run": cfg["id"], "teacher": {"ckpt": os.path.basename(tpath), "step": tstep},
+                 "taught_scale": k}
         write_model(folder, entry["id"], arch, style_state_dict(student, s), extra)
-        err = evaluate_tier(student, teachers, s)
-        tgf = flops(teacher, 360, 640) / 1e9
+        err = evaluate_tier(student, teachers, s, k=k)
+        tgf = teacher.gflop_640x360() if isinstance(teacher, OpListNet) else flops(teacher, 360, 640) / 1e9
         with open(os.path.join(folder, "TIER.md"), "w") as f:
             f.write("\n".join([
                 f"# {entry.get('title', entry['id'])}: the `{cfg['tier']}` tier",
                 "",
-                "The cheaper network the governor switches to once the internal resolution is at its floor",
-                "(src/engine/stylizer.ts). Same op list format as `../model.json`, taught by it (distillation,",
+                "The cheaper network the governor runs where the full model at a size it can afford would draw",
+                "a coarser picture (fidelityLadder, src/engine/stylizer.ts). Same op list format as `../model.json`,",
+                "taught by it (distillation,",
                 f"`training/brushcam_train/distill.py`, run `{cfg['id']}`, {ck['step']} steps; teacher step {tstep}).",
+                *([f"Taught at the output's scale: given a frame shrunk {k}x, it draws the teacher's painting of the",
+                   f"full-size frame shrunk {k}x, so the strokes a caller sees after upsampling are the full model's."] if k > 1 else []),
                 "",
                 f"- Widths {arch['widths']}, {arch['res_blocks']} residual blocks: {gf:.2f} GFLOP per 640x360 frame "
                 f"against the full model's {tgf:.2f} ({tgf / gf:.1f}x less).",
-                f"- Mean |tier - full model| on the held-out stills (first 8 of photos/cq100 and faces/london): "
+                f"- Mean |tier{f'(x/{k})' if k > 1 else ''} - full model{f'(x)/{k}' if k > 1 else ''}| on the held-out stills (first 8 of photos/cq100 and faces/london): "
                 f"{err:.1f} on the 0-255 scale.",
                 "- Data and licences: those of the full model (`../MODEL.md`).",
                 "",

@@ -3,6 +3,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import torch
 
 from brushcam_train import export
@@ -136,3 +137,66 @@ def test_distill_config_and_one_step(tmp_path):
     import pytest
     with pytest.raises(ValueError, match="no style 'nope'"):
         distill.load_teachers(bad)
+
+
+def test_distill_at_the_outputs_scale(tmp_path):
+    """tier_tiny_x2: teachers are the exported full models, the student starts as the shipped tiny
+    tiers (same output as each style's export), and a step shrinks pairs and flow by the scale."""
+    from brushcam_train import distill
+    cfg = distill.load_config(os.path.join(TRAINING, "configs", "tier_tiny_x2.toml"))
+    assert cfg["data"]["scale"] == 2 and cfg["init"] == "tiny"
+    teachers = distill.load_teachers(cfg)
+    ids = [e["id"] for e, *_ in teachers]
+    assert len(ids) == len(set(ids)) == len(cfg["teachers"])
+    student = distill.make_student(cfg, len(teachers)).eval()
+    distill.init_from_tier(student, teachers, "tiny")
+    x = export.parity_input()[..., :32, :48]
+    for s, sid in enumerate(ids):
+        meta, w = export.read_model(os.path.join(REPO, "models", "style", sid, "tiny"))
+        want = export.run_ops(meta["ops"], w, x)
+        with torch.no_grad():
+            got = student(x, torch.tensor([s]))
+        assert float((got - want).abs().max()) < 1e-4, sid
+    # the flow shrinks with the picture: 2 px of motion at full size is 1 px at half size, and a
+    # half-size pixel is valid only where its whole 2x2 block was
+    flow = torch.zeros(1, 2, 8, 8)
+    flow[:, 0] = 2.0
+    mask = torch.ones(1, 1, 8, 8)
+    mask[..., 5, 6] = 0
+    f, m = distill.shrink_flow(flow, mask, 2)
+    assert f.shape == (1, 2, 4, 4) and torch.allclose(f[:, 0], torch.ones(1, 4, 4)) and float(f[:, 1].abs().max()) == 0
+    assert float(m.sum()) == 15 and float(m[0, 0, 2, 3]) == 0
+    cfg["data"].update(crop=32, batch=2, real_fraction=0.0)
+    cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
+    cfg["teachers"] = cfg["teachers"][:2]
+    student, step = distill.train(cfg, str(tmp_path / "run"))
+    assert step == 1 and os.path.exists(tmp_path / "run" / "ckpt.pt")
+    with pytest.raises(FileNotFoundError, match="nope/model.json"):
+        distill.load_teachers(dict(cfg, teachers=[{"model": str(tmp_path / "nope")}]))
+
+
+def test_distill_from_artist_networks(tmp_path):
+    """tier_artists_x2: the artist networks (another architecture) teach through the op-list
+    interpreter, and every style's student starts as one exported tier that already paints."""
+    from brushcam_train import distill
+    cfg = distill.load_config(os.path.join(TRAINING, "configs", "tier_artists_x2.toml"))
+    teachers = distill.load_teachers(cfg)
+    x = export.parity_input()[..., :32, :48]
+    for (entry, teacher, ts, _, _) in teachers:
+        meta, w = export.read_model(os.path.join(REPO, "models", "style", entry["id"]))
+        assert isinstance(teacher, distill.OpListNet) and meta["arch"]["name"] != "ReCoNet"
+        with torch.no_grad():
+            assert torch.equal(teacher(x, torch.tensor([ts])), export.run_ops(meta["ops"], w, x))
+        with pytest.raises(ValueError, match="multiples of 16, got 30x48"):
+            teacher(x[..., :30, :], None)
+    student = distill.make_student(cfg, len(teachers)).eval()
+    distill.init_from_tier(student, teachers, cfg["init"])
+    meta, w = export.read_model(os.path.join(TRAINING, cfg["init"]))
+    want = export.run_ops(meta["ops"], w, x)
+    for s in range(len(teachers)):
+        with torch.no_grad():
+            assert float((student(x, torch.tensor([s])) - want).abs().max()) < 1e-4
+    cfg["data"].update(crop=32, batch=2, real_fraction=0.0)
+    cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
+    _, step = distill.train(cfg, str(tmp_path / "run"))
+    assert step == 1

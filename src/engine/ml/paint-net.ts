@@ -39,6 +39,12 @@ export interface PaintNetJson {
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
   title?: string;
   artist?: string;
+  /**
+   * A tier taught at the output's scale (training/brushcam_train/distill.py): given a frame
+   * shrunk k times it draws the full network's painting of the full frame shrunk k times, so its
+   * strokes are the size a caller sees once the page upsamples it.
+   */
+  taught_scale?: number;
 }
 
 export class ModelFormatError extends Error {
@@ -304,6 +310,16 @@ export class PaintNet {
   get inputMultiple(): number {
     const m = this.json.arch.input_multiple;
     return typeof m === 'number' && Number.isInteger(m) && m >= 1 && m <= 64 ? m : 4;
+  }
+
+  /**
+   * Whether its paintings carry strokes at the size the caller sees (a tier taught at the
+   * output's scale): the page then upsamples them keeping the painting's own detail
+   * (`strokes` in src/page/filters/guided.ts) instead of refitting it on the camera.
+   */
+  get drawsOutputScale(): boolean {
+    const k = this.json.taught_scale;
+    return typeof k === 'number' && k > 1;
   }
 
   /** Runs the forward pass. `x`: [1, H, W, 3] float32 in [0, 1], H and W multiples of inputMultiple. */

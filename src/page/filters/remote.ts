@@ -3,7 +3,7 @@ import type { FilterSpec } from '../../shared/settings';
 import type { Filter } from './filter';
 import { uprightBitmap } from '../frames/upright';
 import { internalSize } from '../../shared/sizes';
-import { applyGuided, guidedCoefficients, guideLuma, type GuidedCoefficients } from './guided';
+import { applyGuided, DEFAULT_FIT, guidedCoefficients, guideLuma, STROKES_FIT, type GuidedCoefficients } from './guided';
 
 /** A 2D canvas whose pixels are read back often (kept on the CPU). */
 const readableCanvas = (): OffscreenCanvasRenderingContext2D =>
@@ -47,7 +47,7 @@ export const MAX_LAG_MS = 200;
  */
 export class RemoteFilter implements Filter {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (b: { bitmap: ImageBitmap; level: string }) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (b: { bitmap: ImageBitmap; level: string; strokes: boolean }) => void; reject: (e: Error) => void }>();
   private disposed = false;
   private lastEngineMs = 0;
   /** The engine paints frame n while this side prepares frame n+1 (it queues them in order). */
@@ -179,9 +179,9 @@ export class RemoteFilter implements Filter {
   }
 
   /** Sends `bitmap` (transferred) to the engine; resolves with its painting. */
-  private request(bitmap: ImageBitmap): Promise<{ bitmap: ImageBitmap; level: string }> {
+  private request(bitmap: ImageBitmap): Promise<{ bitmap: ImageBitmap; level: string; strokes: boolean }> {
     const id = this.nextId++;
-    return new Promise<{ bitmap: ImageBitmap; level: string }>((resolve, reject) => {
+    return new Promise<{ bitmap: ImageBitmap; level: string; strokes: boolean }>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new Error(`the filter engine did not answer within ${this.frameTimeoutMs} ms`));
@@ -262,14 +262,14 @@ export class RemoteFilter implements Filter {
     const w = small.width;
     const h = small.height;
     const guide = readPixels(this.guideCtx, small, w, h);
-    this.inflight = this.request(small).then(({ bitmap, level }) => {
+    this.inflight = this.request(small).then(({ bitmap, level, strokes }) => {
       try {
         const pw = bitmap.width;
         const ph = bitmap.height;
         const paint = readPixels(this.paintedCtx, bitmap, pw, ph);
         // Painted at another size than sent (the engine changed level meanwhile): the guide follows.
         const g = pw !== w || ph !== h ? readPixels(this.paintedCtx, this.guideCtx.canvas, pw, ph) : guide;
-        const c = guidedCoefficients(paint, g, pw, ph);
+        const c = guidedCoefficients(paint, g, pw, ph, strokes ? STROKES_FIT : DEFAULT_FIT);
         if (this.coef && this.coef.level !== level) {
           this.changes++;
           this.coefFade = { c: this.coef.c, left: RemoteFilter.FADE_FRAMES };
@@ -299,7 +299,7 @@ export class RemoteFilter implements Filter {
       this.waiting.delete(m.id);
       // Levels are a style's internal size and model tier (the avatar's strides change what is
       // computed when, not how sharp the picture is).
-      if (w) w.resolve({ bitmap: m.bitmap, level: m.multiple ? `${m.side}/${m.tier ?? ''}` : '' });
+      if (w) w.resolve({ bitmap: m.bitmap, level: m.multiple ? `${m.side}/${m.tier ?? ''}` : '', strokes: m.strokes === true });
       else m.bitmap.close();
     } else if (m?.t === 'error' && m.id !== undefined) {
       const w = this.waiting.get(m.id);
