@@ -9,10 +9,16 @@ For camera frames of a y4m clip, the style network (or its --tier) painted at th
 at the frame's size:
   bilinear            the painting upscaled (what the page did before guided refresh);
   fit r<R> e<EPS>     the fast guided filter (He & Sun 2015) as src/page/filters/guided.ts draws it:
-                      A*I + B, a and b fitted on the small camera luminance in (2R+1)^2 windows;
-  detail r<R> e<EPS>  the painting upscaled plus A times the luminance the small picture lacks;
+                      A*I + B, a and b fitted on the small camera luminance in (2R+1)^2 windows,
+                      I the frame's luminance with its two finest octaves taken out (guideLuma);
+  strokes r<R> e<EPS> the same with b = p - a*Is at each small pixel (STROKES_FIT): the painting
+                      upscaled plus A times the detail the small camera picture lacks;
 and each again with the painting of the frame --lag frames earlier (guided refresh draws a frame
 with the newest painting, which may be a few frames old), plus full@320 and tier@320 for reference.
+--tier-dir compares another build of the tier (a folder with model.json) beside the shipped one:
+
+  /usr/bin/python3 -m brushcam_train.guided_offline --clip /tmp/d9.y4m --model ../models/style/udnie \
+      --side 320 --tier tiny --lag 2 --every 40 --fits 1:1e-3
 """
 import argparse
 import os
@@ -45,20 +51,34 @@ def painted_small(meta, weights, rgb, side):
         return x, run_ops(meta["ops"], weights, x).clamp(0, 1)
 
 
+GUIDE_PASSES = 3   # src/page/filters/guided.ts
+
+
+def guide_luma(rgb):
+    """The page's guide: the frame's luminance after three 3x3 box passes (guideLuma)."""
+    L = luma(to_tensor(rgb))
+    for _ in range(GUIDE_PASSES):
+        L = box(L, 1)
+    return L
+
+
 def guided(p, small_luma, full_luma, r, eps, form):
     mi, mp = box(small_luma, r), box(p, r)
     a = (box(small_luma * p, r) - mi * mp) / (box(small_luma * small_luma, r) - mi * mi + eps)
     b = mp - a * mi
     a, b = box(a, r), box(b, r)
+    if form == "strokes":
+        b = p - a * small_luma
     up = lambda t: F.interpolate(t, size=full_luma.shape[2:], mode="bilinear", align_corners=False)  # noqa: E731
-    if form == "fit":
-        return (up(a) * full_luma + up(b)).clamp(0, 1)
-    return (up(p) + up(a) * (full_luma - up(small_luma))).clamp(0, 1)
+    return (up(a) * full_luma + up(b)).clamp(0, 1)
 
 
-def evaluate(clip, model, side, tier=None, every=5, lag=2, say=print):
+def evaluate(clip, model, side, tier=None, every=5, lag=2, say=print, fits=FITS, tier_dir=None):
     meta, weights = read_model(model)
     tmeta, tweights = read_model(f"{model}/{tier}") if tier else (meta, weights)
+    paintings = {"": (tmeta, tweights)}
+    if tier_dir:
+        paintings["other "] = read_model(tier_dir)
     with open(clip, "rb") as f:
         header = f.readline()
     w = int(header.split(b" W")[1].split()[0])
@@ -68,16 +88,18 @@ def evaluate(clip, model, side, tier=None, every=5, lag=2, say=print):
     for k in range(lag + 2, count, every):
         rgb, before = read_y4m_frame(clip, k), read_y4m_frame(clip, k - lag)
         ref = run_at(meta, weights, rgb, max(rgb.shape[:2]))
-        full_luma = luma(to_tensor(rgb))
-        cand = {"full@320": run_at(meta, weights, rgb, 320), "bilinear": run_at(tmeta, tweights, rgb, side)}
-        if tier:
-            cand["tier@320"] = run_at(tmeta, tweights, rgb, 320)
-        now = painted_small(tmeta, tweights, rgb, side)
-        old = painted_small(tmeta, tweights, before, side)
-        for r, eps in FITS:
-            for form in ("fit", "detail"):
-                for name, (x, p) in (("", now), (f" lag{lag}", old)):
-                    cand[f"{form} r{r} e{eps:g}{name}"] = guided(p, luma(x), full_luma, r, eps, form)
+        full_luma = guide_luma(rgb)
+        cand = {"full@320": run_at(meta, weights, rgb, 320)}
+        for who, (m, w_) in paintings.items():
+            cand[f"{who}bilinear"] = run_at(m, w_, rgb, side)
+            if tier:
+                cand[f"{who}tier@320"] = run_at(m, w_, rgb, 320)
+            now = painted_small(m, w_, rgb, side)
+            old = painted_small(m, w_, before, side)
+            for r, eps in fits:
+                for form in ("fit", "strokes"):
+                    for name, (x, p) in (("", now), (f" lag{lag}", old)):
+                        cand[f"{who}{form} r{r} e{eps:g}{name}"] = guided(p, luma(x), full_luma, r, eps, form)
         for name, v in cand.items():
             rows.setdefault(name, []).append((ssim(v, ref), feature_distance(v, ref)))
     out = {n: {"ssim": float(np.mean([a for a, _ in v])), "feat": float(np.mean([b for _, b in v])), "frames": len(v)} for n, v in rows.items()}
@@ -94,8 +116,11 @@ def main(argv=None):
     ap.add_argument("--tier")
     ap.add_argument("--every", type=int, default=5)
     ap.add_argument("--lag", type=int, default=2)
+    ap.add_argument("--fits", default=",".join(f"{r}:{e:g}" for r, e in FITS), help="r:eps,... windows to try")
+    ap.add_argument("--tier-dir", help="another build of the tier to compare (a folder with model.json)")
     a = ap.parse_args(argv)
-    evaluate(a.clip, a.model, a.side, a.tier, a.every, a.lag)
+    fits = tuple((int(f.split(":")[0]), float(f.split(":")[1])) for f in a.fits.split(","))
+    evaluate(a.clip, a.model, a.side, a.tier, a.every, a.lag, fits=fits, tier_dir=a.tier_dir)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from brushcam_train.guided_offline import box, guided, luma
 
 
-def test_on_a_flat_camera_fit_gives_the_window_means_and_detail_the_painting_itself():
+def test_on_a_flat_camera_fit_gives_the_window_means_and_strokes_the_painting_itself():
     torch.manual_seed(0)
     p = torch.rand(1, 3, 9, 16)
     small = torch.full((1, 1, 9, 16), 0.4)
@@ -13,7 +13,7 @@ def test_on_a_flat_camera_fit_gives_the_window_means_and_detail_the_painting_its
     up = lambda t: F.interpolate(t, size=(36, 64), mode="bilinear", align_corners=False)  # noqa: E731
     # a = 0 where the camera is flat: fit is b = the twice window-averaged painting
     assert torch.allclose(guided(p, small, full, 1, 1e-3, "fit"), up(box(box(p, 1), 1)).clamp(0, 1), atol=1e-5)
-    assert torch.allclose(guided(p, small, full, 1, 1e-3, "detail"), up(p), atol=1e-5)
+    assert torch.allclose(guided(p, small, full, 1, 1e-3, "strokes"), up(p), atol=1e-5)
 
 
 def test_fit_follows_the_cameras_edge_with_the_paintings_colours():

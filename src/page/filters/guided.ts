@@ -58,11 +58,11 @@ export const DEFAULT_FIT: GuidedFit = { r: 1, eps: 1e-3 };
  * For a painting whose strokes are drawn at the output's scale (a tier taught there): the same
  * fit, keeping the painting's own detail. On the d9 clip (not trained on) at 640×360, the five
  * tiers taught at 2× at 320 px with the painting two frames old, luma SSIM / feature distance
- * against the full network at full size: udnie 0.859/0.432 (DEFAULT_FIT 0.859/0.449), great_wave
- * 0.571/0.614 (0.568/0.633), composition_vii 0.588/0.545 (0.584/0.564), the_scream 0.723/0.472
- * (0.723/0.490), starry_night 0.343/0.642 (0.341/0.659). A full network run below its size
- * draws blurred strokes that the fit sharpens: Monet's at 256 px scores 0.667/0.516 this way
- * against 0.720/0.476 with DEFAULT_FIT.
+ * against the full network at full size (training/brushcam_train/guided_offline.py): udnie
+ * 0.856/0.440 (DEFAULT_FIT 0.857/0.455), great_wave 0.563/0.615 (0.561/0.633), composition_vii
+ * 0.577/0.549 (0.575/0.566), the_scream 0.722/0.472 (0.722/0.490), starry_night 0.337/0.647
+ * (0.336/0.662). A full network run below its size draws blurred strokes that the fit sharpens:
+ * Monet's at 256 px scores 0.667/0.516 this way against 0.720/0.476 with DEFAULT_FIT.
  */
 export const STROKES_FIT: GuidedFit = { r: 1, eps: 1e-3, strokes: true };
 
