@@ -135,6 +135,18 @@ describe('page-side guided upsampling', () => {
     Array.from(x).forEach((v, i) => expect(v).to.be.closeTo(want[i]!, 1e-5));
   });
 
+  it('takes the guide\'s luminance through GUIDE_PASSES 3×3 box means at any size, thin pictures too', () => {
+    for (const [W, H] of [[37, 23], [1, 9], [9, 1], [2, 2], [1, 1]] as const) {
+      const rnd = noise(W * 31 + H);
+      const cam = rgba(W, H, () => [255 * rnd(), 255 * rnd(), 255 * rnd()]);
+      const want = Float32Array.from({ length: W * H }, (_, i) => 0.299 * cam[i * 4]! + 0.587 * cam[i * 4 + 1]! + 0.114 * cam[i * 4 + 2]!);
+      for (let p = 0; p < GUIDE_PASSES; p++) boxMeanInPlace(want, W, H, 1, 1);
+      const got = guideLuma(cam, W, H);
+      expect(got.length).to.equal(W * H);
+      got.forEach((v, i) => expect(v, `${W}x${H} at ${i}`).to.be.closeTo(want[i]!, 1e-3));
+    }
+  });
+
   it('agrees with the engine\'s tfjs guided filter within one level', () => {
     const W = 64, H = 36, w = 16, h = 9;
     const rnd = noise(11);

@@ -196,8 +196,51 @@ export function guideLuma(camera: Uint8ClampedArray | Uint8Array, W: number, H: 
   if (camera.length < W * H * 4) throw new Error(`guideLuma: expected a ${W}x${H} RGBA picture (${W * H * 4} bytes), got ${camera.length}`);
   const L = new Float32Array(W * H);
   for (let i = 0, q = 0; i < L.length; i++, q += 4) L[i] = KR * camera[q]! + KG * camera[q + 1]! + KB * camera[q + 2]!;
-  for (let pass = 0; pass < GUIDE_PASSES; pass++) boxMeanInPlace(L, W, H, 1, 1);
+  for (let pass = 0; pass < GUIDE_PASSES; pass++) box3InPlace(L, W, H);
   return L;
+}
+
+let box3Rows = new Float32Array(0);
+
+/**
+ * boxMeanInPlace(x, w, h, 1, 1) for one channel, the guide's case, done on every camera frame at
+ * its full size: three-pixel sums along each row, then down each column keeping the two rows it
+ * still needs (no per-call allocation once the rows fit; 4-5× faster at 1280×720).
+ */
+function box3InPlace(x: Float32Array, w: number, h: number): void {
+  for (let base = 0; base < w * h; base += w) {
+    if (w === 1) continue;
+    let a = x[base]!;
+    let b = x[base + 1]!;
+    x[base] = (a + b) / 2;
+    for (let i = base + 1; i < base + w - 1; i++) {
+      const c = x[i + 1]!;
+      x[i] = (a + b + c) / 3;
+      a = b;
+      b = c;
+    }
+    x[base + w - 1] = (a + b) / 2;
+  }
+  if (h === 1) return;
+  if (box3Rows.length < 2 * w) box3Rows = new Float32Array(2 * w);
+  let up = box3Rows.subarray(0, w); // row y-1 as it was before this pass
+  let mid = box3Rows.subarray(w, 2 * w); // row y as it was
+  mid.set(x.subarray(0, w));
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const hasUp = y > 0;
+    const hasDown = y < h - 1;
+    const inv = 1 / (1 + (hasUp ? 1 : 0) + (hasDown ? 1 : 0));
+    if (hasUp && hasDown) for (let i = 0; i < w; i++) x[row + i] = (up[i]! + mid[i]! + x[row + w + i]!) * inv;
+    else if (hasDown) for (let i = 0; i < w; i++) x[row + i] = (mid[i]! + x[row + w + i]!) * inv;
+    else for (let i = 0; i < w; i++) x[row + i] = (up[i]! + mid[i]!) * inv;
+    if (hasDown) {
+      const t = up;
+      up = mid;
+      mid = t;
+      mid.set(x.subarray(row + w, row + 2 * w));
+    }
+  }
 }
 
 /** 3×3 box passes over the guide's luminance (see guideLuma). */
