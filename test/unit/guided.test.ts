@@ -144,6 +144,11 @@ describe('page-side guided upsampling', () => {
       const got = guideLuma(cam, W, H);
       expect(got.length).to.equal(W * H);
       got.forEach((v, i) => expect(v, `${W}x${H} at ${i}`).to.be.closeTo(want[i]!, 1e-3));
+      // Into a caller's buffer kept from an earlier, larger frame: same values, no new array.
+      const kept = new Float32Array(W * H + 5).fill(-1);
+      const into = guideLuma(cam, W, H, kept);
+      expect(into.buffer, 'written into the buffer given').to.equal(kept.buffer);
+      expect(Array.from(into)).to.deep.equal(Array.from(got));
     }
   });
 

@@ -192,9 +192,10 @@ function axisCached(out: number, src: number): ReturnType<typeof axis> {
  * place and spreads over about 5 px). A pattern the painting cannot draw then stays out of the
  * output even where the painting's neighbourhood follows the camera's brightness (a ≠ 0).
  */
-export function guideLuma(camera: Uint8ClampedArray | Uint8Array, W: number, H: number): Float32Array {
+export function guideLuma(camera: Uint8ClampedArray | Uint8Array, W: number, H: number, into?: Float32Array): Float32Array {
   if (camera.length < W * H * 4) throw new Error(`guideLuma: expected a ${W}x${H} RGBA picture (${W * H * 4} bytes), got ${camera.length}`);
-  const L = new Float32Array(W * H);
+  // Written into `into` when it is large enough (a caller's buffer kept from frame to frame).
+  const L = into && into.length >= W * H ? into.subarray(0, W * H) : new Float32Array(W * H);
   for (let i = 0, q = 0; i < L.length; i++, q += 4) L[i] = KR * camera[q]! + KG * camera[q + 1]! + KB * camera[q + 2]!;
   for (let pass = 0; pass < GUIDE_PASSES; pass++) box3InPlace(L, W, H);
   return L;
@@ -208,8 +209,7 @@ let box3Rows = new Float32Array(0);
  * still needs (no per-call allocation once the rows fit; 4-5× faster at 1280×720).
  */
 function box3InPlace(x: Float32Array, w: number, h: number): void {
-  for (let base = 0; base < w * h; base += w) {
-    if (w === 1) continue;
+  for (let base = 0; w > 1 && base < w * h; base += w) {
     let a = x[base]!;
     let b = x[base + 1]!;
     x[base] = (a + b) / 2;

@@ -75,6 +75,9 @@ export class RemoteFilter implements Filter {
   private readonly fullCtx = readableCanvas();
   private readonly guideCtx = readableCanvas();
   private readonly paintedCtx = readableCanvas();
+  /** Guided refresh's per-frame buffers: the guide's luminance and the output's pixels. */
+  private luma = new Float32Array(0);
+  private outPixels = new Uint8ClampedArray(0);
 
   private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
@@ -240,8 +243,11 @@ export class RemoteFilter implements Filter {
     this.throwFailure();
     // After the wait, the newest painting there is (the engine's pace then sets the frame rate).
     if (!this.coef) throw new Error('the filter engine has not painted a frame yet');
-    const out = new Uint8ClampedArray(W * H * 4);
-    const luma = guideLuma(camera, W, H);
+    // Both kept from frame to frame (3.7 MB each at 1280×720): the VideoFrame copies `out`.
+    if (this.outPixels.length !== W * H * 4) this.outPixels = new Uint8ClampedArray(W * H * 4);
+    const out = this.outPixels;
+    if (this.luma.length < W * H) this.luma = new Float32Array(W * H);
+    const luma = guideLuma(camera, W, H, this.luma);
     applyGuided(this.coef.c, luma, W, H, out);
     if (this.coefFade) {
       applyGuided(this.coefFade.c, luma, W, H, out, this.coefFade.left / (RemoteFilter.FADE_FRAMES + 1));
