@@ -18,12 +18,11 @@ for (const kind of ['style', 'anime']) {
     const mj = join(dir, id, 'model.json');
     if (!existsSync(mj)) continue;
     const m = JSON.parse(readFileSync(mj, 'utf8'));
-    // Cheaper tiers of the same style: models/style/<id>/<tier>/model.json (brushcam_train.distill).
-    const tiers = kind === 'style'
-      ? readdirSync(join(dir, id), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, id, d.name, 'model.json')))
+    // Cheaper tiers of the same network: models/<kind>/<id>/<tier>/model.json (brushcam_train.distill
+    // for a style, brushcam_anime.distill for the avatar's translator).
+    const tiers = readdirSync(join(dir, id), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, id, d.name, 'model.json')))
         .map((d) => ({ id: d.name, folder: `${kind}/${id}/${d.name}`, gflopsAt640x360: JSON.parse(readFileSync(join(dir, id, d.name, 'model.json'), 'utf8')).arch?.gflop_640x360 ?? null }))
-        .sort((a, b) => (b.gflopsAt640x360 ?? 0) - (a.gflopsAt640x360 ?? 0))
-      : [];
+        .sort((a, b) => (b.gflopsAt640x360 ?? 0) - (a.gflopsAt640x360 ?? 0));
     found.push({
       id: m.id ?? id,
       kind: kind === 'style' ? 'style' : 'avatar',

@@ -58,11 +58,22 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   }
   const backend = await exclusive(() => useBackend(spec.backend ?? 'auto', `${root}wasm/`));
   const model = await onOwnBackend(backend, () => PaintNet.load(`${root}models/${entry.folder}`));
-  const finder = await FaceFinder.shipped(root, () => model.dispose());
-  const p = new AvatarPainter(model, finder, spec.presentation, spec.backdrop ? { backdrop: spec.backdrop } : {});
+  // The translator's cheaper tier, when the avatar ships one: it runs when the full translator
+  // cannot follow every frame. A tier that does not load costs that choice, not the avatar.
+  const t = entry.tiers?.[0];
+  const tierModel = t ? await onOwnBackend(backend, () => PaintNet.load(`${root}models/${t.folder}`)).catch(() => null) : null;
+  const finder = await FaceFinder.shipped(root, () => {
+    model.dispose();
+    tierModel?.dispose();
+  });
+  const p = new AvatarPainter(model, finder, spec.presentation, {
+    ...(spec.backdrop ? { backdrop: spec.backdrop } : {}),
+    ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
+  });
   const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));
   try {
     await unlessGpuLost(warmUp(paint), 'warming up', () => {}, lostOf(backend));
+    await unlessGpuLost(onOwnBackend(backend, () => p.timeTranslators()), 'warming up', () => {}, lostOf(backend));
   } catch (e) {
     p.dispose();
     throw e;

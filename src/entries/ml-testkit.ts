@@ -13,7 +13,7 @@ export { parseModelsManifest } from '../shared/models';
 export { styleFlops } from '../engine/ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../engine/ml/instance-norm';
 export { referenceReCoNet } from '../engine/ml/reference';
-export { AvatarPainter, translatorSide, TRANSLATE_SIDES } from '../engine/avatar/avatar-painter';
+export { AvatarPainter, translatorSide, useTranslatorTier, TRANSLATE_SIDES, FULL_TRANSLATOR_MAX_STRIDE } from '../engine/avatar/avatar-painter';
 export { DetectorStride, FaceFinder } from '../engine/avatar/face-detector';
 export { CropTracker } from '../engine/avatar/crop-tracker';
 export { extractCrop } from '../engine/avatar/compositor';

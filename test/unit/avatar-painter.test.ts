@@ -3,13 +3,13 @@ import { expect } from '@esm-bundle/chai';
 // The engine's avatar chain (src/engine/avatar/avatar-painter.ts) on London faces with the untrained fixture
 // translator: output geometry, the face region replaced, and tensors flat over frames and freed.
 type Kit = typeof import('../../src/entries/ml-testkit');
-const { tf, setWasmPaths, PaintNet, FaceFinder, AvatarPainter, translatorSide, TRANSLATE_SIDES } = (await import('/build/ml-testkit.js' as string)) as Kit;
+const { tf, setWasmPaths, PaintNet, FaceFinder, AvatarPainter, translatorSide, useTranslatorTier, TRANSLATE_SIDES, FULL_TRANSLATOR_MAX_STRIDE } = (await import('/build/ml-testkit.js' as string)) as Kit;
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 const FINDER = { wasm: '/node_modules/@mediapipe/tasks-vision/wasm', model: '/models/face/blaze_face_short_range.tflite' };
 
-/** A 640×360 "camera frame": a London portrait in the middle of a grey frame. */
-async function frame(): Promise<ImageBitmap> {
+/** A 640×360 "camera frame": a London portrait in the middle of a grey frame (`dim`: darkened by that much). */
+async function frame(dim = 0): Promise<ImageBitmap> {
   const img = await createImageBitmap(await (await fetch('/__shared/faces/london/neutral_front/001_03.jpg')).blob());
   const c = new OffscreenCanvas(640, 360);
   const x = c.getContext('2d')!;
@@ -17,6 +17,10 @@ async function frame(): Promise<ImageBitmap> {
   x.fillRect(0, 0, 640, 360);
   x.drawImage(img, 140, 0, 360, 360);
   img.close();
+  if (dim) {
+    x.fillStyle = `rgba(0,0,0,${dim})`;
+    x.fillRect(0, 0, 640, 360);
+  }
   return c.transferToImageBitmap();
 }
 
@@ -80,5 +84,53 @@ describe('AvatarPainter (detector → tracker → translator → compositor)', f
       expect(translatorSide(sides, 0, ms128, B), `${ms128}`).to.equal(1);
       expect(translatorSide(sides, 1, at96, B), `${ms128}`).to.equal(1);
     }
+  });
+
+  it('translator tier: runs when the full translator cannot keep its stride, back with room to spare', () => {
+    const share = 0.5 * (1000 / 30); // 16.7 ms of the budget
+    const max = FULL_TRANSLATOR_MAX_STRIDE;
+    expect(useTranslatorTier(false, null, 0.3, share)).to.equal(false);       // nothing measured yet
+    expect(useTranslatorTier(false, 0.9 * share * max, 0.3, share)).to.equal(false);
+    expect(useTranslatorTier(false, 1.1 * share * max, 0.3, share)).to.equal(true);
+    // on the tier, its cost / ratio estimates the full translator's
+    expect(useTranslatorTier(true, 0.3 * 1.1 * share * max, 0.3, share)).to.equal(true);
+    expect(useTranslatorTier(true, 0.3 * 0.9 * share * max, 0.3, share)).to.equal(true);   // within the margin: stays
+    expect(useTranslatorTier(true, 0.3 * 0.7 * share * max, 0.3, share)).to.equal(false);  // room to spare: back
+    // no flip-flop: a cost that sends the full translator to the tier does not bring it back
+    for (const k of [1.01, 1.2, 2, 5]) {
+      const full = k * share * max;
+      expect(useTranslatorTier(false, full, 0.3, share), `${k}`).to.equal(true);
+      expect(useTranslatorTier(true, 0.3 * full, 0.3, share), `${k}`).to.equal(true);
+    }
+    expect(useTranslatorTier(false, 100, 0, share), 'unmeasured ratio').to.equal(false);
+  });
+
+  it('with a translator tier: the tier runs when the full one is too slow, kernels timed at warm-up, both freed', async () => {
+    await tf.setBackend('wasm');
+    const base = tf.memory().numTensors;
+    let t = 0;
+    const full = await PaintNet.load('/test/fixtures/anime-tiny/');
+    const tier = await PaintNet.load('/test/fixtures/anime-tiny/');
+    // a 2-ms budget: no translator fits in it at stride 1
+    const p = new AvatarPainter(full, await FaceFinder.create(FINDER), 'face-swap', { now: () => t, budgetMs: 2, tier: { name: 'tiny', model: tier } });
+    const ms = await p.timeTranslators();
+    expect(ms.full).to.be.greaterThan(0);
+    expect(ms.tier).to.be.greaterThan(0);
+    expect(p.tierRatio).to.be.within(0, 1);
+    const afterLoad = tf.memory().numTensors;
+    // the face changes every frame (light), so the smoother does not hold the drawing
+    const inputs = [await frame(), await frame(0.3)];
+    const seen = new Set<string>();
+    for (let i = 0; i < 16; i++) {
+      t = (i * 1000) / 30;
+      (await p.paint(inputs[i % 2]!)).close();
+      seen.add(p.tier);
+      expect(tf.memory().numTensors).to.equal(afterLoad);
+    }
+    expect(p.onTier).to.equal(true);
+    expect([...seen].some((s) => s.includes('-tiny')), [...seen].join(', ')).to.equal(true);
+    for (const b of inputs) b.close();
+    p.dispose();
+    expect(tf.memory().numTensors).to.equal(base);
   });
 });

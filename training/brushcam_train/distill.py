@@ -10,7 +10,11 @@ resolution as far as it goes (src/engine/stylizer.ts). The student sees the same
 pairs as the teachers did (brushcam_train.data.PairSampler) and learns, per style:
   |S(x) - T(x)|_1 + |grad S(x) - grad T(x)|_1   on both frames of a pair (the gradient term keeps
                                                  the brush texture that plain L1 would blur), and
-  ReCoNet's output-level temporal loss on S, so it stays as steady as its teacher.
+  ReCoNet's output-level temporal loss on S, so it stays as steady as its teacher, and
+  optionally ([loss] feat > 0) the teacher's loss-network activations at its style layers
+  (SqueezeNet relu1, fire3, fire5, fire7), each relative to the teacher's energy there:
+  sum_l |phi_l(S) - phi_l(T)|^2 / |phi_l(T)|^2. Pixel losses leave a narrow student's strokes
+  soft where it cannot place them exactly; the features say which texture the teacher drew.
 One student carries every style (conditional instance norm), like the teachers' joint run.
 
 Taught at the output's scale ([data] scale = k > 1): the page draws the tier's painting of a
@@ -43,7 +47,7 @@ def load_config(path):
     d = cfg.setdefault("data", {})
     d.setdefault("crop", 192); d.setdefault("batch", 2); d.setdefault("real_fraction", 0.2); d.setdefault("scale", 1)
     l = cfg.setdefault("loss", {})
-    l.setdefault("l1", 1.0); l.setdefault("grad", 1.0); l.setdefault("temporal_output", 20.0)
+    l.setdefault("l1", 1.0); l.setdefault("grad", 1.0); l.setdefault("temporal_output", 20.0); l.setdefault("feat", 0.0)
     t = cfg.setdefault("train", {})
     t.setdefault("steps", 2000); t.setdefault("lr", 2e-3); t.setdefault("lr_final", 2e-4)
     t.setdefault("log_every", 20); t.setdefault("ckpt_every", 100); t.setdefault("seed", 0)
@@ -153,6 +157,15 @@ def grad_l1(a, b):
     return F.l1_loss(dx(a), dx(b)) + F.l1_loss(dy(a), dy(b))
 
 
+def feature_match(net, y, target):
+    """Mean over the style layers of |phi(y) - phi(target)|^2 / |phi(target)|^2 (per image)."""
+    from .loss_net import STYLE_LAYERS
+    fy, ft = net(y, STYLE_LAYERS), net(target, STYLE_LAYERS)
+    terms = [((fy[l] - ft[l]) ** 2).flatten(1).sum(1) / (ft[l] ** 2).flatten(1).sum(1).clamp_min(1e-8)
+             for l in STYLE_LAYERS]
+    return torch.stack(terms).mean()
+
+
 def lr_at(t, step):
     f = step / max(1, t["steps"])
     return t["lr"] * (t["lr_final"] / t["lr"]) ** f  # exponential decay
@@ -177,12 +190,16 @@ def train(cfg, out, device="cpu", threads=1):
     k = int(d["scale"])
     sampler = PairSampler(d["crop"] * k, d["batch"], seed=t["seed"] + step, real_fraction=d["real_fraction"])
     B = d["batch"]
+    feat_net = None
+    if L["feat"] > 0:
+        from .loss_net import SqueezeNetFeatures
+        feat_net = SqueezeNetFeatures().to(device)
 
     def step_fn(step):
         big1, big2, flow, mask = [a.to(device) for a in sampler.next()]
         x1, x2 = shrink(big1, k), shrink(big2, k)
         flow, mask = shrink_flow(flow, mask, k)
-        terms = {"l1": 0.0, "grad": 0.0, "t_out": 0.0}
+        terms = {"l1": 0.0, "grad": 0.0, "t_out": 0.0, "feat": 0.0}
         for i in range(B):
             s = (step * B + i) % S
             _, teacher, ts, _, _ = teachers[s]
@@ -194,7 +211,10 @@ def train(cfg, out, device="cpu", threads=1):
             terms["l1"] = terms["l1"] + F.l1_loss(y, target) / B
             terms["grad"] = terms["grad"] + grad_l1(y, target) / B
             terms["t_out"] = terms["t_out"] + temporal_output_loss(y[:1], y[1:], x[:1], x[1:], flow[i:i + 1], mask[i:i + 1]) / B
-        loss = L["l1"] * terms["l1"] + L["grad"] * terms["grad"] + L["temporal_output"] * terms["t_out"]
+            if feat_net is not None:
+                terms["feat"] = terms["feat"] + feature_match(feat_net, y, target) / B
+        loss = (L["l1"] * terms["l1"] + L["grad"] * terms["grad"] + L["temporal_output"] * terms["t_out"]
+                + L["feat"] * terms["feat"])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

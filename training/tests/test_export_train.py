@@ -200,3 +200,20 @@ def test_distill_from_artist_networks(tmp_path):
     cfg["train"].update(steps=1, log_every=1, ckpt_every=1)
     _, step = distill.train(cfg, str(tmp_path / "run"))
     assert step == 1
+
+
+def test_distill_feature_term():
+    """[loss] feat: zero for the teacher's own painting, grows with the difference, and the style
+    tier configs that use it train with it (one step on a small crop)."""
+    from brushcam_train import distill
+    from brushcam_train.loss_net import SqueezeNetFeatures
+    net = SqueezeNetFeatures()
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(1, 3, 64, 64, generator=g)
+    near = (t + 0.02 * torch.randn(1, 3, 64, 64, generator=g)).clamp(0, 1)
+    far = torch.rand(1, 3, 64, 64, generator=g)
+    same, a, b = (float(distill.feature_match(net, y, t)) for y in (t, near, far))
+    assert same < 1e-10 and 0 < a < b
+    cfg = distill.load_config(os.path.join(TRAINING, "configs", "tier_monet_feat_x2.toml"))
+    assert cfg["loss"]["feat"] > 0
+    assert distill.load_config(os.path.join(TRAINING, "configs", "tier_monet_x2.toml"))["loss"]["feat"] == 0

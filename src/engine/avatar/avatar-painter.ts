@@ -33,6 +33,31 @@ export function translatorSide(sides: readonly number[], i: number, costMs: numb
   return i;
 }
 
+/**
+ * The largest stride at which the full translator's drawing, held between its runs, stays closer
+ * to what it would draw of every frame than its cheaper tier's drawing of every frame
+ * (training/brushcam_anime/cadence.py on the people clips). Past it the tier runs.
+ */
+export const FULL_TRANSLATOR_MAX_STRIDE = 1;
+/** Back to the full translator only when it would fit at 1.25× its estimated cost (no flip-flop). */
+const TIER_RETURN_MARGIN = 1.25;
+/** Timed translations per network at warm-up (after one untimed): the least is its cost. */
+const TRANSLATOR_TIMED_RUNS = 3;
+
+/**
+ * Whether the cheaper translator should run, from the smoothed cost of the one running now
+ * (`costMs`), the tier's cost over the full translator's (`ratio`, measured at warm-up) and the
+ * translator's share of the frame budget: the full translator while its stride would be at most
+ * `maxStride`, else the tier.
+ */
+export function useTranslatorTier(onTier: boolean, costMs: number | null, ratio: number, shareMs: number,
+  maxStride = FULL_TRANSLATOR_MAX_STRIDE): boolean {
+  if (costMs === null || !(ratio > 0) || !(shareMs > 0)) return onTier;
+  const full = onTier ? costMs / ratio : costMs;
+  const strideOf = (ms: number): number => Math.ceil(ms / shareMs);
+  return onTier ? strideOf(TIER_RETURN_MARGIN * full) > maxStride : strideOf(full) > maxStride;
+}
+
 export interface AvatarStageMs {
   detect: number;
   track: number;
@@ -75,8 +100,9 @@ export class AvatarPainter {
     readonly model: PaintNet,
     readonly finder: FaceFinder,
     public presentation: Presentation,
-    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop } = {},
+    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop; tier?: { name: string; model: PaintNet } } = {},
   ) {
+    this.translatorTier = o.tier ?? null;
     this.backdrop = o.backdrop ?? DEFAULT_BACKDROP;
     this.sides = o.cropSide ? [o.cropSide] : TRANSLATE_SIDES;
     this.budgetMs = o.budgetMs ?? 1000 / 30;
@@ -86,6 +112,12 @@ export class AvatarPainter {
   }
 
   private readonly sides: readonly number[];
+  /** The translator's cheaper tier (a distilled, narrower network), when the avatar ships one. */
+  readonly translatorTier: { name: string; model: PaintNet } | null;
+  /** Whether the tier translates now (the full translator cannot run often enough). */
+  onTier = false;
+  /** The tier's cost over the full translator's: the network ratio until warm-up measures it. */
+  tierRatio = 0.3;
   /** The full avatar's backdrop. */
   backdrop: Backdrop;
   private sideIndex = 0;
@@ -103,7 +135,31 @@ export class AvatarPainter {
   private faceless = true;
   /** The governor's state for the popup: detector stride, translator stride, translator side. */
   get tier(): string {
-    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.sideIndex ? `-s${this.cropSide}` : ''}${this.faceless ? ' no-face' : ''}`;
+    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.onTier ? `-${this.translatorTier!.name}` : ''}${this.sideIndex ? `-s${this.cropSide}` : ''}${this.faceless ? ' no-face' : ''}`;
+  }
+
+  /**
+   * Times the translator (and its tier) on a blank crop, the least of a few runs each after one
+   * untimed: compiles their kernels before the call, and places the tier by its measured cost.
+   * Returns the ms of each.
+   */
+  async timeTranslators(): Promise<{ full: number; tier: number | null }> {
+    const n = this.sides[0]!;
+    const blank = new ImageData(n, n);
+    const least = async (m: PaintNet): Promise<number> => {
+      await runOnPixels(m, blank, n, n);
+      let best = Infinity;
+      for (let i = 0; i < TRANSLATOR_TIMED_RUNS; i++) {
+        const t = performance.now();
+        await runOnPixels(m, blank, n, n);
+        best = Math.min(best, performance.now() - t);
+      }
+      return best;
+    };
+    const full = await least(this.model);
+    const tier = this.translatorTier ? await least(this.translatorTier.model) : null;
+    if (tier !== null) this.tierRatio = Math.min(1, tier / Math.max(full, 1e-3));
+    return { full, tier };
   }
 
   async paint(frame: ImageBitmap): Promise<ImageBitmap> {
@@ -140,6 +196,13 @@ export class AvatarPainter {
       // a skipped translation says nothing of the network's cost: the governor hears only real runs
       if (await this.translate(frame, crop)) this.translateStride.record(performance.now() - t);
       this.lock.setReference(read, crop);
+      if (this.translatorTier && this.sideIndex === 0) {
+        const tier = useTranslatorTier(this.onTier, this.translateStride.cost, this.tierRatio, this.translateStride.share * this.budgetMs);
+        if (tier !== this.onTier) {
+          this.translateStride.rescale(tier ? this.tierRatio : 1 / this.tierRatio);
+          this.onTier = tier;
+        }
+      }
       const next = translatorSide(this.sides, this.sideIndex, this.translateStride.cost, this.budgetMs, MAX_TRANSLATE_STRIDE, this.translateStride.share);
       if (next !== this.sideIndex) {
         this.translateStride.rescale((this.sides[next]! / this.cropSide) ** 2);
@@ -174,13 +237,15 @@ export class AvatarPainter {
       this.held++;
       return false;
     }
-    this.avatar = new ImageData(this.smoother.apply(source.data, await runOnPixels(this.model, source, n, n), n), n, n);
+    const model = this.onTier ? this.translatorTier!.model : this.model;
+    this.avatar = new ImageData(this.smoother.apply(source.data, await runOnPixels(model, source, n, n), n), n, n);
     this.source = source;
     return true;
   }
 
   dispose(): void {
     this.model.dispose();
+    this.translatorTier?.model.dispose();
     this.finder.close();
     this.compositor.dispose();
     for (const c of [this.cropCanvas, this.lockCanvas]) {
