@@ -172,6 +172,8 @@ for (const [w, h] of firefoxOnly ? [] : sizes) {
           const side = Number(/@ (\d+)px/.exec(after.backend ?? '')?.[1] ?? 0) || null;
           // "tfjs-wasm @ 96px tiny": the governor moved the style to its cheaper tier.
           const tier = /@ \d+px ([a-z0-9_-]+)/.exec(after.backend ?? '')?.[1] ?? null;
+          // "..., drawn at 1/2": the page draws guided frames at half size per side (its work outgrew its share)
+          const drawScale = Number(/drawn at 1\/(\d+)/.exec(after.backend ?? '')?.[1] ?? 1);
           const gflop640 = tier ? mode.tiers?.find((t) => t.id === tier)?.gflopsAt640x360 ?? null : mode.gflop640;
           const internal = side ? (w >= h ? [side, Math.round((side * h) / w)] : [Math.round((side * w) / h), side]) : [w, h];
           // The avatar: one translation (a 128² crop, whatever the frame size) every tr-th frame.
@@ -189,7 +191,7 @@ for (const [w, h] of firefoxOnly ? [] : sizes) {
             // Includes the test page's own work (its <video> of the output): compare rows, not absolutes.
             mainThreadMsPerFrame: busy0 != null && busy1 != null && frames ? ((busy1 - busy0) * 1000) / frames : null,
             heapMbAt100: heap100 == null ? null : heap100 / 2 ** 20, heapMbAtEnd: heapEnd == null ? null : heapEnd / 2 ** 20,
-            tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, tier, gflopPerFrame: gflop,
+            tensorsAt100: eng100.tensors, tensorsAtEnd: engEnd.tensors, internalSide: side, tier, drawScale, gflopPerFrame: gflop,
             levelChangesPerMin: after.levelChanges != null && before.levelChanges != null ? ((after.levelChanges - before.levelChanges) / seconds) * 60 : null,
           };
           if (raw && mode.neural && mode.settings.mode === 'style') {

@@ -8,7 +8,7 @@ import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
 import { PosterizeFilter, posterizeValue } from '../../src/page/filters/posterize';
 import { isSoftwareGl } from '../../src/shared/software-gpu';
-import { MAX_LAG_MS, REFRESH_FRAMES, RemoteFilter } from '../../src/page/filters/remote';
+import { guideScale, MAX_LAG_MS, PAGE_SHARE, PAGE_SHARE_BACK, REFRESH_FRAMES, RemoteFilter } from '../../src/page/filters/remote';
 import type { Filter } from '../../src/page/filters/filter';
 
 type Kit = typeof import('../../src/entries/ml-testkit');
@@ -315,6 +315,37 @@ describe('guided refresh (styles): the engine paints when it is free, every fram
     await f.idle();
     expect(e.painted()).to.equal(3); // 0, 33 and 66: 100 was not sent, the engine was busy
     expect(await at(133)).to.deep.equal(BLUE);
+    f.dispose();
+  });
+
+  it('guided drawing at half size per side when the page\'s work outgrows its share of a frame, back with room', async () => {
+    const F = 1000 / 30;
+    expect(guideScale(1, null, F)).to.equal(1);
+    expect(guideScale(1, 0.9 * PAGE_SHARE * F, F)).to.equal(1);
+    expect(guideScale(1, 1.1 * PAGE_SHARE * F, F)).to.equal(2);
+    // at half size the work is a quarter: back only when four times it fits under the lower share
+    expect(guideScale(2, (1.1 * PAGE_SHARE * F) / 4, F), 'no flip-flop').to.equal(2);
+    expect(guideScale(2, (0.9 * PAGE_SHARE_BACK * F) / 4, F)).to.equal(1);
+    // frames that leave no time at all (1 µs long): drawn at half size, at the frame's size, painted colours
+    const e = fakeEngine(['#ff0000']);
+    const f = await RemoteFilter.create(e.port, { kind: 'style', id: 'fake' });
+    const frame = (ms: number, durationUs: number): VideoFrame =>
+      new VideoFrame(new Uint8Array(128 * 72 * 4).fill(128), { format: 'RGBA', codedWidth: 128, codedHeight: 72, timestamp: ms * 1000, duration: durationUs });
+    for (let i = 0; i < 4; i++) {
+      const out = await run(f, frame(33 * i, 1));
+      expect([out.displayWidth, out.displayHeight]).to.deep.equal([128, 72]);
+      if (i > 1) {
+        const px = drawn(out, 128, 72);
+        for (const k of [0, 4 * (36 * 128 + 64), 4 * (128 * 72 - 1)]) expect([px[k], px[k + 1], px[k + 2]], `pixel ${k / 4}`).to.deep.equal(RED);
+      }
+      out.close();
+    }
+    expect(f.guideScale).to.equal(2);
+    expect(f.backend).to.include('drawn at 1/2');
+    expect(f.levelChanges).to.be.at.least(1);
+    // frames ten seconds long: every size fits, back to the frame's size
+    for (let i = 4; i < 40 && f.guideScale !== 1; i++) (await run(f, frame(33 * i, 10_000_000))).close();
+    expect(f.guideScale).to.equal(1);
     f.dispose();
   });
 

@@ -42,6 +42,24 @@ export const REFRESH_FRAMES = 3;
 export const MAX_LAG_MS = 200;
 
 /**
+ * The page's own share of a frame interval for guided drawing (read the frame, its luminance, the
+ * guided colours over every pixel). Past it (a large camera frame on a slow CPU, or Firefox, where
+ * this runs on the page's main thread) each frame is drawn at half its size per side, a quarter
+ * of the work, and magnified to the frame's size on the canvas; the painting itself is at a
+ * quarter of the frame's size or less, so the strokes stay, the camera's finest edges soften.
+ */
+export const PAGE_SHARE = 0.6;
+/** Back at full size when its estimated cost (4× the half size's) is under this share. */
+export const PAGE_SHARE_BACK = 0.4;
+
+/** The scale (1 or 2) the next frame is drawn at, from the smoothed page ms at the current one. */
+export function guideScale(scale: number, pageMs: number | null, frameMs: number): number {
+  if (pageMs === null || !(frameMs > 0)) return scale;
+  if (scale === 1) return pageMs > PAGE_SHARE * frameMs ? 2 : 1;
+  return pageMs * scale * scale < PAGE_SHARE_BACK * frameMs ? 1 : scale;
+}
+
+/**
  * A filter that runs in the extension's engine (see src/engine/painters.ts) over a
  * session port. Each frame is copied once into an ImageBitmap and back.
  */
@@ -78,6 +96,16 @@ export class RemoteFilter implements Filter {
   /** Guided refresh's per-frame buffers: the guide's luminance and the output's pixels. */
   private luma = new Float32Array(0);
   private outPixels = new Uint8ClampedArray(0);
+  /** Guided drawing's scale (1: the frame's size, 2: half per side, magnified) and its smoothed ms. */
+  private drawScale = 1;
+  private pageMs: number | null = null;
+  private readonly smallCanvas = new OffscreenCanvas(2, 2);
+  private readonly smallCtx = this.smallCanvas.getContext('2d', { alpha: false })!;
+
+  /** The scale guided frames are drawn at now (1: the frame's size; 2: half per side, magnified). */
+  get guideScale(): number {
+    return this.drawScale;
+  }
 
   private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
@@ -115,7 +143,8 @@ export class RemoteFilter implements Filter {
 
   /** The engine's backend and the internal resolution it settled on. */
   get backend(): string {
-    return this.side ? `${this.engineBackend} @ ${this.side}px${this.tier ? ` ${this.tier}` : ''}` : this.engineBackend;
+    const drawn = this.drawScale > 1 ? `, drawn at 1/${this.drawScale}` : '';
+    return this.side ? `${this.engineBackend} @ ${this.side}px${this.tier ? ` ${this.tier}` : ''}${drawn}` : this.engineBackend;
   }
 
   /** Engine-side time of the last frame, ms. */
@@ -216,10 +245,16 @@ export class RemoteFilter implements Filter {
     const H = frame.displayHeight;
     let camera: Uint8ClampedArray;
     let small: ImageBitmap | null = null;
+    const k = this.drawScale;
+    const dw = Math.ceil(W / k);
+    const dh = Math.ceil(H / k);
+    let pageMs = 0;
     try {
       if (this.disposed) throw new Error('remote filter used after dispose()');
       this.throwFailure();
-      camera = readPixels(this.fullCtx, frame, W, H); // drawImage honours rotation and flip
+      const t0 = performance.now();
+      camera = readPixels(this.fullCtx, frame, dw, dh); // drawImage honours rotation and flip
+      pageMs += performance.now() - t0;
       if (!this.inflight && !this.sending) {
         const [w, h] = internalSize(W, H, this.side, this.multiple);
         const making = uprightBitmap(frame, w < W || h < H ? { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' } : {});
@@ -243,17 +278,46 @@ export class RemoteFilter implements Filter {
     this.throwFailure();
     // After the wait, the newest painting there is (the engine's pace then sets the frame rate).
     if (!this.coef) throw new Error('the filter engine has not painted a frame yet');
+    const t1 = performance.now();
     // Both kept from frame to frame (3.7 MB each at 1280×720): the VideoFrame copies `out`.
-    if (this.outPixels.length !== W * H * 4) this.outPixels = new Uint8ClampedArray(W * H * 4);
+    if (this.outPixels.length !== dw * dh * 4) this.outPixels = new Uint8ClampedArray(dw * dh * 4);
     const out = this.outPixels;
-    if (this.luma.length < W * H) this.luma = new Float32Array(W * H);
-    const luma = guideLuma(camera, W, H, this.luma);
-    applyGuided(this.coef.c, luma, W, H, out);
+    if (this.luma.length < dw * dh) this.luma = new Float32Array(dw * dh);
+    const luma = guideLuma(camera, dw, dh, this.luma);
+    applyGuided(this.coef.c, luma, dw, dh, out);
     if (this.coefFade) {
-      applyGuided(this.coefFade.c, luma, W, H, out, this.coefFade.left / (RemoteFilter.FADE_FRAMES + 1));
+      applyGuided(this.coefFade.c, luma, dw, dh, out, this.coefFade.left / (RemoteFilter.FADE_FRAMES + 1));
       if (--this.coefFade.left <= 0) this.coefFade = null;
     }
-    return new VideoFrame(out, { format: 'RGBX', codedWidth: W, codedHeight: H, timestamp, ...(duration != null ? { duration } : {}) });
+    const init = { timestamp, ...(duration != null ? { duration } : {}) };
+    let result: VideoFrame;
+    if (k === 1) {
+      result = new VideoFrame(out, { format: 'RGBX', codedWidth: W, codedHeight: H, ...init });
+    } else {
+      // Magnified to the frame's size on the canvas (bilinear, as the unguided path does).
+      if (this.smallCanvas.width !== dw || this.smallCanvas.height !== dh) {
+        this.smallCanvas.width = dw;
+        this.smallCanvas.height = dh;
+      }
+      this.smallCtx.putImageData(new ImageData(out as Uint8ClampedArray<ArrayBuffer>, dw, dh), 0, 0);
+      if (this.canvas.width !== W || this.canvas.height !== H) {
+        this.canvas.width = W;
+        this.canvas.height = H;
+      }
+      this.ctx.imageSmoothingQuality = 'low';
+      this.ctx.drawImage(this.smallCanvas, 0, 0, W, H);
+      result = new VideoFrame(this.canvas, { ...init, alpha: 'discard' });
+    }
+    pageMs += performance.now() - t1;
+    this.pageMs = this.pageMs === null ? pageMs : 0.9 * this.pageMs + 0.1 * pageMs;
+    const next = guideScale(k, this.pageMs, duration ? duration / 1000 : FRAME_MS);
+    if (next !== k) {
+      // the smoothed cost follows the new size (a quarter, or four times, the work)
+      this.pageMs *= (k / next) ** 2;
+      this.drawScale = next;
+      this.changes++;
+    }
+    return result;
   }
 
   /** A painting failed since the last frame: this frame fails with its error (once). */
