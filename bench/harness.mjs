@@ -44,7 +44,7 @@ const allModes = [
   { id: 'posterize', settings: { mode: 'style', style: 'posterize' }, neural: false },
   ...styleModels.map((m) => ({ id: m.id, settings: { mode: 'style', style: m.id }, neural: true, gflop640: m.gflopsAt640x360, tiers: m.tiers ?? [] })),
   ...(avatars.length
-    ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null, gflopPerTranslation: avatars[0].gflopsAt640x360 }))
+    ? ['face-swap', 'full-avatar'].map((p) => ({ id: `anime:${p}`, settings: { mode: 'anime', avatar: avatars[0].id, presentation: p }, neural: true, gflop640: null, gflopPerTranslation: avatars[0].gflopsAt640x360, tiers: avatars[0].tiers ?? [] }))
     : []),
   // The puppet: face mesh + iris tracking and a drawn character (no translator network).
   ...['mika', 'kit'].map((c) => ({ id: `puppet:${c}`, settings: { mode: 'anime', presentation: 'puppet', puppetCharacter: c, backdrop: 'scene' }, neural: true, gflop640: null })),
@@ -179,7 +179,10 @@ for (const [w, h] of firefoxOnly ? [] : sizes) {
           // The avatar: one translation (a 128² crop, whatever the frame size) every tr-th frame.
           const trStride = Number(/-tr(\d+)/.exec(tier ?? '')?.[1] ?? 0) || null;
           const trSide = Number(/-s(\d+)/.exec(tier ?? '')?.[1] ?? 128);
-          const gflop = mode.gflopPerTranslation != null && trStride ? (mode.gflopPerTranslation * (trSide / 128) ** 2) / trStride
+          // "det1-tr1-tiny": the translator's cheaper tier translates
+          const trTier = mode.tiers?.find((t) => new RegExp(`-tr\\d+-${t.id}\\b`).test(tier ?? ''));
+          const perTranslation = trTier ? trTier.gflopsAt640x360 : mode.gflopPerTranslation;
+          const gflop = perTranslation != null && trStride ? (perTranslation * (trSide / 128) ** 2) / trStride
             : gflop640 != null ? (gflop640 * internal[0] * internal[1]) / (640 * 360) : mode.neural ? null : 0;
           const row = {
             mode: mode.id, backend: mode.neural ? backend : after.backend ?? 'none', size: `${w}x${h}`, placement: after.placement,
