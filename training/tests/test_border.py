@@ -21,7 +21,7 @@ LIMIT = 1.0
 # frames: listed here (strict expected failures) until they are tuned below it; a network not on
 # this list that draws one fails. Border-tuned: monet, van_gogh (better, not yet there).
 KNOWN = {"monet": 1.73, "van_gogh": 1.44, "composition_vii": 1.78, "composition_vii/tiny": 2.92,
-         "great_wave": 2.47, "great_wave/tiny": 1.93, "monet/tiny": 1.34, "van_gogh/tiny": 1.65, "starry_night": 2.67, "starry_night/tiny": 2.45,
+         "great_wave": 2.47, "great_wave/tiny": 1.93, "van_gogh/tiny": 1.65, "starry_night": 2.67, "starry_night/tiny": 2.51,
          "the_scream": 3.09, "the_scream/tiny": 1.87, "udnie": 1.56, "udnie/tiny": 1.73}
 
 
