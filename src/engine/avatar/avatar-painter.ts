@@ -36,7 +36,9 @@ export function translatorSide(sides: readonly number[], i: number, costMs: numb
 /**
  * The largest stride at which the full translator's drawing, held between its runs, stays closer
  * to what it would draw of every frame than its cheaper tier's drawing of every frame
- * (training/brushcam_anime/cadence.py on the people clips). Past it the tier runs.
+ * (training/brushcam_anime/cadence.py on the people clips). Past it the tier runs. Set it from that
+ * measure for each tier that ships: the one tried (anime_tiny) lost to the full translator held for
+ * six frames, so no avatar ships a tier (training/brushcam_anime/README.md).
  */
 export const FULL_TRANSLATOR_MAX_STRIDE = 1;
 /** Back to the full translator only when it would fit at 1.25× its estimated cost (no flip-flop). */
