@@ -124,6 +124,50 @@ describe('PaintNet (tfjs runtime of the exported style and avatar networks)', ()
     }
   });
 
+  it('runs an upsampling and the 3×3 convolution after it as one 2×2 convolution: the op list\'s output on every backend, odd sizes and every activation', async function () {
+    this.timeout(120_000);
+    const { json, bin } = tinyModel();
+    // Odd small pictures (5×7 before each upsampling), a linear convolution and a ReLU one.
+    const ops = json.ops.slice(0, 5).concat([
+      { op: 'upsample_nearest' },
+      { op: 'conv2d', weight: 'c3.w', bias: null, kernel: 3, stride: 1, pad: 1 },
+      { op: 'upsample_nearest' },
+      { op: 'conv2d', weight: 'c4.w', bias: 'c4.b', kernel: 3, stride: 1, pad: 1 },
+      { op: 'relu' },
+    ] as PaintNetJson['ops']);
+    const variants = [json, { ...json, arch: { name: 'odd', input_multiple: 2 }, ops }];
+    for (const [v, shape] of [[variants[0]!, [1, 8, 12, 3]], [variants[1]!, [1, 10, 14, 3]]] as const) {
+      for (const backend of ['cpu', 'wasm', 'webgl', 'webgpu']) {
+        expect(await tf.setBackend(backend), backend).to.equal(true);
+        const asWritten = PaintNet.fromParts(v, [bin.slice(0)], 'model.json', { fuse: false });
+        const compiled = PaintNet.fromParts(v, [bin.slice(0)]);
+        const n = shape[1] * shape[2] * 3;
+        const x = tf.tidy(() => tf.reshape(tf.div(tf.add(tf.range(0, n), 1), n), [...shape]) as tf.Tensor4D);
+        const want = asWritten.run(x);
+        const got = compiled.run(x);
+        expect(got.shape, `${backend} ${v.arch.name}`).to.deep.equal(want.shape);
+        const [a, b] = [(await want.data()) as Float32Array, (await got.data()) as Float32Array];
+        let d = 0;
+        let mag = 0;
+        a.forEach((w, i) => { d = Math.max(d, Math.abs(w - b[i]!)); mag = Math.max(mag, Math.abs(w)); });
+        expect(mag, 'the picture is not flat').to.be.above(0.05);
+        expect(d, `${backend} ${v.arch.name}: max |compiled - as written|`).to.be.below(1e-4);
+        tf.dispose([x, want, got]);
+        asWritten.dispose();
+        compiled.dispose();
+      }
+    }
+    await tf.setBackend('wasm');
+    // The compiled plan runs no upsampling kernel: each pair is a convolution, a transpose and a slice.
+    const m = PaintNet.fromParts(variants[1]!, [bin.slice(0)]);
+    const base = PaintNet.fromParts(variants[1]!, [bin.slice(0)], 'model.json', { fuse: false });
+    // conv, norm + ReLU, depthwise, pointwise; then the two pairs (one step each as written).
+    expect(m.kernelCount).to.equal(4 + 2 * 3);
+    expect(base.kernelCount).to.equal(4 + 2 * 2 + 1);
+    m.dispose();
+    base.dispose();
+  });
+
   it('leaks no tensors across runs and frees all weights on dispose', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

@@ -129,6 +129,7 @@ type Fetcher = (url: string) => Promise<Response>;
 type Step =
   | { k: 'conv'; depthwise: boolean; weight: string; bias: string | null; stride: number; pad: number; act: 'linear' | 'relu' | 'sigmoid'; unfused?: true }
   | { k: 'norm'; weight: string; bias: string; eps: number; relu: boolean }
+  | { k: 'upconv'; weight: string; bias: string | null; act: 'linear' | 'relu' | 'sigmoid' }
   | { k: 'relu' | 'sigmoid' | 'up' }
   | { k: 'save' | 'add'; name: string };
 
@@ -137,20 +138,63 @@ const FOLD_MAX_OUT = 8;
 /** Depthwise kernels from this size up are folded into the pointwise conv after them. */
 const FOLD_MIN_KERNEL = 5;
 
+type ConvOp = Extract<PaintNetOp, { op: 'conv2d' | 'depthwise_conv2d' }>;
+
+/**
+ * A 2× nearest upsampling followed by a 3×3 convolution (stride 1, padding 1), as one 2×2
+ * convolution on the small picture. Output pixel (2i+a, 2j+b) sees only a 2×2 window of the small
+ * picture: rows i-1, i for a = 0 (the 3×3 kernel's rows 0 | 1+2), rows i, i+1 for a = 1 (rows
+ * 0+1 | 2), the same for columns. A 2×2 convolution with padding 1 gives, at (p, q), the window of
+ * rows p-1, p and columns q-1, q: the window of phase (a, b) at (p - a, q - b). It computes all
+ * four phases at once (4×O output channels, one kernel each) on the (H+1)×(W+1) grid; laying the
+ * four phases out as 2×2 blocks puts phase (a, b) of (i, j) at (2i + a + 1, 2j + b + 1) when the
+ * block slot (a', b') holds phase (1-a', 1-b'), so the result is that picture less its first and
+ * last rows and columns. 4/9 of the arithmetic of the convolution on the upsampled picture, the
+ * same numbers, the zero border included.
+ */
+export function subpixelKernel(k: Float32Array, O: number, I: number): Float32Array {
+  // HWIO [2, 2, I, 4·O]; output channel slot·O + o, slot 2a'+b' = phase (1-a', 1-b').
+  const out = new Float32Array(4 * I * 4 * O);
+  for (let slot = 0; slot < 4; slot++) {
+    const a = 1 - (slot >> 1);
+    const b = 1 - (slot & 1);
+    // Which row (column) of the 2×2 window each of the 3×3 kernel's rows (columns) reads.
+    const rows = a === 0 ? [0, 1, 1] : [0, 0, 1];
+    const cols = b === 0 ? [0, 1, 1] : [0, 0, 1];
+    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) {
+      out[((rows[y]! * 2 + cols[x]!) * I + i) * 4 * O + slot * O + o]! += k[((o * I + i) * 3 + y) * 3 + x]!;
+    }
+  }
+  return out;
+}
+
+/** The 2×2 blocks of a [1, H+1, W+1, 4·C] phase picture, less the outer rows and columns: [1, 2H, 2W, C]. */
+export function interleavePhases(y: tf.Tensor4D): tf.Tensor4D {
+  const [, h1, w1, c4] = y.shape;
+  const c = c4 / 4;
+  // [p, q, a', (b', c)] → [p, a', q, (b', c)] → rows 2p + a', columns 2q + b'.
+  const blocks = tf.reshape(tf.transpose(tf.reshape(y, [h1, w1, 2, 2 * c]), [0, 2, 1, 3]), [1, 2 * h1, 2 * w1, c]);
+  return tf.slice(blocks, [0, 1, 1, 0], [1, 2 * h1 - 2, 2 * w1 - 2, c]) as tf.Tensor4D;
+}
+
 /**
  * The op list as the runtime executes it, equal in maths:
  * - conv (+ its bias) followed by a ReLU or sigmoid is one fused conv kernel;
  * - instance norm followed by a ReLU is one fused kernel (src/engine/ml/instance-norm.ts);
+ * - a 2× nearest upsampling followed by a 3×3 convolution is one 2×2 convolution on the small
+ *   picture giving the four output phases, then laid out in 2×2 blocks: 4/9 of the arithmetic
+ *   ({@link subpixelKernel});
  * - a large depthwise conv (k ≥ 5) straight into a narrow 1×1 conv (the output heads: 9×9 or
  *   7×7 depthwise, then 1×1 to RGB) is folded into one full k×k conv, W[kh,kw,i,o] =
  *   dw[i,kh,kw]·pw[o,i], bias pw·b_dw + b_pw. That is k²·C·O multiply-adds instead of k²·C + C·O,
  *   but a full convolution runs on the backends' matrix paths, while the WASM backend's large
  *   depthwise kernel is a slow generic loop (measured: 78 ms of an 87-ms frame at 320×180).
- * `fold(dw, pw)` makes the folded weight and names it (null: fold nothing); returns the steps.
+ * `fold(dw, pw)` makes the folded weight and names it (null: fold nothing); `subpixel(conv)` makes
+ * the phase kernel of a 3×3 convolution after a 2× nearest upsampling and names it (null: run the
+ * pair as written); returns the steps.
  */
-type ConvOp = Extract<PaintNetOp, { op: 'conv2d' | 'depthwise_conv2d' }>;
-
-export function compilePlan(ops: readonly PaintNetOp[], fold: ((dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }) | null, fuse = true): Step[] {
+export function compilePlan(ops: readonly PaintNetOp[], fold: ((dw: ConvOp, pw: ConvOp) => { weight: string; bias: string | null }) | null, fuse = true,
+  subpixel: ((conv: ConvOp) => { weight: string; bias: string | null }) | null = null): Step[] {
   const steps: Step[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
@@ -186,9 +230,17 @@ export function compilePlan(ops: readonly PaintNetOp[], fold: ((dw: ConvOp, pw: 
       case 'sigmoid':
         steps.push({ k: op.op });
         break;
-      case 'upsample_nearest':
+      case 'upsample_nearest': {
+        if (fuse && subpixel && next?.op === 'conv2d' && next.kernel === 3 && next.stride === 1 && next.pad === 1) {
+          const after = ops[i + 2]?.op;
+          const act = after === 'relu' || after === 'sigmoid' ? after : 'linear';
+          steps.push({ k: 'upconv', ...subpixel(next), act });
+          i += act === 'linear' ? 1 : 2;
+          break;
+        }
         steps.push({ k: 'up' });
         break;
+      }
       case 'save':
       case 'add':
         steps.push({ k: op.op, name: op.name });
@@ -295,7 +347,17 @@ export class PaintNet {
           m.weights.set(bias, tf.tensor1d(b));
         }
         return { weight: name, bias };
-      }, o.fuse ?? true);
+      }, o.fuse ?? true, (conv) => {
+        const k = decoded.get(conv.weight)!; // [O, I, 3, 3]
+        const [O, I] = k.shape as [number, number];
+        const weight = `${conv.weight}@up2`;
+        m.weights.set(weight, tf.tensor4d(subpixelKernel(k.data, O, I), [2, 2, I, 4 * O]));
+        if (!conv.bias) return { weight, bias: null };
+        const b = decoded.get(conv.bias)!.data;
+        const bias = `${conv.bias}@up2`;
+        m.weights.set(bias, tf.tensor1d(Float32Array.from({ length: 4 * O }, (_, i) => b[i % O]!)));
+        return { weight, bias };
+      });
     } catch (e) {
       m.dispose();
       throw e;
@@ -359,7 +421,8 @@ export class PaintNet {
 
   /** How many kernels a frame takes (the compiled plan's steps, less the bookkeeping). */
   get kernelCount(): number {
-    return this.plan.filter((s) => s.k !== 'save').length;
+    // An upsampled convolution is a convolution, a transpose and a slice.
+    return this.plan.reduce((n, s) => n + (s.k === 'save' ? 0 : s.k === 'upconv' ? 3 : 1), 0);
   }
 
   private apply(step: Step, t: tf.Tensor4D, saved: Map<string, tf.Tensor4D>): tf.Tensor4D {
@@ -376,6 +439,11 @@ export class PaintNet {
         }
         const o = { x: t, filter, strides: step.stride, pad: step.pad, bias, activation: step.act };
         return (step.depthwise ? tf.fused.depthwiseConv2d(o as Parameters<typeof tf.fused.depthwiseConv2d>[0]) : tf.fused.conv2d(o as Parameters<typeof tf.fused.conv2d>[0])) as tf.Tensor4D;
+      }
+      case 'upconv': {
+        const bias = step.bias ? this.weights.get(step.bias) : undefined;
+        const y = tf.fused.conv2d({ x: t, filter: this.weights.get(step.weight) as tf.Tensor4D, strides: 1, pad: 1, bias, activation: step.act });
+        return interleavePhases(y);
       }
       case 'norm':
         // One fused kernel on WASM, WebGL and WebGPU (src/engine/ml/instance-norm.ts).
