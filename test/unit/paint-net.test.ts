@@ -159,8 +159,13 @@ describe('PaintNet (tfjs runtime of the exported style and avatar networks)', ()
     }
     await tf.setBackend('wasm');
     // The compiled plan runs no upsampling kernel: each pair is a convolution, a transpose and a slice.
+    const t0 = tf.memory().numTensors;
     const m = PaintNet.fromParts(variants[1]!, [bin.slice(0)]);
+    const t1 = tf.memory().numTensors;
     const base = PaintNet.fromParts(variants[1]!, [bin.slice(0)], 'model.json', { fuse: false });
+    // Each replaced 3×3 kernel (and bias) is let go: as many weights held as the op list has.
+    expect(t1 - t0, 'weights held by the compiled network').to.equal(tf.memory().numTensors - t1);
+    expect(t1 - t0).to.equal(9);
     // conv, norm + ReLU, depthwise, pointwise; then the two pairs (one step each as written).
     expect(m.kernelCount).to.equal(4 + 2 * 3);
     expect(base.kernelCount).to.equal(4 + 2 * 2 + 1);

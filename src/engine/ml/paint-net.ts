@@ -358,6 +358,13 @@ export class PaintNet {
         m.weights.set(bias, tf.tensor1d(Float32Array.from({ length: 4 * O }, (_, i) => b[i % O]!)));
         return { weight, bias };
       });
+      // The weights a folded or upsampled convolution replaced are never read: let them go.
+      const used = new Set(m.plan.flatMap((st) => ('weight' in st ? [st.weight, st.k === 'norm' ? st.bias : st.bias ?? ''] : [])));
+      for (const [name, w] of m.weights) {
+        if (used.has(name)) continue;
+        w.dispose();
+        m.weights.delete(name);
+      }
     } catch (e) {
       m.dispose();
       throw e;
