@@ -99,6 +99,7 @@ export default [
   entry('popup'),
   entry('engine'),
   entry('engine-worker'),
+  entry('translator-worker'),
   entry('offscreen-engine'),
   // Test builds only (build/firefox-test: scripts/package-manifests.mjs); never shipped.
   ...['test-hook', 'test-background', 'test-camera'].map((name) => ({

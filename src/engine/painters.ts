@@ -4,10 +4,11 @@
  * on its own tfjs backend, loaded from the models the extension ships and warmed up before the
  * session reports ready. src/engine/worker.ts serves sessions with them.
  */
-import { AvatarPainter } from './avatar/avatar-painter';
+import { AvatarPainter, TRANSLATE_SIDES } from './avatar/avatar-painter';
 import { createPuppetPainter } from './puppet/create';
 import { Stylizer } from './stylizer';
 import { FaceFinder } from './avatar/face-detector';
+import { WorkerTranslator } from './avatar/translator';
 import { backendLabel, exclusive, gpuLost, onBackend, setWasmThreadsNow, unlessGpuLost, useBackend, wasmThreads, type BackendName } from './ml/backend';
 import { chooseThreads, type ThreadChoice } from './threads';
 import type { Painter, PainterOptions } from './session';
@@ -66,9 +67,19 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     model.dispose();
     tierModel?.dispose();
   });
+  // On WASM the translator runs in a worker of its own, beside this one (pipelined, see
+  // AvatarPainter): detection and compositing here, translation there, on two cores. A worker
+  // that cannot start or load leaves translation here, as on a GPU backend.
+  const translator = backend === 'wasm' && !tierModel && typeof Worker === 'function'
+    ? await WorkerTranslator.create(`${root}translator-worker.js`, `${root}models/${entry.folder}`, `${root}wasm/`, TRANSLATE_SIDES[0]).catch((e: unknown) => {
+      console.warn(`brushcam: the avatar translates in the engine worker (${e instanceof Error ? e.message : String(e)})`);
+      return null;
+    })
+    : null;
   const p = new AvatarPainter(model, finder, spec.presentation, {
     ...(spec.backdrop ? { backdrop: spec.backdrop } : {}),
     ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
+    ...(translator ? { translator } : {}),
   });
   const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));
   try {
@@ -80,7 +91,10 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
   }
   return {
     // the detector: tasks-vision ('mediapipe') where there is WebGL, else BlazeFace on tfjs
-    backend: backendLabel(backend, ` + ${finder.label}`), tfBackend: backend, side: () => p.cropSide,
+    get backend() {
+      return `${backendLabel(backend, ` + ${finder.label}`)}${p.pipelinedNow ? ', translator in its own worker' : ''}`;
+    },
+    tfBackend: backend, side: () => p.cropSide,
     // the avatar's governor state for the popup: detector and translator strides and, when
     // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
     tier: () => p.tier,

@@ -238,6 +238,9 @@ describe('anime avatar on a face clip', () => {
       const i = await page.evaluate(() => gumTest.open());
       const st = await waitForState(browser, page, (s) => s.state === 'ok' && s.filterMs !== null);
       assert.match(st.backend, /^tfjs-wasm \+ mediapipe/);
+      // On WASM the translator runs in a worker of its own beside the engine's (pipelined): the
+      // shipped extension must be able to start it (its script, the model, the .wasm files).
+      assert.match(st.backend, /translator in its own worker/);
       const swap = await readOutput(page, i, 60, 30);
       const swapStats = swap.map((f) => ({ centre: nearest(f.y, [CENTRE]), margins: nearest(f.y, MARGINS) }));
       for (const [k, f] of swap.entries()) {

@@ -1,4 +1,5 @@
 import { expect } from '@esm-bundle/chai';
+import { londonFrame } from './helpers';
 
 // The engine's avatar chain (src/engine/avatar/avatar-painter.ts) on London faces with the untrained fixture
 // translator: output geometry, the face region replaced, and tensors flat over frames and freed.
@@ -8,21 +9,7 @@ setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 const FINDER = { wasm: '/node_modules/@mediapipe/tasks-vision/wasm', model: '/models/face/blaze_face_short_range.tflite' };
 
-/** A 640×360 "camera frame": a London portrait in the middle of a grey frame (`dim`: darkened by that much). */
-async function frame(dim = 0): Promise<ImageBitmap> {
-  const img = await createImageBitmap(await (await fetch('/__shared/faces/london/neutral_front/001_03.jpg')).blob());
-  const c = new OffscreenCanvas(640, 360);
-  const x = c.getContext('2d')!;
-  x.fillStyle = '#777';
-  x.fillRect(0, 0, 640, 360);
-  x.drawImage(img, 140, 0, 360, 360);
-  img.close();
-  if (dim) {
-    x.fillStyle = `rgba(0,0,0,${dim})`;
-    x.fillRect(0, 0, 640, 360);
-  }
-  return c.transferToImageBitmap();
-}
+const frame = (dim = 0): Promise<ImageBitmap> => londonFrame(dim);
 
 function pixels(b: ImageBitmap): Uint8ClampedArray {
   const c = new OffscreenCanvas(b.width, b.height);

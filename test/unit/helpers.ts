@@ -146,3 +146,23 @@ export function skipUnlessRequired(ctx: Mocha.Context, reason: string): never {
   if (requireAll) throw new Error(`must run in CI, but ${reason}`);
   return ctx.skip();
 }
+
+/**
+ * A 640×360 "camera frame": a London portrait in the middle of a grey frame (`dim`: darkened by
+ * that much); `draw` paints more on it before it becomes a bitmap.
+ */
+export async function londonFrame(dim = 0, draw?: (x: OffscreenCanvasRenderingContext2D) => void): Promise<ImageBitmap> {
+  const img = await createImageBitmap(await (await fetch('/__shared/faces/london/neutral_front/001_03.jpg')).blob());
+  const c = new OffscreenCanvas(640, 360);
+  const x = c.getContext('2d')!;
+  x.fillStyle = '#777';
+  x.fillRect(0, 0, 640, 360);
+  x.drawImage(img, 140, 0, 360, 360);
+  img.close();
+  if (dim) {
+    x.fillStyle = `rgba(0,0,0,${dim})`;
+    x.fillRect(0, 0, 640, 360);
+  }
+  draw?.(x);
+  return c.transferToImageBitmap();
+}

@@ -1,4 +1,5 @@
 import { expect } from '@esm-bundle/chai';
+import { londonFrame as londonPortrait } from './helpers';
 
 // The puppet avatar (src/engine/puppet/): tracking on the people clips against the rig it drives,
 // the drawing as a function of the rig state alone, idling without a face, and the characters.
@@ -16,20 +17,12 @@ async function clipFrame(clip: string, k: number): Promise<ImageBitmap> {
 }
 
 /** A 640×360 frame: a London portrait in the middle of grey, the raw-only checker in its top-left corner. */
-async function londonFrame(): Promise<ImageBitmap> {
-  const img = await createImageBitmap(await (await fetch('/__shared/faces/london/neutral_front/001_03.jpg')).blob());
-  const c = new OffscreenCanvas(640, 360);
-  const x = c.getContext('2d')!;
-  x.fillStyle = '#777';
-  x.fillRect(0, 0, 640, 360);
-  x.drawImage(img, 140, 0, 360, 360);
-  img.close();
+const londonFrame = (): Promise<ImageBitmap> => londonPortrait(0, (x) => {
   for (let y = 0; y < 64; y += 2) for (let xx = 0; xx < 64; xx += 2) {
     x.fillStyle = ((xx + y) / 2) % 2 ? '#969696' : '#646464';
     x.fillRect(xx, y, 2, 2);
   }
-  return c.transferToImageBitmap();
-}
+});
 
 function pixels(b: ImageBitmap): Uint8ClampedArray {
   const c = new OffscreenCanvas(b.width, b.height);

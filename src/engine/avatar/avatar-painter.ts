@@ -2,7 +2,8 @@ import { Compositor, DEFAULT_BACKDROP, extractCrop, type Backdrop, type Presenta
 import { AvatarSmoother } from './avatar-smoother';
 import { CropTracker, type TrackedCrop } from './crop-tracker';
 import { DetectorStride, type FaceFinder } from './face-detector';
-import { FaceLock, type CropReader } from './face-lock';
+import { FaceLock, type CropReader, type LockReference } from './face-lock';
+import type { Translator } from './translator';
 import { runOnPixels, type PaintNet } from '../ml/paint-net';
 
 /** At most every 6th frame keeps the avatar's expression within 0.2 s of the face at 30 fps. */
@@ -16,6 +17,8 @@ export const MAX_TRANSLATE_STRIDE = 6;
  */
 export const TRANSLATE_SIDES = [128, 96] as const; // 128: the exported model's arch.size
 const TRANSLATE_SHARE = 0.5;
+/** Tracked frames over which the pipelined translator's stride is counted (one second at 30 fps). */
+const PIPE_WINDOW = 30;
 /** The translator gets what the detector and compositor leave of 0.9 × the budget, within these. */
 const TRANSLATE_SHARE_MIN = 0.2;
 const BUDGET_USE = 0.9;
@@ -102,9 +105,10 @@ export class AvatarPainter {
     readonly model: PaintNet,
     readonly finder: FaceFinder,
     public presentation: Presentation,
-    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop; tier?: { name: string; model: PaintNet } } = {},
+    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop; tier?: { name: string; model: PaintNet }; translator?: Translator } = {},
   ) {
     this.translatorTier = o.tier ?? null;
+    this.pipe = o.translator ?? null;
     this.backdrop = o.backdrop ?? DEFAULT_BACKDROP;
     this.sides = o.cropSide ? [o.cropSide] : TRANSLATE_SIDES;
     this.budgetMs = o.budgetMs ?? 1000 / 30;
@@ -114,6 +118,24 @@ export class AvatarPainter {
   }
 
   private readonly sides: readonly number[];
+  /**
+   * Pipelined mode: the translator in a worker of its own (./translator.ts). A crop is sent as soon
+   * as the last one came back and the frames go on meanwhile with the avatar there is; each
+   * translation is shown from the first frame after it arrives, registered against its own crop.
+   * So translations run as often as one takes, on a core of their own, not every k-th frame.
+   */
+  private pipe: Translator | null;
+  private pending: Promise<void> | null = null;
+  private done: { source: ImageData; out: Uint8ClampedArray; ref: LockReference; n: number } | null = null;
+  /** Bumped when the face, the frame size or the side changes: translations sent before are dropped. */
+  private generation = 0;
+  private pipeFailure: Error | null = null;
+  /** Smoothed round trip of one pipelined translation, ms. */
+  private pipeMs: number | null = null;
+  /** Per tracked frame of the last PIPE_WINDOW: whether a translation started (or the smoother held). */
+  private readonly fresh: boolean[] = [];
+  /** Translations the pipelined translator finished and the painter showed. */
+  pipelined = 0;
   /** The translator's cheaper tier (a distilled, narrower network), when the avatar ships one. */
   readonly translatorTier: { name: string; model: PaintNet } | null;
   /** Whether the tier translates now (the full translator cannot run often enough). */
@@ -137,7 +159,18 @@ export class AvatarPainter {
   private faceless = true;
   /** The governor's state for the popup: detector stride, translator stride, translator side. */
   get tier(): string {
-    return `det${this.stride.stride}-tr${this.translateStride.stride}${this.onTier ? `-${this.translatorTier!.name}` : ''}${this.sideIndex ? `-s${this.cropSide}` : ''}${this.faceless ? ' no-face' : ''}`;
+    return `det${this.stride.stride}-tr${this.pipe ? this.pipeStride : this.translateStride.stride}${this.onTier ? `-${this.translatorTier!.name}` : ''}${this.sideIndex ? `-s${this.cropSide}` : ''}${this.faceless ? ' no-face' : ''}`;
+  }
+
+  /** Whether translations run in the translator's own worker now (false after it failed). */
+  get pipelinedNow(): boolean {
+    return this.pipe !== null;
+  }
+
+  /** Pipelined: tracked frames per translation started (or held) over the last PIPE_WINDOW, rounded. */
+  private get pipeStride(): number {
+    const started = this.fresh.filter(Boolean).length;
+    return started ? Math.max(1, Math.round(this.fresh.length / started)) : MAX_TRANSLATE_STRIDE;
   }
 
   /**
@@ -167,10 +200,22 @@ export class AvatarPainter {
   async paint(frame: ImageBitmap): Promise<ImageBitmap> {
     const W = frame.width;
     const H = frame.height;
+    if (this.pipeFailure) {
+      // The worker failed: translations run here from now on; this frame fails (nothing is lost:
+      // the page holds its last output) so the failure is heard once.
+      const e = this.pipeFailure;
+      this.pipeFailure = null;
+      this.pipe?.dispose();
+      this.pipe = null;
+      this.generation++;
+      throw new Error(`${e.message}; the avatar translates in the engine from now on`, { cause: e });
+    }
     if (!this.tracker || this.tracker.frameWidth !== W || this.tracker.frameHeight !== H) {
       this.tracker = new CropTracker(W, H);
       this.smoother.reset();
       this.lock.reset();
+      this.generation++;
+      this.done = null;
     }
     let t = performance.now();
     let faces = null;
@@ -182,6 +227,8 @@ export class AvatarPainter {
     this.lastMs.detect = faces ? t1 - t : 0;
     const tracked = this.tracker.update(faces, this.now());
     const read: CropReader = (box, side) => extractCrop(frame, box, side, this.lockCanvas).data;
+    // A pipelined translation that came back since the last frame is shown from this one.
+    if (tracked) this.adopt();
     // While the face is tracked the avatar follows the face lock's box; while the tracker holds
     // or fades its last crop, the last box is kept.
     let crop: TrackedCrop | null = null;
@@ -194,7 +241,19 @@ export class AvatarPainter {
     this.lastMs.track = t - t1;
     // Translate the current crop while the face is tracked; while holding or fading, keep the
     // last avatar (the crop may no longer contain a face).
-    if (crop && (!this.avatar || (crop.state === 'tracking' && this.translateStride.due()))) {
+    if (crop && this.pipe) {
+      const start = crop.state === 'tracking' && !this.pending;
+      if (crop.state === 'tracking') {
+        this.fresh.push(start);
+        if (this.fresh.length > PIPE_WINDOW) this.fresh.shift();
+      }
+      if (start || (!this.avatar && !this.pending)) this.send(frame, crop, read);
+      if (!this.avatar && this.pending) {
+        // nothing to show yet: the first avatar is waited for
+        await this.pending;
+        this.adopt();
+      }
+    } else if (crop && (!this.avatar || (crop.state === 'tracking' && this.translateStride.due()))) {
       // a skipped translation says nothing of the network's cost: the governor hears only real runs
       if (await this.translate(frame, crop)) this.translateStride.record(performance.now() - t);
       this.lock.setReference(read, crop);
@@ -218,6 +277,8 @@ export class AvatarPainter {
       this.source = null;
       this.smoother.reset();
       this.lock.reset();
+      this.generation++;
+      this.done = null;
     }
     const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source, this.backdrop);
     this.lastMs.composite = performance.now() - t2;
@@ -227,6 +288,52 @@ export class AvatarPainter {
     this.fixedMs = this.fixedMs === null ? fixed : 0.9 * this.fixedMs + 0.1 * fixed;
     this.translateStride.share = Math.min(TRANSLATE_SHARE, Math.max(TRANSLATE_SHARE_MIN, BUDGET_USE - this.fixedMs / this.budgetMs));
     return out;
+  }
+
+  /**
+   * Pipelined: sends the crop at `crop` to the translator's worker (unless the smoother would hold
+   * the shown avatar); its answer waits in `done` for the next frame.
+   */
+  private send(frame: ImageBitmap, crop: TrackedCrop, read: CropReader): void {
+    const pipe = this.pipe!;
+    const n = this.cropSide;
+    const source = extractCrop(frame, crop, n, this.cropCanvas);
+    if (this.avatar && this.avatar.width === n && this.smoother.holds(source.data, n)) {
+      this.source = source;
+      this.held++;
+      this.lock.setReference(read, crop);
+      return;
+    }
+    const ref = this.lock.reference(read, crop);
+    const generation = this.generation;
+    const t = performance.now();
+    this.pending = pipe.run(source).then((out) => {
+      const ms = performance.now() - t;
+      this.pipeMs = this.pipeMs === null ? ms : 0.8 * this.pipeMs + 0.2 * ms;
+      if (generation === this.generation) this.done = { source, out, ref, n };
+    }, (e: unknown) => {
+      if (pipe === this.pipe) this.pipeFailure = e instanceof Error ? e : new Error(String(e));
+    }).finally(() => {
+      this.pending = null;
+    });
+    // the side follows the round trip: a core of its own, so all of the budget per stride
+    const next = translatorSide(this.sides, this.sideIndex, this.pipeMs, this.budgetMs, MAX_TRANSLATE_STRIDE, 1);
+    if (next !== this.sideIndex) {
+      this.pipeMs = this.pipeMs! * (this.sides[next]! / this.cropSide) ** 2;
+      this.sideIndex = next;
+      this.generation++;
+    }
+  }
+
+  /** Pipelined: shows the translation that came back (blended by the smoother, locked to its crop). */
+  private adopt(): void {
+    const d = this.done;
+    this.done = null;
+    if (!d || d.n !== this.cropSide) return;
+    this.avatar = new ImageData(this.smoother.apply(d.source.data, d.out, d.n), d.n, d.n);
+    this.source = d.source;
+    this.lock.use(d.ref);
+    this.pipelined++;
   }
 
   /** Translates the crop; false when the smoother held the shown avatar and the network did not run. */
@@ -246,6 +353,9 @@ export class AvatarPainter {
   }
 
   dispose(): void {
+    this.pipe?.dispose();
+    this.pipe = null;
+    this.generation++;
     this.model.dispose();
     this.translatorTier?.model.dispose();
     this.finder.close();

@@ -113,6 +113,12 @@ export function lockStep(cur: Float32Array, ref: Float32Array, w: Float32Array, 
 /** Reads the aligned square crop `box` of the current frame into a side×side RGBA image. */
 export type CropReader = (box: CropBox, side: number) => Uint8ClampedArray;
 
+/** A face lock reference: the registration crop's luma and the box it was read at. */
+export interface LockReference {
+  readonly ref: Float32Array;
+  readonly box: CropBox;
+}
+
 export class FaceLock {
   private ref: Float32Array | null = null;
   private box: CropBox | null = null;
@@ -132,10 +138,23 @@ export class FaceLock {
    * sampled through the same patch as every frame's, so both pass the same filters.
    */
   setReference(read: CropReader, box: CropBox): void {
+    this.use(this.reference(read, box));
+  }
+
+  /**
+   * The reference of the crop at `box` of the frame `read` reads, to {@link use} later: a
+   * translation that finishes frames after its crop was read is registered against its own crop.
+   */
+  reference(read: CropReader, box: CropBox): LockReference {
     const ref = new Float32Array(LOCK_SIDE * LOCK_SIDE);
     this.sampleBox(lumaOf(read({ ...box, size: box.size * LOCK_PAD }, LOCK_PATCH), LOCK_PATCH * LOCK_PATCH), box.size * LOCK_PAD, 0, 0, box.size, ref);
-    this.ref = ref;
-    this.box = { ...box };
+    return { ref, box: { ...box } };
+  }
+
+  /** From the next {@link follow} on, the face is registered against `r`. */
+  use(r: LockReference): void {
+    this.ref = r.ref;
+    this.box = { ...r.box };
   }
 
   /** Samples the LOCK_SIDE² crop of side `side`, centred (ox, oy) from the patch's centre (frame px, patch axes). */
