@@ -8,7 +8,7 @@ import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
 import { PosterizeFilter, posterizeValue } from '../../src/page/filters/posterize';
 import { isSoftwareGl } from '../../src/shared/software-gpu';
-import { guideScale, MAX_LAG_MS, PAGE_SHARE, PAGE_SHARE_BACK, REFRESH_FRAMES, RemoteFilter } from '../../src/page/filters/remote';
+import { FULL_AVATAR_MAX_SIDE, guideScale, MAX_LAG_MS, PAGE_SHARE, PAGE_SHARE_BACK, REFRESH_FRAMES, RemoteFilter } from '../../src/page/filters/remote';
 import type { Filter } from '../../src/page/filters/filter';
 
 type Kit = typeof import('../../src/entries/ml-testkit');
@@ -216,6 +216,36 @@ describe('odd frames through every filter path', function () {
       f.dispose();
     });
   }
+  it('the full avatar goes to the engine at most FULL_AVATAR_MAX_SIDE a side and comes back at the frame\'s size; face swap as it is', async () => {
+    for (const [presentation, W, H, want] of [['full-avatar', 1280, 720, [640, 360]], ['full-avatar', 640, 360, [640, 360]], ['face-swap', 1280, 720, [1280, 720]]] as const) {
+      const channel = new MessageChannel();
+      const seen: [number, number][] = [];
+      serveSession(channel.port2, async (): Promise<Painter> => ({
+        backend: 'fake', tfBackend: 'wasm', side: () => 128,
+        paint: async (b) => {
+          seen.push([b.width, b.height]);
+          const c = new OffscreenCanvas(b.width, b.height);
+          const g = c.getContext('2d')!;
+          g.fillStyle = '#00ff00';
+          g.fillRect(0, 0, b.width, b.height);
+          return c.transferToImageBitmap();
+        },
+        dispose: () => {},
+      }));
+      const f = await RemoteFilter.create(channel.port1, { kind: 'anime', id: 'anime', presentation });
+      for (let i = 0; i < 2; i++) {
+        const out = await run(f, makeFrame('RGBA', W, H));
+        expect([out.displayWidth, out.displayHeight], presentation).to.deep.equal([W, H]);
+        const px = drawn(out, W, H);
+        expect([px[0], px[1], px[2]], 'the engine\'s picture, magnified').to.deep.equal([0, 255, 0]);
+        out.close();
+      }
+      expect(seen, `${presentation} ${W}x${H}: what the engine got`).to.deep.equal([want, want]);
+      expect(Math.max(...want)).to.be.at.most(presentation === 'full-avatar' ? FULL_AVATAR_MAX_SIDE : Infinity);
+      f.dispose();
+    }
+  });
+
   it('a style that changes level (size or tier) cross-fades into it and counts the change', async () => {
     const channel = new MessageChannel();
     let painted = 0;

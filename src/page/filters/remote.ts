@@ -60,6 +60,15 @@ export function guideScale(scale: number, pageMs: number | null, frameMs: number
 }
 
 /**
+ * The full avatar's frames go to the engine at most this long a side, and its pictures come back
+ * magnified to the frame's size. Nothing in them is finer than that: the portrait is a 128-px
+ * translation drawn at the frame's height, the backdrop the frame blurred 32× (or a flat colour or
+ * a painted scene). At 1280×720 the engine receives, composites and sends back a quarter of the
+ * pixels. Face swap keeps the frame's size (around the face it is the camera's picture).
+ */
+export const FULL_AVATAR_MAX_SIDE = 640;
+
+/**
  * A filter that runs in the extension's engine (see src/engine/painters.ts) over a
  * session port. Each frame is copied once into an ImageBitmap and back.
  */
@@ -107,7 +116,9 @@ export class RemoteFilter implements Filter {
     return this.drawScale;
   }
 
-  private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean) {
+  private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean,
+    /** Frames larger than this a side go to the engine scaled down (0: as they are), see FULL_AVATAR_MAX_SIDE. */
+    private readonly maxSide = 0) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
   }
 
@@ -126,7 +137,8 @@ export class RemoteFilter implements Filter {
       }, o.loadTimeoutMs ?? 60000);
       port.onmessage = (e: MessageEvent<FromEngine>) => {
         clearTimeout(timer);
-        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000, guided));
+        const maxSide = spec.kind === 'anime' && spec.presentation === 'full-avatar' ? FULL_AVATAR_MAX_SIDE : 0;
+        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000, guided, maxSide));
         else {
           port.close();
           reject(new Error(e.data?.t === 'error' ? e.data.message : 'unexpected reply from the filter engine'));
@@ -164,7 +176,8 @@ export class RemoteFilter implements Filter {
       if (this.disposed) throw new Error('remote filter used after dispose()');
       // A style paints below the frame's size: send it the picture at the size it paints (the
       // camera frame is scaled once here instead of copied whole both ways).
-      const small = this.side && this.multiple ? internalSize(W, H, this.side, this.multiple) : null;
+      const small = this.side && this.multiple ? internalSize(W, H, this.side, this.multiple)
+        : this.maxSide && Math.max(W, H) > this.maxSide ? internalSize(W, H, this.maxSide, 2) : null;
       bitmap = await uprightBitmap(frame, small && (small[0] < W || small[1] < H) ? { resizeWidth: small[0], resizeHeight: small[1], resizeQuality: 'medium' } : {});
     } finally {
       frame.close(); // the camera buffer goes back now, not after the engine's round trip
