@@ -47,7 +47,7 @@ async function warmUp(paint: (b: ImageBitmap) => Promise<ImageBitmap>): Promise<
  * avatar model's human→anime op list → compositor. Fails (the pump then sends neutral frames)
  * when no trained avatar model ships.
  */
-async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>): Promise<Painter> {
+async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>, o: PainterOptions): Promise<Painter> {
   if (spec.presentation === 'puppet') return createPuppetPainter(spec, root, onOwnBackend);
   const m = await loadManifest();
   const avatars = m.models.filter((x) => x.kind === 'avatar' && x.folder);
@@ -80,6 +80,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     ...(spec.backdrop ? { backdrop: spec.backdrop } : {}),
     ...(t && tierModel ? { tier: { name: t.id, model: tierModel } } : {}),
     ...(translator ? { translator } : {}),
+    paste: o.paste === true,
   });
   const paint = (b: ImageBitmap): Promise<ImageBitmap> => onOwnBackend(backend, () => p.paint(b));
   try {
@@ -98,6 +99,7 @@ async function createAvatarPainter(spec: Extract<FilterSpec, { kind: 'anime' }>)
     // the avatar's governor state for the popup: detector and translator strides and, when
     // lowered, the translator's side ("det2-tr5", "det2-tr6-s96")
     tier: () => p.tier,
+    place: () => p.place,
     paint, dispose: () => p.dispose(),
   };
 }
@@ -110,7 +112,7 @@ export const threadChoiceMs = (): Promise<Record<number, number> | null> =>
   (threadChoice ?? Promise.resolve(null)).then((c) => c?.ms ?? null, () => null);
 
 export async function createPainter(spec: FilterSpec, o: PainterOptions = {}): Promise<Painter> {
-  if (spec.kind === 'anime') return createAvatarPainter(spec);
+  if (spec.kind === 'anime') return createAvatarPainter(spec, o);
   if (spec.kind !== 'style') throw new Error(`the engine has no '${spec.kind}' filter in this build`);
   const m = await loadManifest();
   const styles = m.models.filter((x) => x.kind === 'style' && x.folder);

@@ -1,6 +1,7 @@
 import type { FromEngine, ToEngine } from '../shared/engine-protocol';
 import { gpuLost, lostGpus, markBackendLost, newlyLostGpu, unlessGpuLost } from './ml/backend';
 import { parseFilterSpec, type FilterSpec } from '../shared/settings';
+import type { FacePlace } from '../shared/face-swap';
 
 /** A loaded neural filter: paints one picture at a time on the tfjs backend it was built on. */
 export interface Painter {
@@ -20,6 +21,12 @@ export interface Painter {
   /** Whether the model it paints with now draws strokes at the output's scale (PaintNet.drawsOutputScale). */
   strokes?(): boolean;
   paint(b: ImageBitmap): Promise<ImageBitmap>;
+  /**
+   * Painters that answer a page pasting the avatar itself (PainterOptions.paste): where the last
+   * painted bitmap (the feathered avatar) goes, null for nowhere (no face: the page blurs the
+   * frame); undefined when the last bitmap was a whole frame.
+   */
+  place?(): FacePlace | null | undefined;
   dispose(): void;
 }
 
@@ -27,6 +34,8 @@ export interface Painter {
 export interface PainterOptions {
   /** Engine time per frame the painter may take, ms (see ToEngine 'create'). */
   budgetMs?: number;
+  /** Face swap: the page pastes the avatar into its frame itself (ToEngine 'create' `paste`). */
+  paste?: boolean;
 }
 
 export type PainterFactory = (spec: FilterSpec, o?: PainterOptions) => Promise<Painter>;
@@ -109,7 +118,7 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
       const parsed = parseFilterSpec(msg.spec);
       const budgetMs = parseBudgetMs(msg.budgetMs);
       queue = queue.then(async () => {
-        options = budgetMs === undefined ? {} : { budgetMs };
+        options = { ...(budgetMs === undefined ? {} : { budgetMs }), ...(msg.paste === true ? { paste: true } : {}) };
         try {
           if (!parsed) throw new Error(`invalid filter ${JSON.stringify(msg.spec)}`);
           spec = parsed;
@@ -138,7 +147,8 @@ export function serveSession(port: MessagePort, createPainter: PainterFactory, o
             throw new Error(`${during} was lost while painting`);
           }
           const multiple = painter.inputMultiple;
-          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}), ...(tier ? { tier } : {}), ...(strokes ? { strokes } : {}) }, [out]);
+          const place = painter.place?.();
+          post({ t: 'out', id: msg.id, bitmap: out, ms: performance.now() - t0, side, backend: painter.backend, ...(multiple ? { multiple } : {}), ...(tier ? { tier } : {}), ...(strokes ? { strokes } : {}), ...(place !== undefined ? { paste: place } : {}) }, [out]);
         } catch (err) {
           let message = err instanceof Error ? err.message : String(err);
           const lost = isLost();

@@ -1,3 +1,4 @@
+import type { FacePlace } from './face-swap';
 import type { FilterSpec } from './settings';
 
 /**
@@ -11,7 +12,12 @@ export type ToEngine =
    * absent: one camera frame's share (the page waits for every frame). A page that paints the
    * frames in between itself (guided refresh, src/page/filters/remote.ts) gives more.
    */
-  | { t: 'create'; spec: FilterSpec; budgetMs?: number }
+  /**
+   * `paste`: face swap only. The page pastes the avatar into its camera frame itself
+   * (src/shared/face-swap.ts), so it sends a smaller copy of the frame and each answer is the
+   * feathered avatar with where it goes (`paste` in 'out'), not a whole frame.
+   */
+  | { t: 'create'; spec: FilterSpec; budgetMs?: number; paste?: boolean }
   | { t: 'frame'; id: number; bitmap: ImageBitmap }
   | { t: 'dispose' };
 
@@ -40,6 +46,12 @@ export type FromEngine =
        * multiple) pictures and scales the answer back to the frame itself.
        */
       multiple?: number;
+      /**
+       * Face swap pasted by the page (ToEngine 'create' `paste`): where `bitmap`, the feathered
+       * avatar, goes in the picture sent (its pixels); null: no face, the page sends the frame
+       * blurred. Absent: `bitmap` is the whole output frame.
+       */
+      paste?: FacePlace | null;
     };
 
 /** The engine frame (engine.html) accepts a session port with this message. */

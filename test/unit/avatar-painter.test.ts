@@ -120,4 +120,46 @@ describe('AvatarPainter (detector → tracker → translator → compositor)', f
     p.dispose();
     expect(tf.memory().numTensors).to.equal(base);
   });
+
+  it('face swap for a page that pastes: the feathered avatar and its place at the face, nothing without a face', async () => {
+    await tf.setBackend('wasm');
+    let t = 0;
+    const p = new AvatarPainter(await PaintNet.load('/test/fixtures/anime-tiny/'), await FaceFinder.create(FINDER), 'face-swap', { now: () => t, paste: true });
+    const input = await frame();
+    let out: ImageBitmap | null = null;
+    for (let i = 0; i < 4; i++) {
+      t = (i * 1000) / 30;
+      out?.close();
+      out = await p.paint(input);
+    }
+    expect([out!.width, out!.height], 'the avatar, not a frame').to.deep.equal([128, 128]);
+    const place = p.place!;
+    expect(place, 'placed').to.not.equal(null);
+    // the portrait sits at x 140-500 of the frame: its face in the middle, about a third of it wide
+    expect(place.cx).to.be.within(280, 360);
+    expect(place.cy).to.be.within(100, 260);
+    expect(place.size).to.be.within(80, 360);
+    expect(place.alpha).to.be.within(0, 1);
+    // feathered: opaque in the middle, transparent at the corners
+    const px = pixels(out!);
+    expect(px[4 * (64 * 128 + 64) + 3]).to.equal(255);
+    expect(px[3]).to.equal(0);
+    out!.close();
+    input.close();
+    // no face: no place (the page blurs its frame)
+    const grey = await createImageBitmap(new ImageData(new Uint8ClampedArray(640 * 360 * 4).fill(128), 640, 360));
+    for (let i = 0; i < 40 && p.place !== null; i++) {
+      t += 1000;
+      (await p.paint(grey)).close();
+    }
+    expect(p.place).to.equal(null);
+    // a whole frame again in full avatar
+    p.presentation = 'full-avatar';
+    const again = await p.paint(grey);
+    expect([again.width, again.height]).to.deep.equal([640, 360]);
+    expect(p.place).to.equal(undefined);
+    again.close();
+    grey.close();
+    p.dispose();
+  });
 });

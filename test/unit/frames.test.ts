@@ -6,6 +6,8 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { Painter } from '../../src/engine/session';
+import { Compositor } from '../../src/engine/avatar/compositor';
+import type { FacePlace } from '../../src/shared/face-swap';
 import { PosterizeFilter, posterizeValue } from '../../src/page/filters/posterize';
 import { isSoftwareGl } from '../../src/shared/software-gpu';
 import { FULL_AVATAR_MAX_SIDE, guideScale, MAX_LAG_MS, PAGE_SHARE, PAGE_SHARE_BACK, REFRESH_FRAMES, RemoteFilter } from '../../src/page/filters/remote';
@@ -216,8 +218,8 @@ describe('odd frames through every filter path', function () {
       f.dispose();
     });
   }
-  it('the full avatar goes to the engine at most FULL_AVATAR_MAX_SIDE a side and comes back at the frame\'s size; face swap as it is', async () => {
-    for (const [presentation, W, H, want] of [['full-avatar', 1280, 720, [640, 360]], ['full-avatar', 640, 360, [640, 360]], ['face-swap', 1280, 720, [1280, 720]]] as const) {
+  it('the full avatar goes to the engine at most FULL_AVATAR_MAX_SIDE a side and comes back at the frame\'s size', async () => {
+    for (const [presentation, W, H, want] of [['full-avatar', 1280, 720, [640, 360]], ['full-avatar', 640, 360, [640, 360]], ['full-avatar', 360, 640, [360, 640]]] as const) {
       const channel = new MessageChannel();
       const seen: [number, number][] = [];
       serveSession(channel.port2, async (): Promise<Painter> => ({
@@ -241,9 +243,80 @@ describe('odd frames through every filter path', function () {
         out.close();
       }
       expect(seen, `${presentation} ${W}x${H}: what the engine got`).to.deep.equal([want, want]);
-      expect(Math.max(...want)).to.be.at.most(presentation === 'full-avatar' ? FULL_AVATAR_MAX_SIDE : Infinity);
+      expect(Math.max(...want)).to.be.at.most(FULL_AVATAR_MAX_SIDE);
       f.dispose();
     }
+  });
+
+  it('face swap is pasted on the page: the engine gets a copy at most FACE_SWAP_MAX_SIDE a side, the frame keeps its own pixels around the avatar, and matches the engine\'s own composition', async () => {
+    const W = 1280, H = 720;
+    // An avatar: a red-to-blue gradient, feathered by the engine's compositor as face swap pastes it.
+    const avatar = new ImageData(128, 128);
+    for (let p = 0; p < 128 * 128; p++) avatar.data.set([2 * (p % 128), 60, 255 - 2 * (p % 128), 255], 4 * p);
+    const engineSide = new Compositor();
+    let place: FacePlace | null = null;
+    const seen: [number, number][] = [];
+    const channel = new MessageChannel();
+    serveSession(channel.port2, async (_spec, o): Promise<Painter> => {
+      expect(o?.paste, 'the page asked to paste').to.equal(true);
+      return {
+        backend: 'fake', tfBackend: 'wasm', side: () => 128, place: () => place,
+        paint: async (b) => {
+          seen.push([b.width, b.height]);
+          return place ? engineSide.facePatch(avatar, null) : createImageBitmap(new ImageData(1, 1));
+        },
+        dispose: () => {},
+      };
+    });
+    const f = await RemoteFilter.create(channel.port1, { kind: 'anime', id: 'anime', presentation: 'face-swap' });
+    const camera = drawn(makeFrame('RGBA', W, H), W, H);
+    const cameraBitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(camera), W, H));
+    for (const alpha of [1, 0.5]) {
+      // engine pixels (640×360): the face at (320, 170), 150 px, rolled a little
+      place = { cx: 320, cy: 170, size: 150, roll: 0.1, alpha };
+      const out = await run(f, makeFrame('RGBA', W, H));
+      const got = drawn(out, W, H);
+      out.close();
+      // the engine's own composition of the full frame, the crop at the frame's scale
+      const ref = engineSide.compose(cameraBitmap, 'face-swap', { cx: 640, cy: 340, size: 300, roll: 0.1, alpha, state: 'tracking' }, avatar, null);
+      const want = drawn(ref, W, H);
+      ref.close();
+      expect(meanDiff(got, want), `alpha ${alpha}: page paste vs engine composition`).to.be.below(1);
+      const at = (x: number, y: number) => Array.from(got.slice(4 * (y * W + x), 4 * (y * W + x) + 3));
+      if (alpha === 1) {
+        // far from the face: the camera's pixels, untouched; at its centre: the avatar
+        for (const [x, y] of [[10, 10], [1270, 700], [200, 600]] as const) expect(at(x, y), `(${x}, ${y})`).to.deep.equal(Array.from(camera.slice(4 * (y * W + x), 4 * (y * W + x) + 3)));
+        const [r, g, b] = at(640, 340) as [number, number, number];
+        expect(Math.abs(g - 60), 'the avatar at the face').to.be.below(8);
+        expect(Math.abs(r + b - 255), 'the avatar at the face').to.be.below(12);
+      }
+    }
+    // No face: the whole frame blurred, the camera's sharp corner edge gone.
+    place = null;
+    const out = await run(f, makeFrame('RGBA', W, H));
+    const got = drawn(out, W, H);
+    out.close();
+    const edge = 4 * (90 * W + W / 4 - 3); // just inside the white corner
+    expect(camera[edge]).to.equal(250);
+    expect(got[edge]!, 'blurred').to.be.below(200);
+    expect(seen).to.deep.equal([[640, 360], [640, 360], [640, 360]]);
+    cameraBitmap.close();
+    engineSide.dispose();
+    f.dispose();
+  });
+
+  it('face swap: an engine answer with a place that cannot be drawn fails the frame', async () => {
+    const channel = new MessageChannel();
+    serveSession(channel.port2, async (): Promise<Painter> => ({
+      backend: 'fake', tfBackend: 'wasm', side: () => 128, place: () => ({ cx: NaN, cy: 0, size: 10, roll: 0, alpha: 1 }),
+      paint: () => createImageBitmap(new ImageData(8, 8)),
+      dispose: () => {},
+    }));
+    const f = await RemoteFilter.create(channel.port1, { kind: 'anime', id: 'anime', presentation: 'face-swap' });
+    let err: Error | null = null;
+    await run(f, makeFrame('RGBA', 320, 180)).then((o) => o.close(), (e: Error) => (err = e));
+    expect(err!.message).to.match(/invalid place/);
+    f.dispose();
   });
 
   it('a style that changes level (size or tier) cross-fades into it and counts the change', async () => {

@@ -4,6 +4,7 @@ import { CropTracker, type TrackedCrop } from './crop-tracker';
 import { DetectorStride, type FaceFinder } from './face-detector';
 import { FaceLock, type CropReader, type LockReference } from './face-lock';
 import type { Translator } from './translator';
+import type { FacePlace } from '../../shared/face-swap';
 import { runOnPixels, type PaintNet } from '../ml/paint-net';
 
 /** At most every 6th frame keeps the avatar's expression within 0.2 s of the face at 30 fps. */
@@ -105,8 +106,9 @@ export class AvatarPainter {
     readonly model: PaintNet,
     readonly finder: FaceFinder,
     public presentation: Presentation,
-    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop; tier?: { name: string; model: PaintNet }; translator?: Translator } = {},
+    o: { cropSide?: number; budgetMs?: number; now?: () => number; backdrop?: Backdrop; tier?: { name: string; model: PaintNet }; translator?: Translator; paste?: boolean } = {},
   ) {
+    this.paste = o.paste === true;
     this.translatorTier = o.tier ?? null;
     this.pipe = o.translator ?? null;
     this.backdrop = o.backdrop ?? DEFAULT_BACKDROP;
@@ -118,6 +120,10 @@ export class AvatarPainter {
   }
 
   private readonly sides: readonly number[];
+  /** Face swap for a page that pastes the avatar itself: paint() answers the feathered avatar, `place` where it goes. */
+  private readonly paste: boolean;
+  /** Where the last painted avatar goes (face swap pasted by the page); null: nowhere; undefined: paint() gave a whole frame. */
+  place: FacePlace | null | undefined = undefined;
   /**
    * Pipelined mode: the translator in a worker of its own (./translator.ts). A crop is sent as soon
    * as the last one came back and the frames go on meanwhile with the avatar there is; each
@@ -280,7 +286,16 @@ export class AvatarPainter {
       this.generation++;
       this.done = null;
     }
-    const out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source, this.backdrop);
+    let out: ImageBitmap;
+    if (this.paste && this.presentation === 'face-swap') {
+      // The page pastes it: the feathered avatar and its place, or nothing (the page blurs the frame).
+      const alpha = crop && this.avatar ? crop.alpha : 0;
+      this.place = crop && this.avatar && alpha > 0 ? { cx: crop.cx, cy: crop.cy, size: crop.size, roll: crop.roll, alpha } : null;
+      out = this.place ? this.compositor.facePatch(this.avatar!, this.source) : await createImageBitmap(new ImageData(1, 1));
+    } else {
+      this.place = undefined;
+      out = this.compositor.compose(frame, this.presentation, crop, this.avatar, this.source, this.backdrop);
+    }
     this.lastMs.composite = performance.now() - t2;
     // The translator's share of the budget is what the other stages leave (at 1280×720 the
     // compositor alone takes about half of it on a laptop CPU).

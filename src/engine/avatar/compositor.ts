@@ -1,5 +1,6 @@
 import type { CropBox } from './alignment';
 import type { TrackedCrop } from './crop-tracker';
+import { composeFaceSwap, FrameBlur, type FacePlace } from '../../shared/face-swap';
 
 export type Presentation = 'face-swap' | 'full-avatar';
 /** What the full avatar stands in front of: the blurred room, a flat colour, or a painted scene. */
@@ -26,9 +27,6 @@ const MASK_RX = 0.42; // of the crop side: a face is narrower than tall
 const MASK_RY = 0.5;
 /** Colour matching uses the ring between these radii (fractions of the ellipse). */
 const RING = [0.8, 1.0] as const;
-/** Background blur: downscale by this factor and back (cheap, strong, the same on every backend). */
-const BLUR_FACTOR = 32;
-const MID_FACTOR = 4;
 
 function canvas(w: number, h: number): OffscreenCanvas {
   return new OffscreenCanvas(Math.max(1, w), Math.max(1, h));
@@ -64,20 +62,6 @@ export function extractCrop(frame: CanvasImageSource, c: CropBox, size: number, 
   x.drawImage(frame, 0, 0);
   x.setTransform(1, 0, 0, 1, 0, 0);
   return x.getImageData(0, 0, size, size);
-}
-
-/** `c` resized to (at least 2×2, rounded) w×h; its context set to high-quality smoothing. */
-function smoothed(c: OffscreenCanvas, w: number, h: number): OffscreenCanvasRenderingContext2D {
-  const cw = Math.max(2, Math.round(w));
-  const ch = Math.max(2, Math.round(h));
-  if (c.width !== cw || c.height !== ch) {
-    c.width = cw;
-    c.height = ch;
-  }
-  const x = ctx2d(c);
-  x.imageSmoothingEnabled = true;
-  x.imageSmoothingQuality = 'high';
-  return x;
 }
 
 /** The ellipse coordinate of crop pixel (i, j) of a size×size crop: 1 on the ellipse. */
@@ -250,8 +234,7 @@ export function paintScene(c: OffscreenCanvas, w: number, h: number, tint: strin
  */
 export class Compositor {
   private readonly out = canvas(1, 1);
-  private readonly small = canvas(1, 1);
-  private readonly mid = canvas(1, 1);
+  private readonly blur = new FrameBlur();
   private readonly patch = canvas(1, 1);
   private readonly layer = canvas(1, 1);
   private readonly scene = canvas(1, 1);
@@ -286,40 +269,34 @@ export class Compositor {
         this.paste(x, this.portraitOf.portrait, (c) => c.drawImage(this.patch, (W - side) / 2, H - side, side, side));
         x.globalAlpha = 1;
       }
-    } else if (!crop || !avatar || alpha <= 0) {
-      this.drawBlurred(x, frame);
     } else {
-      // The swap at full strength on a layer, then faded over the blurred frame: while fading
-      // the raw face is never more visible than the avatar's own feathered rim lets it be.
-      const layer = alpha < 1 ? this.layer : this.out;
-      if (layer.width !== W || layer.height !== H) {
-        layer.width = W;
-        layer.height = H;
-      }
-      const l = ctx2d(layer);
-      l.drawImage(frame, 0, 0);
-      this.paste(l, featheredAvatar(avatar, source), (c) => {
-        c.translate(crop.cx, crop.cy);
-        c.rotate(crop.roll);
-        c.drawImage(this.patch, -crop.size / 2, -crop.size / 2, crop.size, crop.size);
-      });
-      if (layer !== this.out) {
-        this.drawBlurred(x, frame);
-        x.globalAlpha = alpha;
-        x.drawImage(layer, 0, 0);
-        x.globalAlpha = 1;
-      }
+      const place: FacePlace | null = crop && avatar && alpha > 0 ? { cx: crop.cx, cy: crop.cy, size: crop.size, roll: crop.roll, alpha } : null;
+      if (place) this.putPatch(featheredAvatar(avatar!, source));
+      composeFaceSwap(this.out, this.layer, this.blur, frame, W, H, place ? this.patch : null, place);
     }
     return this.out.transferToImageBitmap();
   }
 
-  private paste(x: OffscreenCanvasRenderingContext2D, image: ImageData, draw: (c: OffscreenCanvasRenderingContext2D) => void): void {
+  /**
+   * Face swap for a page that pastes the avatar itself: the feathered avatar as a bitmap (its alpha
+   * the face ellipse), to be drawn at the crop with composeFaceSwap (src/shared/face-swap.ts).
+   */
+  facePatch(avatar: ImageData, source: ImageData | null): ImageBitmap {
+    this.putPatch(featheredAvatar(avatar, source));
+    return this.patch.transferToImageBitmap();
+  }
+
+  private putPatch(image: ImageData): void {
     const p = this.patch;
     if (p.width !== image.width || p.height !== image.height) {
       p.width = image.width;
       p.height = image.height;
     }
     ctx2d(p).putImageData(image, 0, 0);
+  }
+
+  private paste(x: OffscreenCanvasRenderingContext2D, image: ImageData, draw: (c: OffscreenCanvasRenderingContext2D) => void): void {
+    this.putPatch(image);
     x.save();
     x.imageSmoothingEnabled = true;
     x.imageSmoothingQuality = 'medium';
@@ -345,22 +322,14 @@ export class Compositor {
   }
 
   private drawBlurred(x: OffscreenCanvasRenderingContext2D, frame: ImageBitmap): void {
-    // Down to 1/BLUR_FACTOR, then back up in two steps: smooth (bicubic) to 1/MID_FACTOR, where it
-    // is cheap, then bilinear to full size, where bicubic from the tiny image costs about 20 ms a
-    // 1280×720 frame on the CPU.
-    const s = smoothed(this.small, frame.width / BLUR_FACTOR, frame.height / BLUR_FACTOR);
-    s.drawImage(frame, 0, 0, this.small.width, this.small.height);
-    const m = smoothed(this.mid, frame.width / MID_FACTOR, frame.height / MID_FACTOR);
-    m.drawImage(this.small, 0, 0, this.mid.width, this.mid.height);
-    x.imageSmoothingEnabled = true;
-    x.imageSmoothingQuality = 'low';
-    x.drawImage(this.mid, 0, 0, frame.width, frame.height);
+    this.blur.draw(x, frame, frame.width, frame.height);
   }
 
   dispose(): void {
     this.sceneKey = '';
     this.portraitOf = null;
-    for (const c of [this.out, this.small, this.mid, this.patch, this.layer, this.scene]) {
+    this.blur.dispose();
+    for (const c of [this.out, this.patch, this.layer, this.scene]) {
       c.width = 1;
       c.height = 1;
     }

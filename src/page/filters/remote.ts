@@ -3,6 +3,7 @@ import type { FilterSpec } from '../../shared/settings';
 import type { Filter } from './filter';
 import { uprightBitmap } from '../frames/upright';
 import { internalSize } from '../../shared/sizes';
+import { composeFaceSwap, FrameBlur, type FacePlace } from '../../shared/face-swap';
 import { applyGuided, DEFAULT_FIT, guidedCoefficients, guideLuma, STROKES_FIT, type GuidedCoefficients } from './guided';
 
 /** A 2D canvas whose pixels are read back often (kept on the CPU). */
@@ -69,12 +70,28 @@ export function guideScale(scale: number, pageMs: number | null, frameMs: number
 export const FULL_AVATAR_MAX_SIDE = 640;
 
 /**
+ * Face swap: the page pastes the engine's avatar into its own camera frame (src/shared/face-swap.ts)
+ * and sends the engine a copy at most this long a side, for the detector (it sees 128×128 anyway),
+ * the face lock and the 128-px crop (a face at 640×360 is already larger than the crop). What comes
+ * back is the feathered avatar and its place, not a whole frame.
+ */
+export const FACE_SWAP_MAX_SIDE = 640;
+
+/** An engine's answer: its picture, the level it painted at, and (face swap pasted here) where it goes. */
+interface Answer {
+  bitmap: ImageBitmap;
+  level: string;
+  strokes: boolean;
+  paste?: FacePlace | null;
+}
+
+/**
  * A filter that runs in the extension's engine (see src/engine/painters.ts) over a
  * session port. Each frame is copied once into an ImageBitmap and back.
  */
 export class RemoteFilter implements Filter {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (b: { bitmap: ImageBitmap; level: string; strokes: boolean }) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (b: Answer) => void; reject: (e: Error) => void }>();
   private disposed = false;
   private lastEngineMs = 0;
   /** The engine paints frame n while this side prepares frame n+1 (it queues them in order). */
@@ -118,7 +135,9 @@ export class RemoteFilter implements Filter {
 
   private constructor(private readonly port: MessagePort, private engineBackend: string, private readonly frameTimeoutMs: number, private readonly guided: boolean,
     /** Frames larger than this a side go to the engine scaled down (0: as they are), see FULL_AVATAR_MAX_SIDE. */
-    private readonly maxSide = 0) {
+    private readonly maxSide = 0,
+    /** Face swap: the avatar is pasted here (FACE_SWAP_MAX_SIDE). */
+    private readonly paste = false) {
     port.onmessage = (e: MessageEvent<FromEngine>) => this.onMessage(e.data);
   }
 
@@ -130,6 +149,7 @@ export class RemoteFilter implements Filter {
   static create(port: MessagePort, spec: FilterSpec, o: { loadTimeoutMs?: number; frameTimeoutMs?: number; guided?: boolean } = {}): Promise<RemoteFilter> {
     // Styles paint below the frame's size: guided refresh, unless asked otherwise.
     const guided = o.guided ?? spec.kind === 'style';
+    const paste = spec.kind === 'anime' && spec.presentation === 'face-swap';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         port.close();
@@ -138,13 +158,13 @@ export class RemoteFilter implements Filter {
       port.onmessage = (e: MessageEvent<FromEngine>) => {
         clearTimeout(timer);
         const maxSide = spec.kind === 'anime' && spec.presentation === 'full-avatar' ? FULL_AVATAR_MAX_SIDE : 0;
-        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000, guided, maxSide));
+        if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000, guided, maxSide, paste));
         else {
           port.close();
           reject(new Error(e.data?.t === 'error' ? e.data.message : 'unexpected reply from the filter engine'));
         }
       };
-      port.postMessage({ t: 'create', spec, ...(guided ? { budgetMs: 0.8 * REFRESH_FRAMES * FRAME_MS } : {}) } satisfies ToEngine);
+      port.postMessage({ t: 'create', spec, ...(guided ? { budgetMs: 0.8 * REFRESH_FRAMES * FRAME_MS } : {}), ...(paste ? { paste } : {}) } satisfies ToEngine);
     });
   }
 
@@ -167,10 +187,8 @@ export class RemoteFilter implements Filter {
   async process(frame: VideoFrame): Promise<VideoFrame> {
     // Guided refresh once the engine has said at what size it paints (its first answer).
     if (this.guided && this.side && this.multiple) return this.processGuided(frame);
-    const timestamp = frame.timestamp;
-    const duration = frame.duration;
-    const W = frame.displayWidth;
-    const H = frame.displayHeight;
+    if (this.paste) return this.processPasted(frame);
+    const { timestamp, duration, W, H } = facts(frame);
     let bitmap: ImageBitmap;
     try {
       if (this.disposed) throw new Error('remote filter used after dispose()');
@@ -215,6 +233,49 @@ export class RemoteFilter implements Filter {
     return new VideoFrame(this.canvas, init);
   }
 
+  /**
+   * Face swap pasted here: the engine gets a copy of the frame at most FACE_SWAP_MAX_SIDE a side and
+   * answers with the feathered avatar and its place; this side draws its own full-size frame with
+   * the avatar on it, or blurred when the engine found no face (composeFaceSwap). An answer without
+   * a place is a whole frame (an engine that composited it), magnified as it is.
+   */
+  private async processPasted(frame: VideoFrame): Promise<VideoFrame> {
+    const { timestamp, duration, W, H } = facts(frame);
+    let full: ImageBitmap;
+    let sent: ImageBitmap;
+    try {
+      if (this.disposed) throw new Error('remote filter used after dispose()');
+      full = await uprightBitmap(frame);
+    } finally {
+      frame.close();
+    }
+    try {
+      const [w, h] = Math.max(W, H) > FACE_SWAP_MAX_SIDE ? internalSize(W, H, FACE_SWAP_MAX_SIDE, 2) : [W, H];
+      sent = await createImageBitmap(full, w < W || h < H ? { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' } : {});
+      const { bitmap: out, paste } = await this.request(sent);
+      try {
+        if (this.canvas.width !== W || this.canvas.height !== H) {
+          this.canvas.width = W;
+          this.canvas.height = H;
+        }
+        if (paste === undefined) {
+          this.ctx.imageSmoothingQuality = 'low';
+          this.ctx.drawImage(out, 0, 0, W, H);
+        } else {
+          composeFaceSwap(this.canvas, this.layer, this.blur, full, W, H, paste ? out : null, paste, W / w);
+        }
+      } finally {
+        out.close();
+      }
+      return new VideoFrame(this.canvas, { timestamp, ...(duration != null ? { duration } : {}), alpha: 'discard' });
+    } finally {
+      full.close();
+    }
+  }
+
+  private readonly layer = new OffscreenCanvas(2, 2);
+  private readonly blur = new FrameBlur();
+
   /** Resolves once no painting is under way (guided refresh); never rejects. */
   async idle(): Promise<void> {
     while (this.sending || this.inflight) {
@@ -224,9 +285,9 @@ export class RemoteFilter implements Filter {
   }
 
   /** Sends `bitmap` (transferred) to the engine; resolves with its painting. */
-  private request(bitmap: ImageBitmap): Promise<{ bitmap: ImageBitmap; level: string; strokes: boolean }> {
+  private request(bitmap: ImageBitmap): Promise<Answer> {
     const id = this.nextId++;
-    return new Promise<{ bitmap: ImageBitmap; level: string; strokes: boolean }>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new Error(`the filter engine did not answer within ${this.frameTimeoutMs} ms`));
@@ -252,10 +313,7 @@ export class RemoteFilter implements Filter {
    * the engine fell more than MAX_LAG_MS behind); a failed painting fails the next frame.
    */
   private async processGuided(frame: VideoFrame): Promise<VideoFrame> {
-    const timestamp = frame.timestamp;
-    const duration = frame.duration;
-    const W = frame.displayWidth;
-    const H = frame.displayHeight;
+    const { timestamp, duration, W, H } = facts(frame);
     let camera: Uint8ClampedArray;
     let small: ImageBitmap | null = null;
     const k = this.drawScale;
@@ -382,7 +440,14 @@ export class RemoteFilter implements Filter {
       this.waiting.delete(m.id);
       // Levels are a style's internal size and model tier (the avatar's strides change what is
       // computed when, not how sharp the picture is).
-      if (w) w.resolve({ bitmap: m.bitmap, level: m.multiple ? `${m.side}/${m.tier ?? ''}` : '', strokes: m.strokes === true });
+      if (m.paste !== undefined && m.paste !== null && !validPlace(m.paste)) {
+        // fail closed: a place that cannot be drawn is no frame
+        m.bitmap.close();
+        w?.reject(new Error(`the filter engine answered an invalid place for the avatar: ${JSON.stringify(m.paste)}`));
+        return;
+      }
+      const paste = m.paste;
+      if (w) w.resolve({ bitmap: m.bitmap, level: m.multiple ? `${m.side}/${m.tier ?? ''}` : '', strokes: m.strokes === true, ...(paste !== undefined ? { paste } : {}) });
       else m.bitmap.close();
     } else if (m?.t === 'error' && m.id !== undefined) {
       const w = this.waiting.get(m.id);
@@ -399,7 +464,19 @@ export class RemoteFilter implements Filter {
     this.last?.bitmap.close();
     this.fade?.from.close();
     this.last = this.fade = null;
+    this.blur.dispose();
     this.port.postMessage({ t: 'dispose' } satisfies ToEngine);
     this.port.close();
   }
+}
+
+/** What a frame's output keeps of it: its time and displayed size. */
+function facts(f: VideoFrame): { timestamp: number; duration: number | null; W: number; H: number } {
+  return { timestamp: f.timestamp, duration: f.duration, W: f.displayWidth, H: f.displayHeight };
+}
+
+/** A place with finite numbers, a positive size and an alpha in [0, 1]. */
+function validPlace(p: unknown): p is FacePlace {
+  const q = p as FacePlace | null | undefined;
+  return !!q && [q.cx, q.cy, q.size, q.roll, q.alpha].every(Number.isFinite) && q.size > 0 && q.alpha >= 0 && q.alpha <= 1;
 }
