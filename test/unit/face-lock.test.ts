@@ -99,6 +99,19 @@ describe('FaceLock (where the avatar is pasted, below the detector\'s jitter)', 
     });
   }
 
+  it('a reference read on one frame and used frames later (a translation that came back late) registers against its own crop', () => {
+    const lock = new FaceLock();
+    const ref = lock.reference(reader(frame(0, 0)), CROP);
+    // meanwhile the face moved and the lock had no reference: the tracker's crop
+    expect(lock.follow(reader(frame(1.5, -1, 1)), CROP)).to.deep.equal({ ...CROP });
+    lock.use(ref);
+    expect(lock.locked).to.equal(true);
+    // now the face is found where it is, relative to the crop the reference was read at
+    const b = lock.follow(reader(frame(1.5, -1, 1)), CROP);
+    expect(Math.abs(b.cx - (CROP.cx + 1.5)), `cx ${b.cx}`).to.be.below(0.15);
+    expect(Math.abs(b.cy - (CROP.cy - 1)), `cy ${b.cy}`).to.be.below(0.15);
+  });
+
   it('gives up when its box ends far from the tracker\'s crop, and follows the tracker until the next reference', () => {
     const lock = new FaceLock();
     lock.setReference(reader(frame(0, 0)), CROP);
