@@ -305,7 +305,7 @@ describe('odd frames through every filter path', function () {
     f.dispose();
   });
 
-  it('face swap: an engine answer with a place that cannot be drawn fails the frame', async () => {
+  it('face swap: an engine answer with a place that cannot be drawn, or with no place, fails the frame', async () => {
     const channel = new MessageChannel();
     serveSession(channel.port2, async (): Promise<Painter> => ({
       backend: 'fake', tfBackend: 'wasm', side: () => 128, place: () => ({ cx: NaN, cy: 0, size: 10, roll: 0, alpha: 1 }),
@@ -317,6 +317,18 @@ describe('odd frames through every filter path', function () {
     await run(f, makeFrame('RGBA', 320, 180)).then((o) => o.close(), (e: Error) => (err = e));
     expect(err!.message).to.match(/invalid place/);
     f.dispose();
+    // an engine that answers a whole frame where the page pastes: no frame either
+    const c2 = new MessageChannel();
+    serveSession(c2.port2, async (): Promise<Painter> => ({
+      backend: 'fake', tfBackend: 'wasm', side: () => 128,
+      paint: (b) => createImageBitmap(b),
+      dispose: () => {},
+    }));
+    const g = await RemoteFilter.create(c2.port1, { kind: 'anime', id: 'anime', presentation: 'face-swap' });
+    err = null;
+    await run(g, makeFrame('RGBA', 320, 180)).then((o) => o.close(), (e: Error) => (err = e));
+    expect(err!.message).to.match(/whole frame to a face swap/);
+    g.dispose();
   });
 
   it('a style that changes level (size or tier) cross-fades into it and counts the change', async () => {

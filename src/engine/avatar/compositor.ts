@@ -241,6 +241,17 @@ export class Compositor {
   private sceneKey = '';
   /** The last avatar and its cut-out: a new avatar comes only with a translation, not every frame. */
   private portraitOf: { avatar: ImageData; portrait: ImageData } | null = null;
+  /** Face swap's feathered avatar, kept while the avatar and the crop it is colour-matched to stay. */
+  private featheredOf: { avatar: ImageData; source: ImageData | null; feathered: ImageData } | null = null;
+
+  /** featheredAvatar(avatar, source), computed once per avatar and source. */
+  private feathered(avatar: ImageData, source: ImageData | null): ImageData {
+    const f = this.featheredOf;
+    if (f?.avatar === avatar && f.source === source) return f.feathered;
+    const feathered = featheredAvatar(avatar, source);
+    this.featheredOf = { avatar, source, feathered };
+    return feathered;
+  }
 
   /** `frame`: the camera image; `avatar`: the translated crop (square); `source`: the crop it came from. */
   compose(
@@ -271,7 +282,7 @@ export class Compositor {
       }
     } else {
       const place: FacePlace | null = crop && avatar && alpha > 0 ? { cx: crop.cx, cy: crop.cy, size: crop.size, roll: crop.roll, alpha } : null;
-      if (place) this.putPatch(featheredAvatar(avatar!, source));
+      if (place) this.putPatch(this.feathered(avatar!, source));
       composeFaceSwap(this.out, this.layer, this.blur, frame, W, H, place ? this.patch : null, place);
     }
     return this.out.transferToImageBitmap();
@@ -282,7 +293,7 @@ export class Compositor {
    * the face ellipse), to be drawn at the crop with composeFaceSwap (src/shared/face-swap.ts).
    */
   facePatch(avatar: ImageData, source: ImageData | null): ImageBitmap {
-    this.putPatch(featheredAvatar(avatar, source));
+    this.putPatch(this.feathered(avatar, source));
     return this.patch.transferToImageBitmap();
   }
 
@@ -328,6 +339,7 @@ export class Compositor {
   dispose(): void {
     this.sceneKey = '';
     this.portraitOf = null;
+    this.featheredOf = null;
     this.blur.dispose();
     for (const c of [this.out, this.patch, this.layer, this.scene]) {
       c.width = 1;

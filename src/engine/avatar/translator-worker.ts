@@ -1,7 +1,7 @@
 /**
  * The avatar's translator worker (extension origin; see ./translator.ts): loads the avatar model
- * on tfjs's WASM backend, one thread (the engine worker beside it detects, registers and
- * composites on the other core), and translates the crops the engine sends, in order.
+ * on tfjs's WASM backend, on every core but the engine worker's (which detects, registers and
+ * composites beside it), and translates the crops the engine sends, in order.
  */
 import '../install-network-guard'; // first: before any library module runs
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,12 +26,9 @@ async function load(modelUrl: string, wasm: string, n: number): Promise<void> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the WASM backend did not start in the translator worker');
   await tf.ready();
   model = await PaintNet.load(modelUrl);
-  // Compile the kernels before the first crop, and time one translation at the crops' size.
-  const blank = new ImageData(n, n);
-  await runOnPixels(model, blank, n, n);
-  const t = performance.now();
-  await runOnPixels(model, blank, n, n);
-  post({ t: 'ready', backend: 'tfjs-wasm', ms: performance.now() - t });
+  // Compile the kernels before the first crop, at the crops' size.
+  await runOnPixels(model, new ImageData(n, n), n, n);
+  post({ t: 'ready', backend: 'tfjs-wasm' });
 }
 
 scope.onmessage = (e: MessageEvent<ToTranslator>) => {
@@ -44,9 +41,8 @@ scope.onmessage = (e: MessageEvent<ToTranslator>) => {
         if (!model) throw new Error('no model loaded');
         const n = m.n;
         if (!Number.isInteger(n) || n < 8 || m.pixels.byteLength !== n * n * 4) throw new Error(`expected an n×n RGBA crop (n ≥ 8), got ${m.pixels.byteLength} bytes for n = ${n}`);
-        const t = performance.now();
         const out = await runOnPixels(model, new ImageData(new Uint8ClampedArray(m.pixels), n, n), n, n);
-        post({ t: 'out', id: m.id, pixels: out.buffer, ms: performance.now() - t }, [out.buffer]);
+        post({ t: 'out', id: m.id, pixels: out.buffer }, [out.buffer]);
       } catch (err) {
         post({ t: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) });
       }

@@ -13,8 +13,8 @@ export type ToTranslator =
 
 /** Translator worker → engine. */
 export type FromTranslator =
-  | { t: 'ready'; backend: string; ms: number }
-  | { t: 'out'; id: number; pixels: ArrayBuffer; ms: number }
+  | { t: 'ready'; backend: string }
+  | { t: 'out'; id: number; pixels: ArrayBuffer }
   | { t: 'error'; id?: number; message: string };
 
 /** Translates aligned square RGBA crops, one call at a time or several queued. */
@@ -51,8 +51,6 @@ export class WorkerTranslator implements Translator {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (p: Uint8ClampedArray<ArrayBuffer>) => void; reject: (e: Error) => void; n: number; timer: ReturnType<typeof setTimeout> }>();
   private failure: Error | null = null;
-  /** Worker-side ms of the last translation (network and pixels, not the messages). */
-  lastMs = 0;
 
   private constructor(private readonly worker: Worker, readonly label: string) {
     worker.onmessage = (e: MessageEvent<FromTranslator>) => this.onMessage(e.data);
@@ -87,7 +85,6 @@ export class WorkerTranslator implements Translator {
           clearTimeout(timer);
           const t = new WorkerTranslator(worker, `translator: ${m.backend}, own worker`);
           t.runMs = o.runMs ?? TRANSLATOR_RUN_MS;
-          t.lastMs = m.ms;
           resolve(t);
         } else give(m?.t === 'error' ? m.message : 'unexpected reply from the translator worker');
       };
@@ -127,7 +124,6 @@ export class WorkerTranslator implements Translator {
         w.reject(this.failure!);
         return;
       }
-      this.lastMs = m.ms;
       w.resolve(new Uint8ClampedArray(m.pixels));
     } else if (m?.t === 'error') {
       this.fail(new Error(`the translator worker failed: ${m.message}`));

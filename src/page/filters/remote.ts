@@ -150,6 +150,7 @@ export class RemoteFilter implements Filter {
     // Styles paint below the frame's size: guided refresh, unless asked otherwise.
     const guided = o.guided ?? spec.kind === 'style';
     const paste = spec.kind === 'anime' && spec.presentation === 'face-swap';
+    const maxSide = spec.kind === 'anime' && spec.presentation === 'full-avatar' ? FULL_AVATAR_MAX_SIDE : 0;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         port.close();
@@ -157,7 +158,6 @@ export class RemoteFilter implements Filter {
       }, o.loadTimeoutMs ?? 60000);
       port.onmessage = (e: MessageEvent<FromEngine>) => {
         clearTimeout(timer);
-        const maxSide = spec.kind === 'anime' && spec.presentation === 'full-avatar' ? FULL_AVATAR_MAX_SIDE : 0;
         if (e.data?.t === 'ready') resolve(new RemoteFilter(port, e.data.backend, o.frameTimeoutMs ?? 5000, guided, maxSide, paste));
         else {
           port.close();
@@ -237,7 +237,7 @@ export class RemoteFilter implements Filter {
    * Face swap pasted here: the engine gets a copy of the frame at most FACE_SWAP_MAX_SIDE a side and
    * answers with the feathered avatar and its place; this side draws its own full-size frame with
    * the avatar on it, or blurred when the engine found no face (composeFaceSwap). An answer without
-   * a place is a whole frame (an engine that composited it), magnified as it is.
+   * a place fails the frame (fail closed: it is not what was asked for).
    */
   private async processPasted(frame: VideoFrame): Promise<VideoFrame> {
     const { timestamp, duration, W, H } = facts(frame);
@@ -254,16 +254,8 @@ export class RemoteFilter implements Filter {
       sent = await createImageBitmap(full, w < W || h < H ? { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' } : {});
       const { bitmap: out, paste } = await this.request(sent);
       try {
-        if (this.canvas.width !== W || this.canvas.height !== H) {
-          this.canvas.width = W;
-          this.canvas.height = H;
-        }
-        if (paste === undefined) {
-          this.ctx.imageSmoothingQuality = 'low';
-          this.ctx.drawImage(out, 0, 0, W, H);
-        } else {
-          composeFaceSwap(this.canvas, this.layer, this.blur, full, W, H, paste ? out : null, paste, W / w);
-        }
+        if (paste === undefined) throw new Error('the filter engine answered a whole frame to a face swap pasted on the page');
+        composeFaceSwap(this.canvas, this.layer, this.blur, full, W, H, paste ? out : null, paste, W / w);
       } finally {
         out.close();
       }
