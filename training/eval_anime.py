@@ -264,7 +264,7 @@ def main(argv=None):
         raise SystemExit(f"{a.tracks}: no crop tracks; run `node bench/anime-tracks.mjs` from the repo root first")
     if a.model:
         G = ExportedDirection(a.model)
-        ck = {"step": G.net.meta.get("step", G.net.meta["id"]), "arch": {"size": G.arch["size"]}}
+        ck = {"step": G.net.meta.get("trained_steps", G.net.meta["id"]), "arch": {"size": G.arch["size"]}}
         a.no_quality = True
     else:
         ck = torch.load(a.ckpt, map_location="cpu")
