@@ -26,8 +26,9 @@ if (!existsSync(input)) {
 const out = resolve(opt('out', 'demo-out/showcase'));
 const [styleA, styleB] = opt('styles', 'starry_night,the_scream').split(',');
 const clipSeconds = opt('clip-seconds', '5');
-// Each run reads at least one whole loop of the clip, so every moment has an output in each.
-const seconds = opt('seconds', String(Number(clipSeconds) + 3));
+// Each run reads the clip twice and more: every moment has an output in each, and the one shown is
+// from the second reading, past the governor's warm-up (it starts low and steps up).
+const seconds = opt('seconds', String(2 * Number(clipSeconds) + 3));
 const size = '640x360';
 const [w, h] = size.split('x').map(Number);
 

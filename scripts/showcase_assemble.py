@@ -4,7 +4,8 @@
 
 Each <out>/<run>/frames.json lists output frames with the index of the camera frame each was made
 from. For camera frame i, a run's panel shows its newest output made from a frame <= i (a slower
-filter updates less often, as in a call). Writes <out>/side-by-side.mp4 and <out>/contact-sheet.jpg.
+filter updates less often, as in a call); a camera frame read twice shows the second reading's
+output (the governor starts low and steps up during the first seconds). Writes <out>/side-by-side.mp4 and <out>/contact-sheet.jpg.
 """
 import json
 import os
@@ -46,8 +47,10 @@ def main(out, camera, runs):
         name, text = spec.split("=", 1)
         meta = json.load(open(os.path.join(out, name, "frames.json")))
         by_index = {}
+        # frames.json is in arrival order: where the run read the clip more than once, the later
+        # output of a camera frame wins (the filter past its warm-up, as a call sees it)
         for f in meta["frames"]:
-            by_index.setdefault(f["index"], f["file"])
+            by_index[f["index"]] = f["file"]
         if not by_index:
             sys.exit(f"{name}: no output frame was matched to the camera")
         outputs.append((name, text, by_index))
