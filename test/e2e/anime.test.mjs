@@ -2,9 +2,10 @@
 // camera). Without a trained avatar model the filter reports why and the page gets neutral frames;
 // with the shipped model (models/anime/anime; the untrained parity fixture stands in where none
 // ships) the page gets the frame with the face replaced (face swap) or the portrait over the
-// blurred frame (full avatar), and the avatar is stable: each change of its face region stays
-// within 5x what the camera's own face region changes over the same time; a second shipped avatar
-// style replaces the portrait live. "Never the raw face": the centre of every output frame (where d3's face always is)
+// blurred frame (full avatar: the margins are the clip blurred as the product blurs it, the centre
+// is neither that nor the camera), and the avatar is stable: its face region changes, per edge
+// contrast, at most twice as much as the camera's own face region over the same time; a second
+// shipped avatar style replaces the portrait live. "Never the raw face": the centre of every output frame (where d3's face always is)
 // differs from the centre of every frame of the clip, and fail-closed frames have no face BlazeFace
 // can find (it finds one in the clip itself).
 import assert from 'node:assert/strict';
