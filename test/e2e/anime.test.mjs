@@ -302,15 +302,8 @@ describe('anime avatar on a face clip', () => {
       console.log(`against the blurred clip, median margins / centre: full avatar ${med(portraitStats.map((s) => s.margins))} / ${med(portraitStats.map((s) => s.centre))}, face swap ${med(swap.map((f) => nearestBlurred(f.y, MARGINS)))} / ${med(swap.map((f) => nearestBlurred(f.y, [CENTRE])))}`);
       const portrait = portraitStats.filter((s) => s.margins < 6 && s.centre > 15).length;
       assert.ok(portrait >= full.length * 0.8, `full avatar: a portrait over the blurred frame in ${portrait}/${full.length} frames (against the blurred clip, mean |Δ| margins / centre: ${JSON.stringify(portraitStats.slice(0, 5).map((s) => [+s.margins.toFixed(1), +s.centre.toFixed(1)]))})`);
-      // Steady, by a principle: the avatar may change no more than the face it follows, over the
-      // same time, within the product's target for avatar flicker (twice the input's). The face
-      // region's total variation in the output (the sum of its frame-to-frame mean |Δ luma|) is
-      // compared with the camera's over the same span of camera time (the clip's mean per-frame
-      // change of the same region times the camera frames the outputs span). Both are divided by
-      // their region's edge contrast (mean |Δ luma| between horizontal neighbours): a moving edge
-      // changes pixels in proportion to its contrast, and a drawing's edges are harder than skin's,
-      // so this compares motion with motion. A drawing that re-rolls on a steady face, or flickers,
-      // changes without moving and scores high.
+      // ...and drawn: a portrait has lines at least as strong as the face it stands for (the clip's
+      // own edge contrast in the same region), where a blurred frame or a flat tile has next to none.
       const contrastOf = (y) => {
         let s = 0, n = 0;
         for (let yy = CENTRE.y0; yy < CENTRE.y1; yy++) for (let x = CENTRE.x0; x < CENTRE.x1 - 1; x++) {
@@ -321,6 +314,18 @@ describe('anime avatar on a face clip', () => {
       };
       const meanOf = (a) => a.reduce((x, y) => x + y, 0) / a.length;
       const clipContrast = meanOf(raw.map(contrastOf));
+      const drawn = full.filter((f) => contrastOf(f.y) >= clipContrast).length;
+      console.log(`full avatar edge contrast in the face region, median ${med(full.map((f) => contrastOf(f.y)))}, the clip's ${clipContrast.toFixed(1)}`);
+      assert.ok(drawn >= full.length * 0.8, `full avatar: drawn (edges at least the face's ${clipContrast.toFixed(1)}) in ${drawn}/${full.length} frames`);
+      // Steady, by a principle: the avatar may change no more than the face it follows, over the
+      // same time, within the product's target for avatar flicker (twice the input's). The face
+      // region's total variation in the output (the sum of its frame-to-frame mean |Δ luma|) is
+      // compared with the camera's over the same span of camera time (the clip's mean per-frame
+      // change of the same region times the camera frames the outputs span). Both are divided by
+      // their region's edge contrast (mean |Δ luma| between horizontal neighbours): a moving edge
+      // changes pixels in proportion to its contrast, and a drawing's edges are harder than skin's,
+      // so this compares motion with motion. A drawing that re-rolls on a steady face, or flickers,
+      // changes without moving and scores high.
       const clipRate = raw.slice(1).reduce((a, r, k) => a + boxDiff(r, raw[k], [CENTRE]), 0) / (raw.length - 1);
       const variation = (frames) => {
         let total = 0, changes = 0;

@@ -18,6 +18,7 @@ import os
 import sys
 import tomllib
 
+import numpy as np
 import torch
 
 from brushcam_train.loss_net import SqueezeNetFeatures
@@ -31,8 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @torch.no_grad()
-def kid_numbers(G, sets, batch=16):
-    net = SqueezeNetFeatures()
+def kid_numbers(G, sets, net, batch=16):
     humans = to_batch([im for _, im in sets.human_held])
     anime = to_batch([im for _, im in sets.anime_held])
     fake = torch.cat([G(humans[i:i + batch], HUMAN, ANIME) for i in range(0, len(humans), batch)])
@@ -46,10 +46,8 @@ CLIPS = ["d0", "d3", "d9", "d12", "src_s18"]
 
 
 @torch.no_grad()
-def clip_kid_numbers(G, sets, tracks, clips=CLIPS, frames=150, every=2, batch=16):
+def clip_kid_numbers(G, sets, net, tracks, clips=CLIPS, frames=150, every=2, batch=16):
     """KID ratio of the translated people-clip crops against the held-out anime faces (see --clips)."""
-    import numpy as np
-    net = SqueezeNetFeatures()
     crops = [c for name in clips for c in list(clip_crops(tracks, name, G.arch["size"], frames))[::every]]
     x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
     anime = to_batch([im for _, im in sets.anime_held])
@@ -78,11 +76,12 @@ def main(argv=None):
         step, weights = ck["step"], G.weights
     cfg = tomllib.load(open(a.config, "rb"))
     sets = FaceSets.for_config(cfg["data"], G.arch["size"])
-    out = {"who": a.ckpt or a.model, "step": step, "weights": weights, "split": "validation", **kid_numbers(G, sets)}
+    net = SqueezeNetFeatures()
+    out = {"who": a.ckpt or a.model, "step": step, "weights": weights, "split": "validation", **kid_numbers(G, sets, net)}
     if a.clips:
         if not os.path.exists(a.tracks):
             raise SystemExit(f"{a.tracks} not found: run `node bench/anime-tracks.mjs` from the repo root first")
-        out.update(clip_kid_numbers(G, sets, json.load(open(a.tracks))))
+        out.update(clip_kid_numbers(G, sets, net, json.load(open(a.tracks))))
     print(json.dumps(out))
 
 
