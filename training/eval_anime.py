@@ -21,7 +21,10 @@ with the tracker's One Euro smoothing ("smoothed") and without it ("raw"):
     (face swap); then ReCoNet's warped error as eval_temporal.py computes it (squared difference
     between output t+1 and output t warped by the input's DIS flow, non-occluded pixels, 0-255
     scale), over the pixels of the ellipse of the smoothed crop at t+1. "input" is the clip's own
-    error in the same pixels.
+    error in the same pixels;
+  - the same error for the avatar as the extension shows it ("product"): the face lock's box on
+    every frame (brushcam_anime/facelock.py), a translation there every STRIDE-th frame held by the
+    avatar smoother, the held avatar pasted at the box in between (flicker_diag.py's product_lock).
 --card writes the table into models/anime/<id>/MODEL.md (between marker comments).
 """
 import argparse
@@ -37,6 +40,7 @@ import torch
 from brushcam_anime.align import aligned_crop, crop_matrix
 from brushcam_anime.data import FaceSets
 from brushcam_anime.evaluate import metrics
+from brushcam_anime.facelock import FaceLock
 from brushcam_anime.nets import ANIME, HUMAN, load_generator
 from brushcam_anime.smoothing import AvatarSmoother
 from brushcam_train.loss_net import DATA
@@ -48,6 +52,7 @@ CLIPS = ["d0", "d3", "d9", "d12", "src_s18"]
 MASK_INNER, MASK_RX, MASK_RY = 0.72, 0.42, 0.5
 STILL = 0.005          # trend speed below this fraction of the crop side per frame: the head is still
 WINDOW_S = 0.5
+STRIDE = 2            # the extension's translator cadence at 640x360 on this machine (every 2nd frame)
 FLOOR_OVERRIDE = None   # --floor: the avatar smoother's noise floor, for a sweep (default: the shipped one)
 
 
@@ -154,8 +159,9 @@ def stability(G, size, tracks, clips, frames, height):
         k = height / full[0].shape[0]
         wk = round(full[0].shape[1] * k)
         work = [cv2.resize(f, (wk, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for f in full]
-        outs = {"smoothed": [], "raw": [], "blended": []}
+        outs = {"smoothed": [], "raw": [], "blended": [], "product": []}
         regions = []
+        lock, held, cur = FaceLock(), AvatarSmoother(), None
         blend = AvatarSmoother(**({"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {}))
         for i, f in enumerate(full):
             for key, series in (("smoothed", tr["smooth"]), ("raw", tr["raw"]), ("blended", tr["smooth"])):
@@ -178,7 +184,22 @@ def stability(G, size, tracks, clips, frames, height):
                 outs[key].append(out)
                 if key == "smoothed":
                     regions.append((a > 0.5).astype(np.float32))
-        errs = {"input": [], "smoothed": [], "raw": [], "blended": []}
+            # the extension: the face lock's box every frame, a translation every STRIDE-th frame
+            # there (held by the avatar smoother), the held avatar pasted at the box in between
+            c = tr["smooth"][i]
+            if c is None:
+                lock.reset(); held.reset(); cur = None
+                outs["product"].append(work[i])
+                continue
+            box = lock.follow(f, (c["cx"], c["cy"], c["size"], c["roll"]))
+            if cur is None or i % STRIDE == 0:
+                src = aligned_crop(f, box, size).astype(np.float32) / 255
+                with torch.no_grad():
+                    y = G(torch.from_numpy(src).permute(2, 0, 1)[None], HUMAN, ANIME)[0].permute(1, 2, 0).numpy()
+                cur = held(src, np.ascontiguousarray(y, dtype=np.float32))
+                lock.set_reference(f, box)
+            outs["product"].append(paste(work[i], cur, box, k, alpha)[0])
+        errs = {"input": [], "smoothed": [], "raw": [], "blended": [], "product": []}
         for t in range(len(work) - 1):
             region = regions[t + 1]
             if region.sum() == 0:
@@ -194,17 +215,21 @@ def stability(G, size, tracks, clips, frames, height):
 
 def summary_table(doc):
     lines = ["| clip | frames with a face | crop jitter, smoothed: centre px / size % (still frames) | raw | "
-             "temporal error in the face box: input | avatar, smoothed crop + avatar smoother (shipped) | smoothed crop | raw crop |",
-             "|---|---|---|---|---|---|---|---|"]
+             "temporal error in the face box: input | avatar as the extension shows it (face lock, every 2nd frame, smoother) | "
+             "/ input | every frame, smoothed crop + avatar smoother | smoothed crop | raw crop |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     fmt = lambda j: f"{j['centre_px']} / {j['size_pct']} ({j['still_frames']})" if j["centre_px"] is not None else "- (0)"
     for name, r in doc["stability"].items():
         t = r["temporal"]
         lines.append(f"| {name} | {r['frames_with_face']}/{r['tracked_frames']} | {fmt(r['jitter_smoothed'])} | "
-                     f"{fmt(r['jitter_raw'])} | {t['input']} | {t['blended']} | {t['smoothed']} | {t['raw']} |")
+                     f"{fmt(r['jitter_raw'])} | {t['input']} | {t.get('product')} | "
+                     f"{round(t['product'] / t['input'], 2) if t.get('product') and t['input'] else None}x | "
+                     f"{t['blended']} | {t['smoothed']} | {t['raw']} |")
     mean = lambda f: round(float(np.mean([v for v in map(f, doc["stability"].values()) if v is not None])), 3)
     lines.append(f"| mean | | {mean(lambda r: r['jitter_smoothed']['centre_px'])} / {mean(lambda r: r['jitter_smoothed']['size_pct'])} | "
                  f"{mean(lambda r: r['jitter_raw']['centre_px'])} / {mean(lambda r: r['jitter_raw']['size_pct'])} | "
-                 f"{mean(lambda r: r['temporal']['input'])} | {mean(lambda r: r['temporal']['blended'])} | "
+                 f"{mean(lambda r: r['temporal']['input'])} | {mean(lambda r: r['temporal'].get('product'))} | | "
+                 f"{mean(lambda r: r['temporal']['blended'])} | "
                  f"{mean(lambda r: r['temporal']['smoothed'])} | {mean(lambda r: r['temporal']['raw'])} |")
     return "\n".join(lines)
 

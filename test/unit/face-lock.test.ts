@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import type { CropBox } from '../../src/engine/avatar/alignment';
 import { extractCrop } from '../../src/engine/avatar/compositor';
-import { FaceLock, LOCK_RELOCK, LOCK_STILL, type CropReader } from '../../src/engine/avatar/face-lock';
+import { FaceLock, LOCK_RELOCK, LOCK_STILL, LOCK_TURN, type CropReader } from '../../src/engine/avatar/face-lock';
 
 // The face lock on a real portrait drawn at known sub-pixel positions and scales: it must follow
 // the face's own motion, not the tracker's jitter, and give up when the face is elsewhere.
@@ -14,19 +14,26 @@ const CROP: CropBox = { cx: 320, cy: 190, size: 220, roll: 0 };
 
 let portrait: ImageBitmap;
 
-/** A frame with the portrait moved by (dx, dy) and scaled by `s` about the crop's centre. */
-function frame(dx: number, dy: number, s = 1): OffscreenCanvas {
+/**
+ * A frame with the portrait moved by (dx, dy), scaled by `s` and turned by `turn` radians (the
+ * crop's roll convention: its x axis along (cos, sin) in the frame) about the crop's centre.
+ */
+function frame(dx: number, dy: number, s = 1, turn = 0): OffscreenCanvas {
   const c = new OffscreenCanvas(W, H);
   const x = c.getContext('2d')!;
   x.fillStyle = '#777';
   x.fillRect(0, 0, W, H);
   x.imageSmoothingEnabled = true;
   x.imageSmoothingQuality = 'low'; // bilinear: the drawn position is exact to the sub-pixel
-  const ox = CROP.cx + (BASE.x - CROP.cx) * s + dx;
-  const oy = CROP.cy + (BASE.y - CROP.cy) * s + dy;
-  x.drawImage(portrait, ox, oy, BASE.side * s, BASE.side * s);
+  x.translate(CROP.cx + dx, CROP.cy + dy);
+  x.rotate(turn);
+  x.scale(s, s);
+  x.drawImage(portrait, BASE.x - CROP.cx, BASE.y - CROP.cy, BASE.side, BASE.side);
   return c;
 }
+
+/** How far (px) a box's rim lies from the crop `want`'s: the turn's error times half the side. */
+const rimError = (b: CropBox, want: CropBox): number => Math.abs(b.roll - want.roll) * want.size / 2;
 
 const reader = (c: OffscreenCanvas): CropReader => {
   const into = new OffscreenCanvas(1, 1);
@@ -95,9 +102,47 @@ describe('FaceLock (where the avatar is pasted, below the detector\'s jitter)', 
       expect(Math.abs(b.cx - (CROP.cx + dx)), `cx ${b.cx}`).to.be.below(0.15);
       expect(Math.abs(b.cy - (CROP.cy + dy)), `cy ${b.cy}`).to.be.below(0.15);
       expect(Math.abs(b.size / CROP.size - s), `size ${b.size}`).to.be.below(0.002);
-      expect(b.roll).to.equal(CROP.roll);
+      expect(rimError(b, CROP), `roll ${b.roll}`).to.be.below(0.15);
     });
   }
+
+  for (const deg of [1.5, -3]) {
+    // the same 0.15 px, at the crop's rim: the turn's error times half the side
+    it(`follows the face turned by ${deg}° (the tracker's roll unchanged) to within 0.15 px at the rim`, () => {
+      const lock = new FaceLock();
+      lock.setReference(reader(frame(0, 0)), CROP);
+      const turn = (deg * Math.PI) / 180;
+      const b = lock.follow(reader(frame(0.4, -0.3, 1, turn)), CROP);
+      expect(rimError(b, { ...CROP, roll: turn }), `roll ${b.roll}, want ${turn}`).to.be.below(0.15);
+      expect(Math.abs(b.cx - (CROP.cx + 0.4)), `cx ${b.cx}`).to.be.below(0.15);
+      expect(Math.abs(b.cy - (CROP.cy - 0.3)), `cy ${b.cy}`).to.be.below(0.15);
+      expect(lock.locked).to.equal(true);
+    });
+  }
+
+  it('a still face while the tracker\'s roll swings by ±4° (the eye keypoints\' wobble): the box does not turn', () => {
+    const lock = new FaceLock();
+    const f = reader(frame(0, 0));
+    lock.setReference(f, CROP);
+    const r = jitter(11, 0.07);
+    let worst = 0;
+    for (let i = 0; i < 20; i++) {
+      const b = lock.follow(f, { ...CROP, roll: r() });
+      worst = Math.max(worst, rimError(b, CROP));
+    }
+    expect(worst, 'largest turn of the locked box, at the rim (px)').to.be.below(0.1);
+    expect(lock.lost).to.equal(0);
+  });
+
+  it('gives up when the tracker\'s roll is more than LOCK_TURN from the face it registers', () => {
+    const lock = new FaceLock();
+    const f = reader(frame(0, 0));
+    lock.setReference(f, CROP);
+    const far = { ...CROP, roll: 1.5 * LOCK_TURN };
+    expect(lock.follow(f, far)).to.deep.equal(far);
+    expect(lock.locked).to.equal(false);
+    expect(lock.lost).to.equal(1);
+  });
 
   it('a reference read on one frame and used frames later (a translation that came back late) registers against its own crop', () => {
     const lock = new FaceLock();

@@ -6,7 +6,7 @@ keypoints jitter by about a pixel, and the crop tracker's One Euro filter turns 
 sub-pixel wander of the crop that the face does not make (a held avatar then slides over a still
 face), while it lags the face's own small moves. The lock instead registers the face: the luma of
 the frame under the current box, LOCK x LOCK pixels, is aligned to the luma of the crop the shown
-avatar was translated from (Lucas-Kanade, Gauss-Newton on shift and scale, gradients of the mean
+avatar was translated from (Lucas-Kanade, Gauss-Newton on shift, scale and turn, gradients of the mean
 of both images, inside the face ellipse), so the avatar moves exactly as far as the face did.
 
   box  = (cx, cy, side, roll) in frame pixels, as the crop tracker's; per frame one patch PAD x the
@@ -14,11 +14,18 @@ of both images, inside the face ellipse), so the avatar moves exactly as far as 
   each frame: box <- register(frame, box, reference)      (ITERS Gauss-Newton steps)
   a moving head (the tracker's crop moved more than STILL x side since the last frame), or a
   lost lock (box more than RELOCK x side from the tracker's crop, or its side off by more than
-  RELOCK, or a step that did not converge): box <- the tracker's crop
+  RELOCK, or its roll more than TURN from the tracker's, or a step that did not converge):
+  box <- the tracker's crop
   each translation: reference <- the crop at box (the one translated)
 
 The tracker's crop still decides where the face is; the lock only refines it below the detector's
-noise. A rotation is not registered (the tracker's smoothed roll is kept)."""
+noise. The turn is registered too: the tracker's roll comes from two eye keypoints and swings by
+degrees on a still head (src_s18: -1.7 to -6.2 to +0.5 degrees within a second, One Euro smoothed),
+which at the crop's rim moves a held avatar by about a pixel a frame. TURN sits past that swing.
+Both patches (the reference's and each frame's) are smoothed by a 3x3 binomial kernel before they
+are sampled: the extension's canvas reads shrink the face about 5x without a prefilter, and the
+aliasing biases the turn (a portrait turned 1.5 degrees: found 0.135 px off at the crop's rim
+without it, 0.058 px with it)."""
 import math
 
 import numpy as np
@@ -28,6 +35,7 @@ from .align import aligned_crop
 LOCK = 48          # registration crop side (pixels)
 ITERS = 4
 RELOCK = 0.08      # fraction of the side: farther than this from the tracker's crop, the lock gives up
+TURN = 0.15       # radians: turned farther than this from the tracker's roll, the lock gives up
 STILL = 0.03      # the tracker's crop moved more than this fraction of its side since the last frame: no lock
 PAD, PATCH = 1.25, 60   # the patch read per frame: the box enlarged by PAD, PATCH px a side
 INNER = 0.85       # registration weight: the face ellipse (the compositor's) up to this radius
@@ -45,6 +53,13 @@ def luma_crop(rgb, box, n):
     return (aligned_crop(rgb, box, n).astype(np.float32) / 255) @ LUMA
 
 
+def binomial(img):
+    """img smoothed by the 3x3 binomial kernel (edges clamped)."""
+    p = np.pad(img, 1, mode="edge")
+    t = 0.25 * p[:, :-2] + 0.5 * p[:, 1:-1] + 0.25 * p[:, 2:]
+    return 0.25 * t[:-2] + 0.5 * t[1:-1] + 0.25 * t[2:]
+
+
 def sample(img, xs, ys):
     """Bilinear sample of an m x m image at pixel-index coordinates (edges clamped)."""
     m = img.shape[0]
@@ -56,20 +71,24 @@ def sample(img, xs, ys):
     return top + ty * (bottom - top)
 
 
-def sample_box(patch, patch_side, ox, oy, side):
+def sample_box(patch, patch_side, ox, oy, side, rot=0.0):
     """The LOCK x LOCK crop of side `side` centred (ox, oy) from the patch's centre (frame pixels
-    along the patch's axes), bilinear from the PATCH x PATCH patch of side `patch_side`."""
+    along the patch's axes) and turned by `rot` from them, bilinear from the PATCH x PATCH patch of
+    side `patch_side`."""
     n, m = LOCK, patch.shape[0]
     per = patch_side / m
     s = side / n / per
-    grid = np.arange(n) + 0.5 - n / 2
-    qx = m / 2 - 0.5 + ox / per + grid[None, :] * s
-    qy = m / 2 - 0.5 + oy / per + grid[:, None] * s
-    return sample(patch, np.broadcast_to(qx, (n, n)), np.broadcast_to(qy, (n, n)))
+    gx = np.arange(n)[None, :] + 0.5 - n / 2
+    gy = np.arange(n)[:, None] + 0.5 - n / 2
+    c, sn = math.cos(rot) * s, math.sin(rot) * s
+    qx = m / 2 - 0.5 + ox / per + c * gx - sn * gy
+    qy = m / 2 - 0.5 + oy / per + sn * gx + c * gy
+    return sample(patch, qx, qy)
 
 
 def step(cur, ref, w):
-    """(dx, dy, k): cur(c + (1 + k)(p - c) + d) ~ ref(p), least squares, crop pixels; None if singular."""
+    """(dx, dy, k, r): cur(c + (1 + k) R(r) (p - c) + d) ~ ref(p) to first order, least squares, crop
+    pixels and radians; None if singular."""
     n = cur.shape[0]
     g = 0.5 * (cur.astype(np.float64) + ref)
     gx = np.zeros_like(g); gy = np.zeros_like(g)
@@ -79,9 +98,9 @@ def step(cur, ref, w):
     c = (n - 1) / 2
     x = np.arange(n)[None, :] - c
     y = np.arange(n)[:, None] - c
-    J = np.stack([gx, gy, gx * x + gy * y], -1)
+    J = np.stack([gx, gy, gx * x + gy * y, gy * x - gx * y], -1)
     e = ref - cur
-    H = np.einsum("ijk,ijl,ij->kl", J, J, ww) + 1e-6 * np.eye(3)
+    H = np.einsum("ijk,ijl,ij->kl", J, J, ww) + 1e-6 * np.eye(4)
     b = np.einsum("ijk,ij,ij->k", J, e, ww)
     if not abs(np.linalg.det(H)) > 1e-18:
         return None
@@ -104,7 +123,7 @@ class FaceLock:
         """The crop the shown avatar was translated from, sampled through the same patch as every
         frame's (so both pass the same filters)."""
         self.box = tuple(box)
-        patch = luma_crop(rgb, (box[0], box[1], box[2] * PAD, box[3]), PATCH).astype(np.float64)
+        patch = binomial(luma_crop(rgb, (box[0], box[1], box[2] * PAD, box[3]), PATCH).astype(np.float64))
         self.ref = sample_box(patch, box[2] * PAD, 0.0, 0.0, box[2])
 
     def follow(self, rgb, tracked):
@@ -115,25 +134,28 @@ class FaceLock:
             self.box = self.ref = None
         if self.ref is None:
             return tuple(tracked)
-        n, m, roll = LOCK, PATCH, tracked[3]
-        cx0, cy0, side = self.box[0], self.box[1], self.box[2]
+        n, m = LOCK, PATCH
+        cx0, cy0, side, roll = self.box
         patch_side = side * PAD
-        patch = luma_crop(rgb, (cx0, cy0, patch_side, roll), m).astype(np.float64)
-        ox = oy = 0.0
+        patch = binomial(luma_crop(rgb, (cx0, cy0, patch_side, roll), m).astype(np.float64))
+        ox = oy = rot = 0.0
         ok = True
         for _ in range(ITERS):
-            cur = sample_box(patch, patch_side, ox, oy, side)
+            cur = sample_box(patch, patch_side, ox, oy, side, rot)
             d = step(cur, self.ref, self.w)
-            if d is None or not np.all(np.isfinite(d)) or abs(d[2]) > 0.5:
+            if d is None or not np.all(np.isfinite(d)) or abs(d[2]) > 0.5 or abs(d[3]) > 0.5:
                 ok = False
                 break
-            ox += side / n * d[0]
-            oy += side / n * d[1]
+            u = side / n
+            ox += u * (math.cos(rot) * d[0] - math.sin(rot) * d[1])
+            oy += u * (math.sin(rot) * d[0] + math.cos(rot) * d[1])
             side *= 1 + d[2]
+            rot += d[3]
         c, sn = math.cos(roll), math.sin(roll)
-        box = (cx0 + c * ox - sn * oy, cy0 + sn * ox + c * oy, side, roll)
+        box = (cx0 + c * ox - sn * oy, cy0 + sn * ox + c * oy, side, roll + rot)
+        turn = math.remainder(box[3] - tracked[3], 2 * math.pi)
         if not ok or math.hypot(box[0] - tracked[0], box[1] - tracked[1]) > RELOCK * tracked[2] \
-                or abs(box[2] / tracked[2] - 1) > RELOCK:
+                or abs(box[2] / tracked[2] - 1) > RELOCK or abs(turn) > TURN:
             self.box = self.ref = None
             return tuple(tracked)
         self.box = box

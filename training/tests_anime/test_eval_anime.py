@@ -51,3 +51,5 @@ def test_stability_on_a_clip(tmp_path):
     assert t["temporal"]["input"] > 0 and t["temporal"]["smoothed"] > 0
     # the same network on a crop that moves with the head's noise flickers more than on a still crop
     assert t["temporal"]["raw"] > t["temporal"]["smoothed"]
+    # the extension's path (face lock, a translation every STRIDE-th frame, held in between) is measured too
+    assert t["temporal"]["product"] > 0

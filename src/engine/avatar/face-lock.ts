@@ -6,14 +6,18 @@ import type { CropBox } from './alignment';
  * crop that the face does not make (a held avatar then slides over a still face) and lags the
  * face's own small moves (the avatar slides behind a moving one). The lock registers the face
  * itself: the frame's luma under the current box is aligned to the luma of the crop the shown
- * avatar was translated from (Lucas-Kanade: Gauss-Newton on shift and scale, gradients of the mean
+ * avatar was translated from (Lucas-Kanade: Gauss-Newton on shift, scale and turn, gradients of the mean
  * of both images, weighted to the face ellipse), so the avatar moves as far as the face did.
  *
  * Per frame: one LOCK_PAD × larger patch around the box at LOCK_PATCH px (one canvas read), then
  * LOCK_ITERS steps sampling that patch (about 3 × LOCK² operations each). The tracker's crop still
  * says where the face is: a lock that ends farther than LOCK_RELOCK × the side from it (centre or
  * side) gives up and returns the tracker's crop until the next reference; so does a head that
- * moves (LOCK_STILL). Roll is the tracker's.
+ * moves (LOCK_STILL), and so does one turned LOCK_TURN from the tracker's roll. The turn is registered
+ * too: the tracker's roll, from two eye keypoints, swings by degrees on a still head, which at the
+ * crop's rim moves the avatar by about a pixel a frame.
+ * Both patches are smoothed by a 3×3 binomial kernel before they are sampled: the canvas read
+ * shrinks the face about 5× without a prefilter, and that aliasing biases the turn.
  * The reference is training/brushcam_anime/facelock.py (same algorithm and constants; a test reads
  * them from here); `training/flicker_diag.py` measures what it changes.
  */
@@ -24,6 +28,12 @@ export const LOCK_SIDE = 48;
 export const LOCK_ITERS = 4;
 /** Farther than this fraction of the side from the tracker's crop, the lock gives up. */
 export const LOCK_RELOCK = 0.08;
+/**
+ * Turned farther than this (radians) from the tracker's roll, the lock gives up. The tracker's roll
+ * comes from the detector's two eye keypoints and swings by ±5° on a still head (src_s18, One Euro
+ * smoothed): the bound sits past that swing, at 8.6°, where a real head turn has left it.
+ */
+export const LOCK_TURN = 0.15;
 /**
  * The lock works only while the head is nearly still: when the tracker's crop moved more than this
  * fraction of its side since the last frame, it is taken as it is and the lock starts over at the
@@ -47,6 +57,25 @@ export function lumaOf(rgba: Uint8ClampedArray, pixels: number): Float32Array {
   const y = new Float32Array(pixels);
   for (let p = 0; p < pixels; p++) y[p] = (LUMA[0] * rgba[4 * p]! + LUMA[1] * rgba[4 * p + 1]! + LUMA[2] * rgba[4 * p + 2]!) / 255;
   return y;
+}
+
+/** The m×m image smoothed by the 3×3 binomial kernel (edges clamped). */
+export function binomial(img: Float32Array, m: number): Float32Array {
+  const t = new Float32Array(m * m);
+  const out = new Float32Array(m * m);
+  for (let y = 0; y < m; y++) {
+    for (let x = 0; x < m; x++) {
+      const p = y * m + x;
+      t[p] = 0.25 * img[p - (x > 0 ? 1 : 0)]! + 0.5 * img[p]! + 0.25 * img[p + (x < m - 1 ? 1 : 0)]!;
+    }
+  }
+  for (let y = 0; y < m; y++) {
+    for (let x = 0; x < m; x++) {
+      const p = y * m + x;
+      out[p] = 0.25 * t[p - (y > 0 ? m : 0)]! + 0.5 * t[p]! + 0.25 * t[p + (y < m - 1 ? m : 0)]!;
+    }
+  }
+  return out;
 }
 
 /** Bilinear sample of an m×m image at continuous pixel-index coordinates (edges clamped). */
@@ -77,13 +106,15 @@ function lockWeights(n: number): Float32Array {
 }
 
 /**
- * One Gauss-Newton step: (dx, dy, k) with cur(c + (1 + k)(p − c) + d) ≈ ref(p) in the least-squares
- * sense over the weighted pixels (c the crop's centre, crop pixels), or null when singular.
+ * One Gauss-Newton step: (dx, dy, k, r) with cur(c + (1 + k) R(r) (p − c) + d) ≈ ref(p) to first
+ * order, in the least-squares sense over the weighted pixels (c the crop's centre, crop pixels,
+ * r in radians), or null when singular.
  */
-export function lockStep(cur: Float32Array, ref: Float32Array, w: Float32Array, n: number): [number, number, number] | null {
+export function lockStep(cur: Float32Array, ref: Float32Array, w: Float32Array, n: number): [number, number, number, number] | null {
   const c = (n - 1) / 2;
-  const H = [0, 0, 0, 0, 0, 0]; // xx xy xk yy yk kk
-  const b = [0, 0, 0];
+  const H = new Float64Array(16);
+  const b = new Float64Array(4);
+  const J = new Float64Array(4);
   for (let y = 1; y < n - 1; y++) {
     for (let x = 1; x < n - 1; x++) {
       const p = y * n + x;
@@ -91,23 +122,55 @@ export function lockStep(cur: Float32Array, ref: Float32Array, w: Float32Array, 
       if (wt === 0) continue;
       const gx = 0.25 * (cur[p + 1]! + ref[p + 1]! - cur[p - 1]! - ref[p - 1]!);
       const gy = 0.25 * (cur[p + n]! + ref[p + n]! - cur[p - n]! - ref[p - n]!);
-      const gk = gx * (x - c) + gy * (y - c);
-      const e = ref[p]! - cur[p]!;
-      H[0]! += wt * gx * gx; H[1]! += wt * gx * gy; H[2]! += wt * gx * gk;
-      H[3]! += wt * gy * gy; H[4]! += wt * gy * gk; H[5]! += wt * gk * gk;
-      b[0]! += wt * gx * e; b[1]! += wt * gy * e; b[2]! += wt * gk * e;
+      J[0] = gx;
+      J[1] = gy;
+      J[2] = gx * (x - c) + gy * (y - c);
+      J[3] = gy * (x - c) - gx * (y - c);
+      const e = wt * (ref[p]! - cur[p]!);
+      for (let i = 0; i < 4; i++) {
+        const wj = wt * J[i]!;
+        for (let j = i; j < 4; j++) H[i * 4 + j] = H[i * 4 + j]! + wj * J[j]!;
+        b[i] = b[i]! + J[i]! * e;
+      }
     }
   }
-  const eps = 1e-6;
-  const a = H[0]! + eps, bb = H[1]!, cc = H[2]!, d = H[3]! + eps, e = H[4]!, f = H[5]! + eps;
-  // symmetric 3×3 [[a bb cc] [bb d e] [cc e f]] by Cramer's rule
-  const det = a * (d * f - e * e) - bb * (bb * f - e * cc) + cc * (bb * e - d * cc);
+  for (let i = 0; i < 4; i++) {
+    H[i * 5] = H[i * 5]! + 1e-6;
+    for (let j = 0; j < i; j++) H[i * 4 + j] = H[j * 4 + i]!;
+  }
+  return solve4(H, b);
+}
+
+/** Solves the 4×4 system H x = b (Gaussian elimination, partial pivoting); null when singular. */
+function solve4(H: Float64Array, b: Float64Array): [number, number, number, number] | null {
+  const a = Float64Array.from(H);
+  const r = Float64Array.from(b);
+  let det = 1;
+  for (let k = 0; k < 4; k++) {
+    let piv = k;
+    for (let i = k + 1; i < 4; i++) if (Math.abs(a[i * 4 + k]!) > Math.abs(a[piv * 4 + k]!)) piv = i;
+    if (piv !== k) {
+      for (let j = 0; j < 4; j++) [a[k * 4 + j], a[piv * 4 + j]] = [a[piv * 4 + j]!, a[k * 4 + j]!];
+      [r[k], r[piv]] = [r[piv]!, r[k]!];
+      det = -det;
+    }
+    const d = a[k * 4 + k]!;
+    det *= d;
+    if (d === 0) return null;
+    for (let i = k + 1; i < 4; i++) {
+      const f = a[i * 4 + k]! / d;
+      for (let j = k; j < 4; j++) a[i * 4 + j] = a[i * 4 + j]! - f * a[k * 4 + j]!;
+      r[i] = r[i]! - f * r[k]!;
+    }
+  }
   if (!(Math.abs(det) > 1e-18)) return null;
-  const [r0, r1, r2] = b as [number, number, number];
-  const dx = (r0 * (d * f - e * e) - bb * (r1 * f - e * r2) + cc * (r1 * e - d * r2)) / det;
-  const dy = (a * (r1 * f - e * r2) - r0 * (bb * f - e * cc) + cc * (bb * r2 - r1 * cc)) / det;
-  const dk = (a * (d * r2 - r1 * e) - bb * (bb * r2 - r1 * cc) + r0 * (bb * e - d * cc)) / det;
-  return [dx, dy, dk];
+  const x = [0, 0, 0, 0];
+  for (let i = 3; i >= 0; i--) {
+    let v = r[i]!;
+    for (let j = i + 1; j < 4; j++) v -= a[i * 4 + j]! * x[j]!;
+    x[i] = v / a[i * 4 + i]!;
+  }
+  return x as [number, number, number, number];
 }
 
 /** Reads the aligned square crop `box` of the current frame into a side×side RGBA image. */
@@ -147,7 +210,7 @@ export class FaceLock {
    */
   reference(read: CropReader, box: CropBox): LockReference {
     const ref = new Float32Array(LOCK_SIDE * LOCK_SIDE);
-    this.sampleBox(lumaOf(read({ ...box, size: box.size * LOCK_PAD }, LOCK_PATCH), LOCK_PATCH * LOCK_PATCH), box.size * LOCK_PAD, 0, 0, box.size, ref);
+    this.sampleBox(binomial(lumaOf(read({ ...box, size: box.size * LOCK_PAD }, LOCK_PATCH), LOCK_PATCH * LOCK_PATCH), LOCK_PATCH), box.size * LOCK_PAD, 0, 0, box.size, ref);
     return { ref, box: { ...box } };
   }
 
@@ -157,16 +220,25 @@ export class FaceLock {
     this.box = { ...r.box };
   }
 
-  /** Samples the LOCK_SIDE² crop of side `side`, centred (ox, oy) from the patch's centre (frame px, patch axes). */
-  private sampleBox(patch: Float32Array, patchSide: number, ox: number, oy: number, side: number, into: Float32Array): void {
+  /**
+   * Samples the LOCK_SIDE² crop of side `side`, centred (ox, oy) from the patch's centre (frame px,
+   * patch axes) and turned by `rot` from the patch's axes.
+   */
+  private sampleBox(patch: Float32Array, patchSide: number, ox: number, oy: number, side: number, into: Float32Array, rot = 0): void {
     const n = LOCK_SIDE;
     const m = LOCK_PATCH;
     const perPatchPx = patchSide / m;
     const s = side / n / perPatchPx; // patch px per crop px
+    const cs = Math.cos(rot) * s;
+    const sn = Math.sin(rot) * s;
     const qx0 = m / 2 - 0.5 + ox / perPatchPx;
     const qy0 = m / 2 - 0.5 + oy / perPatchPx;
     for (let y = 0; y < n; y++) {
-      for (let x = 0; x < n; x++) into[y * n + x] = sample(patch, m, qx0 + (x + 0.5 - n / 2) * s, qy0 + (y + 0.5 - n / 2) * s);
+      const gy = y + 0.5 - n / 2;
+      for (let x = 0; x < n; x++) {
+        const gx = x + 0.5 - n / 2;
+        into[y * n + x] = sample(patch, m, qx0 + cs * gx - sn * gy, qy0 + sn * gx + cs * gy);
+      }
     }
   }
 
@@ -183,29 +255,34 @@ export class FaceLock {
     if (!ref || !start) return { ...tracked };
     const n = LOCK_SIDE;
     const m = LOCK_PATCH;
-    const roll = tracked.roll;
+    const roll = start.roll;
     const patchSide = start.size * LOCK_PAD;
-    const patch = lumaOf(read({ cx: start.cx, cy: start.cy, size: patchSide, roll }, m), m * m);
-    // the box relative to the patch: centre offset along the patch's axes (frame px), side
+    const patch = binomial(lumaOf(read({ cx: start.cx, cy: start.cy, size: patchSide, roll }, m), m * m), m);
+    // the box relative to the patch: centre offset along the patch's axes (frame px), side, turn
     let ox = 0;
     let oy = 0;
+    let rot = 0;
     let side = start.size;
     let ok = true;
     for (let it = 0; it < LOCK_ITERS && ok; it++) {
-      this.sampleBox(patch, patchSide, ox, oy, side, this.cur);
+      this.sampleBox(patch, patchSide, ox, oy, side, this.cur, rot);
       const d = lockStep(this.cur, ref, this.w, n);
-      if (!d || !d.every(Number.isFinite) || Math.abs(d[2]) > 0.5) {
+      if (!d || !d.every(Number.isFinite) || Math.abs(d[2]) > 0.5 || Math.abs(d[3]) > 0.5) {
         ok = false;
         break;
       }
-      ox += (side / n) * d[0];
-      oy += (side / n) * d[1];
+      const u = side / n;
+      ox += u * (Math.cos(rot) * d[0] - Math.sin(rot) * d[1]);
+      oy += u * (Math.sin(rot) * d[0] + Math.cos(rot) * d[1]);
       side *= 1 + d[2];
+      rot += d[3];
     }
     const cos = Math.cos(roll);
     const sin = Math.sin(roll);
-    const box: CropBox = { cx: start.cx + cos * ox - sin * oy, cy: start.cy + sin * ox + cos * oy, size: side, roll };
-    if (!ok || Math.hypot(box.cx - tracked.cx, box.cy - tracked.cy) > LOCK_RELOCK * tracked.size || Math.abs(box.size / tracked.size - 1) > LOCK_RELOCK) {
+    const box: CropBox = { cx: start.cx + cos * ox - sin * oy, cy: start.cy + sin * ox + cos * oy, size: side, roll: roll + rot };
+    const turn = Math.atan2(Math.sin(box.roll - tracked.roll), Math.cos(box.roll - tracked.roll));
+    if (!ok || Math.hypot(box.cx - tracked.cx, box.cy - tracked.cy) > LOCK_RELOCK * tracked.size || Math.abs(box.size / tracked.size - 1) > LOCK_RELOCK
+      || Math.abs(turn) > LOCK_TURN) {
       this.lost++;
       this.ref = null;
       this.box = null;
