@@ -161,7 +161,7 @@ def stability(G, size, tracks, clips, frames, height):
         work = [cv2.resize(f, (wk, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for f in full]
         outs = {"smoothed": [], "raw": [], "blended": [], "product": []}
         regions = []
-        lock, held, cur = FaceLock(), AvatarSmoother(), None
+        lock, held, cur = FaceLock(), AvatarSmoother(**({"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {})), None
         blend = AvatarSmoother(**({"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {}))
         for i, f in enumerate(full):
             for key, series in (("smoothed", tr["smooth"]), ("raw", tr["raw"]), ("blended", tr["smooth"])):
