@@ -194,6 +194,10 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
             name = targets[0] if len(targets) == 1 else targets[int(sampler.rng.choice(len(targets), p=share))]
             batch = sampler.next(name)
         D, opt_d = Ds[name], opt_ds[name]
+        f = lr_factor(step, T.get("lr_decay"))
+        for opt, lr in [(opt_g, T["lr"]), (opt_d, T["lr_d"])]:
+            for group in opt.param_groups:
+                group["lr"] = lr * f
         batch = [t.to(device, non_blocking=True) for t in batch]
         terms, fake = losses(G, D, batch, L, A["domains"].index(name), loss_net, augment)
         opt_g.zero_grad(set_to_none=True)
@@ -248,6 +252,17 @@ def train(cfg, out, threads=1, steps=None, max_seconds=None, limit=None, device=
 
 
 @torch.no_grad()
+def lr_factor(step, decay):
+    """The learning rates' factor at `step` for train.lr_decay = [start, end]: 1 until start, then
+    linearly down to 0 at end (CycleGAN and U-GAT-IT end their runs this way); None: always 1."""
+    if not decay:
+        return 1.0
+    start, end = decay
+    if not end > start:
+        raise ValueError(f"train.lr_decay must be [start, end] with end > start, got {decay}")
+    return float(min(1.0, max(0.0, (end - step) / (end - start))))
+
+
 def ema_update(G_ema, G, decay):
     """G_ema <- decay * G_ema + (1 - decay) * G, parameters and buffers alike."""
     for e, p in zip(G_ema.state_dict().values(), G.state_dict().values()):

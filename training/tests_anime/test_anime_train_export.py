@@ -36,6 +36,23 @@ def test_resumes_and_losses_are_finite(tmp_path):
     assert log.count("\nstep ") + log.startswith("step ") == 2
 
 
+def test_lr_decay_is_linear_to_zero_and_reaches_the_optimisers(tmp_path):
+    assert T.lr_factor(5, None) == 1.0
+    assert [T.lr_factor(s, [10, 20]) for s in (0, 10, 15, 20, 30)] == [1.0, 1.0, 0.5, 0.0, 0.0]
+    try:
+        T.lr_factor(0, [20, 10])
+        raise AssertionError("a decay that ends before it starts must be refused")
+    except ValueError as e:
+        assert "end > start" in str(e)
+    cfg = T.load_config(CONFIG)
+    cfg["data"]["batch"] = 2
+    cfg["train"]["lr_decay"] = [0, 4]
+    T.train(cfg, str(tmp_path), steps=2, limit=8)   # the 2nd step (index 1) ran at 3/4 of the rates
+    ck = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
+    assert [g["lr"] for g in ck["opt_g"]["param_groups"]] == [0.75 * cfg["train"]["lr"]]
+    assert [g["lr"] for g in ck["opt_d"]["param_groups"]] == [0.75 * cfg["train"]["lr_d"]]
+
+
 def test_eval_and_snapshot_every(tmp_path):
     cfg = T.load_config(CONFIG)
     cfg["data"]["batch"] = 2
