@@ -138,6 +138,29 @@ def pair_errors(seqs, t, f21, f12, region):
     return out
 
 
+def product_frames(G, full, work, crops, k, alpha, size, stride=None, smoother=None):
+    """The avatar as the extension shows it: the face lock's box on every frame (from the tracker's
+    crop, `crops[i]` or None without a face), a translation there every `stride`-th frame (default
+    STRIDE) held by the avatar smoother, the held avatar pasted at the box in between. `full`: the
+    clip's frames, `work`: the same at the working size (k = working / clip)."""
+    stride = stride or STRIDE
+    lock, held, cur, out = FaceLock(), smoother or AvatarSmoother(), None, []
+    for i, (f, w, c) in enumerate(zip(full, work, crops)):
+        if c is None:
+            lock.reset(); held.reset(); cur = None
+            out.append(w)
+            continue
+        box = lock.follow(f, c)
+        if cur is None or i % stride == 0:
+            src = aligned_crop(f, box, size).astype(np.float32) / 255
+            with torch.no_grad():
+                y = G(torch.from_numpy(src).permute(2, 0, 1)[None], HUMAN, ANIME)[0].permute(1, 2, 0).numpy()
+            cur = held(src, np.ascontiguousarray(y, dtype=np.float32))
+            lock.set_reference(f, box)
+        out.append(paste(w, cur, box, k, alpha)[0])
+    return out
+
+
 def stability(G, size, tracks, clips, frames, height):
     """Per clip: jitter of both tracks, and the masked temporal error of input / smoothed / raw."""
     alpha = ellipse_alpha(size)
@@ -159,10 +182,10 @@ def stability(G, size, tracks, clips, frames, height):
         k = height / full[0].shape[0]
         wk = round(full[0].shape[1] * k)
         work = [cv2.resize(f, (wk, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for f in full]
-        outs = {"smoothed": [], "raw": [], "blended": [], "product": []}
+        outs = {"smoothed": [], "raw": [], "blended": []}
         regions = []
-        lock, held, cur = FaceLock(), AvatarSmoother(**({"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {})), None
-        blend = AvatarSmoother(**({"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {}))
+        floor = {"floor": FLOOR_OVERRIDE} if FLOOR_OVERRIDE is not None else {}
+        blend = AvatarSmoother(**floor)
         for i, f in enumerate(full):
             for key, series in (("smoothed", tr["smooth"]), ("raw", tr["raw"]), ("blended", tr["smooth"])):
                 c = series[i]
@@ -184,21 +207,8 @@ def stability(G, size, tracks, clips, frames, height):
                 outs[key].append(out)
                 if key == "smoothed":
                     regions.append((a > 0.5).astype(np.float32))
-            # the extension: the face lock's box every frame, a translation every STRIDE-th frame
-            # there (held by the avatar smoother), the held avatar pasted at the box in between
-            c = tr["smooth"][i]
-            if c is None:
-                lock.reset(); held.reset(); cur = None
-                outs["product"].append(work[i])
-                continue
-            box = lock.follow(f, (c["cx"], c["cy"], c["size"], c["roll"]))
-            if cur is None or i % STRIDE == 0:
-                src = aligned_crop(f, box, size).astype(np.float32) / 255
-                with torch.no_grad():
-                    y = G(torch.from_numpy(src).permute(2, 0, 1)[None], HUMAN, ANIME)[0].permute(1, 2, 0).numpy()
-                cur = held(src, np.ascontiguousarray(y, dtype=np.float32))
-                lock.set_reference(f, box)
-            outs["product"].append(paste(work[i], cur, box, k, alpha)[0])
+        boxes = [(c["cx"], c["cy"], c["size"], c["roll"]) if c else None for c in tr["smooth"][:len(full)]]
+        outs["product"] = product_frames(G, full, work, boxes, k, alpha, size, smoother=AvatarSmoother(**floor))
         errs = {"input": [], "smoothed": [], "raw": [], "blended": [], "product": []}
         for t in range(len(work) - 1):
             region = regions[t + 1]

@@ -32,6 +32,7 @@ import torch
 
 import eval_anime as ea
 from brushcam_anime.align import aligned_crop
+from brushcam_anime.facelock import FaceLock
 from brushcam_anime.nets import ANIME, HUMAN
 from brushcam_anime.smoothing import AvatarSmoother
 from brushcam_train.loss_net import DATA
@@ -114,17 +115,7 @@ def main():
         glued.append(ea.paste(work[t + 1], y0, tuple(box), k, alpha)[0])
     outs["flow_glued_avatar"] = glued
     # 10. product cadence with the face lock: pasted at the registered box, translated there
-    from brushcam_anime.facelock import FaceLock
-    lock, b = FaceLock(), AvatarSmoother()
-    seq, cur = [], None
-    for t, (w, f, c) in enumerate(zip(work, full, crops)):
-        box = lock.follow(f, c)
-        if t % a.stride == 0:
-            s, y = tr_(f, box)
-            cur = b(s, y)
-            lock.set_reference(f, box)
-        seq.append(ea.paste(w, cur, box, k, alpha)[0])
-    outs["product_lock"] = seq
+    outs["product_lock"] = ea.product_frames(G, full, work, crops, k, alpha, size, stride=a.stride)
     # 11. lock geometry only: the first avatar, pasted at the locked box
     lock = FaceLock()
     seq = []

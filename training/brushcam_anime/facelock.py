@@ -60,6 +60,11 @@ def binomial(img):
     return 0.25 * t[:-2] + 0.5 * t[1:-1] + 0.25 * t[2:]
 
 
+def patch_around(rgb, box):
+    """The PATCH x PATCH patch of PAD x the side around `box` (along its roll): luma, smoothed."""
+    return binomial(luma_crop(rgb, (box[0], box[1], box[2] * PAD, box[3]), PATCH).astype(np.float64))
+
+
 def sample(img, xs, ys):
     """Bilinear sample of an m x m image at pixel-index coordinates (edges clamped)."""
     m = img.shape[0]
@@ -123,8 +128,7 @@ class FaceLock:
         """The crop the shown avatar was translated from, sampled through the same patch as every
         frame's (so both pass the same filters)."""
         self.box = tuple(box)
-        patch = binomial(luma_crop(rgb, (box[0], box[1], box[2] * PAD, box[3]), PATCH).astype(np.float64))
-        self.ref = sample_box(patch, box[2] * PAD, 0.0, 0.0, box[2])
+        self.ref = sample_box(patch_around(rgb, box), box[2] * PAD, 0.0, 0.0, box[2])
 
     def follow(self, rgb, tracked):
         """The box (cx, cy, side, roll) to paste at on this frame, from the tracker's crop."""
@@ -134,10 +138,10 @@ class FaceLock:
             self.box = self.ref = None
         if self.ref is None:
             return tuple(tracked)
-        n, m = LOCK, PATCH
+        n = LOCK
         cx0, cy0, side, roll = self.box
         patch_side = side * PAD
-        patch = binomial(luma_crop(rgb, (cx0, cy0, patch_side, roll), m).astype(np.float64))
+        patch = patch_around(rgb, self.box)
         ox = oy = rot = 0.0
         ok = True
         for _ in range(ITERS):

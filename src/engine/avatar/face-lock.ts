@@ -51,18 +51,15 @@ const MASK_RY = 0.5;
 
 const LUMA = [0.299, 0.587, 0.114] as const;
 
-/** Luma (0-1) of an RGBA image. */
-export function lumaOf(rgba: Uint8ClampedArray, pixels: number): Float32Array {
+/** Luma (0-1) of an RGBA image, into `y` (a new array by default). */
+export function lumaOf(rgba: Uint8ClampedArray, pixels: number, y = new Float32Array(pixels)): Float32Array {
   if (rgba.length !== 4 * pixels) throw new Error(`face lock: expected ${pixels} RGBA pixels, got ${rgba.length / 4}`);
-  const y = new Float32Array(pixels);
   for (let p = 0; p < pixels; p++) y[p] = (LUMA[0] * rgba[4 * p]! + LUMA[1] * rgba[4 * p + 1]! + LUMA[2] * rgba[4 * p + 2]!) / 255;
   return y;
 }
 
-/** The m×m image smoothed by the 3×3 binomial kernel (edges clamped). */
-export function binomial(img: Float32Array, m: number): Float32Array {
-  const t = new Float32Array(m * m);
-  const out = new Float32Array(m * m);
+/** Smooths the m×m image in place by the 3×3 binomial kernel (edges clamped); `t` is scratch of the same size. */
+export function binomial(img: Float32Array, m: number, t = new Float32Array(m * m)): Float32Array {
   for (let y = 0; y < m; y++) {
     for (let x = 0; x < m; x++) {
       const p = y * m + x;
@@ -72,10 +69,10 @@ export function binomial(img: Float32Array, m: number): Float32Array {
   for (let y = 0; y < m; y++) {
     for (let x = 0; x < m; x++) {
       const p = y * m + x;
-      out[p] = 0.25 * t[p - (y > 0 ? m : 0)]! + 0.5 * t[p]! + 0.25 * t[p + (y < m - 1 ? m : 0)]!;
+      img[p] = 0.25 * t[p - (y > 0 ? m : 0)]! + 0.5 * t[p]! + 0.25 * t[p + (y < m - 1 ? m : 0)]!;
     }
   }
-  return out;
+  return img;
 }
 
 /** Bilinear sample of an m×m image at continuous pixel-index coordinates (edges clamped). */
@@ -188,6 +185,9 @@ export class FaceLock {
   private lastTracked: CropBox | null = null;
   private readonly w = lockWeights(LOCK_SIDE);
   private readonly cur = new Float32Array(LOCK_SIDE * LOCK_SIDE);
+  /** The patch read around the box (luma, smoothed) and the smoothing's scratch: reused every frame. */
+  private readonly patch = new Float32Array(LOCK_PATCH * LOCK_PATCH);
+  private readonly scratch = new Float32Array(LOCK_PATCH * LOCK_PATCH);
   /** Frames on which the lock gave up (lost the face or strayed from the tracker). */
   lost = 0;
 
@@ -210,7 +210,7 @@ export class FaceLock {
    */
   reference(read: CropReader, box: CropBox): LockReference {
     const ref = new Float32Array(LOCK_SIDE * LOCK_SIDE);
-    this.sampleBox(binomial(lumaOf(read({ ...box, size: box.size * LOCK_PAD }, LOCK_PATCH), LOCK_PATCH * LOCK_PATCH), LOCK_PATCH), box.size * LOCK_PAD, 0, 0, box.size, ref);
+    this.sampleBox(this.patchAround(read, box), box.size * LOCK_PAD, 0, 0, box.size, ref);
     return { ref, box: { ...box } };
   }
 
@@ -218,6 +218,15 @@ export class FaceLock {
   use(r: LockReference): void {
     this.ref = r.ref;
     this.box = { ...r.box };
+  }
+
+  /**
+   * The LOCK_PATCH² patch of LOCK_PAD × the side around `box` (along its roll): luma, smoothed by
+   * the binomial kernel, in a buffer reused by the next call.
+   */
+  private patchAround(read: CropReader, box: CropBox): Float32Array {
+    const m = LOCK_PATCH;
+    return binomial(lumaOf(read({ ...box, size: box.size * LOCK_PAD }, m), m * m, this.patch), m, this.scratch);
   }
 
   /**
@@ -254,10 +263,9 @@ export class FaceLock {
     const start = this.box;
     if (!ref || !start) return { ...tracked };
     const n = LOCK_SIDE;
-    const m = LOCK_PATCH;
     const roll = start.roll;
     const patchSide = start.size * LOCK_PAD;
-    const patch = binomial(lumaOf(read({ cx: start.cx, cy: start.cy, size: patchSide, roll }, m), m * m), m);
+    const patch = this.patchAround(read, start);
     // the box relative to the patch: centre offset along the patch's axes (frame px), side, turn
     let ox = 0;
     let oy = 0;
