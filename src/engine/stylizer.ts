@@ -31,6 +31,13 @@ export interface Level {
 export const TIER_FIDELITY_SIDE = 0.9;
 /** Timed frames per network at warm-up (after one untimed): the least is the network's cost. */
 export const WARMUP_RUNS = 3;
+/**
+ * Timed frames stop early once they add up to this (ms). The least of a few runs guards against
+ * an interruption of a few tens of ms; where one frame alone takes a second (a GPU emulated on
+ * the CPU), such a pause is a few per cent of it, and each further run would hold the filter
+ * back by that second again (warm-up took 19 s on SwiftShader's WebGL, 80-120 s with a core busy).
+ */
+export const WARMUP_BUDGET_MS = 1000;
 
 /** One step of the governor's ladder: what it runs and what it costs, relative to the full model. */
 export interface Rung extends Level {
@@ -185,14 +192,20 @@ export class Stylizer {
     return this.fullSides.reduce((a, b) => (Math.abs(b - 256) < Math.abs(a - 256) ? b : a));
   }
 
-  /** The least time (ms) of `runs` painted frames of `input` at `side`, after one untimed run. */
+  /**
+   * The least time (ms) of `runs` painted frames of `input` at `side`, after one untimed run;
+   * fewer once the timed ones add up to WARMUP_BUDGET_MS.
+   */
   private async timedAt(input: ImageBitmap, side: number, model: PaintNet, runs = 1): Promise<number> {
     (await this.paintAt(input, side, model)).close();
     let best = Infinity;
-    for (let i = 0; i < runs; i++) {
+    let spent = 0;
+    for (let i = 0; i < runs && spent < WARMUP_BUDGET_MS; i++) {
       const t0 = performance.now();
       (await this.paintAt(input, side, model)).close();
-      best = Math.min(best, performance.now() - t0);
+      const t = performance.now() - t0;
+      best = Math.min(best, t);
+      spent += t;
     }
     return best;
   }

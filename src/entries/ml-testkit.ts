@@ -8,7 +8,7 @@ export { gpuLost, lostBackend, markBackendLost, onBackend, simulateGpuLoss, useB
 export { serveSession } from '../engine/session';
 export { ModelFormatError, PaintNet, runOnPixels } from '../engine/ml/paint-net';
 export { Stabilizer, DISPLACEMENTS, motionBlock } from '../engine/ml/stabilizer';
-export { Stylizer, fidelityLadder, internalSize, WARMUP_RUNS } from '../engine/stylizer';
+export { Stylizer, fidelityLadder, internalSize, WARMUP_RUNS, WARMUP_BUDGET_MS } from '../engine/stylizer';
 export { parseModelsManifest } from '../shared/models';
 export { styleFlops } from '../engine/ml/flops';
 export { INSTANCE_NORM_KERNEL, instanceNorm, instanceNormComposite, hasFusedInstanceNorm } from '../engine/ml/instance-norm';

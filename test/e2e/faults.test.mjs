@@ -63,7 +63,11 @@ describe('GPU lost mid-call', () => {
     const style = styles[0].id;
     await setSettings(browser.context, browser.extensionId, { mode: 'style', style, backend: 'webgl' });
     const { page, i } = await openCall(browser);
-    await waitFor(browser, page, (s) => s.state === 'ok' && /^tfjs-webgl/.test(s.backend ?? '') && s.filterMs !== null, 'style on WebGL');
+    // Setup, not what is tested: SwiftShader's WebGL compiles and warms up the style on the CPU,
+    // 20-50 s here on an idle machine, several times that with one of the two cores kept busy.
+    const tLoad = Date.now();
+    await waitFor(browser, page, (s) => s.state === 'ok' && /^tfjs-webgl/.test(s.backend ?? '') && s.filterMs !== null, 'style on WebGL', 240000);
+    console.log(`style on WebGL painting ${((Date.now() - tLoad) / 1000).toFixed(1)} s after the call opened`);
     await page.evaluate(([i, m]) => gumTest.watch(i, m), [i, MARKER]);
     await new Promise((r) => setTimeout(r, 3000));
 

@@ -39,10 +39,16 @@ async function waitForState(browser, page, ok, timeoutMs = 90000) {
   }
 }
 
-/** Watches stream i for `ms`: every frame searched for the checker in every tile. */
-async function watchFor(page, i, ms) {
+/**
+ * Watches stream i until `frames` frames were seen (or `maxMs` passed): every frame searched for
+ * the checker in every tile.
+ */
+async function watchFor(page, i, frames, maxMs = 60000) {
   await page.evaluate(([i, m]) => gumTest.watch(i, m), [i, WATCH]);
-  await new Promise((r) => setTimeout(r, ms));
+  const end = Date.now() + maxMs;
+  while (Date.now() < end && (await page.evaluate((i) => gumTest.watched(i), i)).frames < frames) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
   return page.evaluate((i) => gumTest.watched(i, true), i);
 }
 
@@ -105,7 +111,7 @@ describe('puppet avatar', () => {
       const st = await waitForState(browser, page, (s) => s.state === 'ok' && s.filterMs !== null);
       assert.match(st.backend, /^tfjs-wasm \+ mediapipe/);
       assert.equal(st.filter?.presentation, 'puppet');
-      const w = await watchFor(page, i, 6000);
+      const w = await watchFor(page, i, 30);
       assert.ok(w.frames >= 30, `frames watched: ${w.frames}`);
       assert.deepEqual(w.sizes, [`${W}x${H}`]);
       assert.ok(w.rawBy.every((n) => n === 0), `the raw checker in the output: ${JSON.stringify(w.rawBy)} (tiles: corner, face, then the grid)`);
@@ -124,7 +130,7 @@ describe('puppet avatar', () => {
       await setSettings(browser.context, browser.extensionId, { mode: 'off' });
       await waitForState(browser, page, (s) => s.filter?.kind === 'off');
       await new Promise((r) => setTimeout(r, 1000));
-      const raw = await watchFor(page, i, 2000);
+      const raw = await watchFor(page, i, 10);
       assert.ok(raw.rawBy[0] > 0 && raw.rawBy[1] > 0, `the watch sees the raw camera's checkers: ${JSON.stringify(raw.rawBy.slice(0, 2))}`);
     } finally {
       await browser.close();
@@ -175,7 +181,7 @@ describe('puppet avatar', () => {
       await page.waitForFunction(() => window.gumTest);
       const i = await page.evaluate(() => gumTest.open());
       await waitForState(browser, page, (s) => s.state === 'ok' && s.filterMs !== null);
-      const w = await watchFor(page, i, 3000);
+      const w = await watchFor(page, i, 20);
       assert.ok(w.frames >= 20, `frames watched: ${w.frames}`);
       assert.ok(w.rawBy.every((n) => n === 0), `the raw checker in the output: ${JSON.stringify(w.rawBy)}`);
     } finally {

@@ -293,26 +293,33 @@ window.gumTest = {
     const track = streams[i].getVideoTracks()[0];
     const markers = Array.isArray(marker) ? marker : [marker];
     const w = { frames: 0, raw: 0, rawBy: markers.map(() => 0), snaps: [], maxContrast: 0, maxGapMs: 0, sizes: new Set(), stop: false, last: performance.now(), done: null };
-    const side = Math.max(...markers.map((m) => m.size));
-    const c = new OffscreenCanvas(side, side);
-    const ctx = c.getContext('2d', { willReadFrequently: true });
+    // The whole frame is read back once and every marker's tile is looked at in that copy (a grid
+    // of hundreds of tiles read back one by one would watch only a few frames a second).
+    let c = null, ctx = null;
     w.done = readFrames(track, 1e9, (frame) => {
       const now = performance.now();
       w.maxGapMs = Math.max(w.maxGapMs, now - w.last);
       w.last = now;
       w.frames++;
-      w.sizes.add(`${frame.displayWidth}x${frame.displayHeight}`);
+      const fw = frame.displayWidth, fh = frame.displayHeight;
+      w.sizes.add(`${fw}x${fh}`);
+      if (!c || c.width !== fw || c.height !== fh) {
+        c = new OffscreenCanvas(fw, fh);
+        ctx = c.getContext('2d', { willReadFrequently: true });
+      }
+      ctx.drawImage(frame, 0, 0, fw, fh);
+      const d = ctx.getImageData(0, 0, fw, fh).data;
       markers.forEach((mk, k) => {
-        ctx.drawImage(frame, mk.x, mk.y, mk.size, mk.size, 0, 0, mk.size, mk.size);
-        const d = ctx.getImageData(0, 0, mk.size, mk.size).data;
+        if (mk.x < 0 || mk.y < 0 || mk.x + mk.size > fw || mk.y + mk.size > fh) return; // not in this frame
+        const at = (x, y) => d[((mk.y + y) * fw + mk.x + x) * 4];
         // The marker is a checker of 2-px cells: pixels 2 apart differ, pixels 4 apart match.
         // Both must hold, so a drawn line or edge (which differs at 2 and at 4 px) is not the marker.
         let s = 0, s4 = 0, m = 0;
         for (let y = 2; y < mk.size - 2; y++) {
           for (let x = 2; x < mk.size - 6; x += 2) {
-            const v = d[(y * mk.size + x) * 4];
-            s += Math.abs(v - d[(y * mk.size + x + 2) * 4]);
-            s4 += Math.abs(v - d[(y * mk.size + x + 4) * 4]);
+            const v = at(x, y);
+            s += Math.abs(v - at(x + 2, y));
+            s4 += Math.abs(v - at(x + 4, y));
             m++;
           }
         }

@@ -18,6 +18,8 @@ export async function launch({ camera = null, headless = true, extension = join(
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=2', '--autoplay-policy=no-user-gesture-required',
     ...(camera ? [`--use-file-for-fake-video-capture=${camera}`] : []),
     ...(extension ? [`--disable-extensions-except=${extension}`, `--load-extension=${extension}`] : []),
+    // BRUSHCAM_BROWSER_LOG=1 (with DEBUG=pw:browser): every page's, worker's and engine's console on stderr
+    ...(process.env.BRUSHCAM_BROWSER_LOG ? ['--enable-logging=stderr', '--v=0'] : []),
     ...args,
   ];
   const context = await chromium.launchPersistentContext(userDataDir, {

@@ -4,7 +4,7 @@ import type { PaintNetJson } from '../../src/engine/ml/paint-net';
 // tfjs as bundled by `npm run build` (its packages carry CommonJS parts only rollup resolves).
 type Kit = typeof import('../../src/entries/ml-testkit');
 const kitUrl = '/build/ml-testkit.js';
-const { tf, setWasmPaths, internalSize, ModelFormatError, PaintNet, Stylizer, fidelityLadder, parseModelsManifest, styleFlops, referenceReCoNet, WARMUP_RUNS } = (await import(kitUrl)) as Kit;
+const { tf, setWasmPaths, internalSize, ModelFormatError, PaintNet, Stylizer, fidelityLadder, parseModelsManifest, styleFlops, referenceReCoNet, WARMUP_RUNS, WARMUP_BUDGET_MS } = (await import(kitUrl)) as Kit;
 type tfTypes = typeof import('@tensorflow/tfjs-core');
 declare namespace tf {
   type Tensor4D = import('@tensorflow/tfjs-core').Tensor4D;
@@ -391,6 +391,30 @@ describe('PaintNet (tfjs runtime of the exported style and avatar networks)', ()
     // No tier: the ladder is the sizes alone; a fixed size ignores the tier.
     expect(new Stylizer({} as unknown as typeof full).governor.sides.at(-1)).to.equal(96);
     expect(new Stylizer({} as unknown as typeof full, { fixedMaxSide: 64, tier: { name: 'tiny', model: {} as unknown as typeof full } }).governor.sides).to.deep.equal([64]);
+  });
+
+  it('warm-up: a network whose one frame takes longer than the budget is timed once, a fast one WARMUP_RUNS times', async function () {
+    this.timeout(60_000);
+    await tf.setBackend('wasm');
+    const { json, bin } = tinyModel();
+    const warmRuns = async (delayMs: number): Promise<number> => {
+      const m = PaintNet.fromParts(json, [bin.slice(0)]);
+      let n = 0;
+      const run = m.run.bind(m);
+      m.run = (x) => {
+        n++;
+        // a device that takes delayMs a frame (the clock runs while the frame does)
+        for (const end = performance.now() + delayMs; performance.now() < end;);
+        return run(x);
+      };
+      const st = new Stylizer(m);
+      await st.warmUp(64, 48);
+      st.dispose();
+      return n;
+    };
+    // Once to compile, then timed; once more when the rung it starts on is not the probe size.
+    expect(await warmRuns(0), 'fast: WARMUP_RUNS timed').to.be.within(1 + WARMUP_RUNS, 2 + WARMUP_RUNS);
+    expect(await warmRuns(WARMUP_BUDGET_MS * 1.1), 'slow: one timed frame').to.be.within(2, 3);
   });
 
   it('orders the ladder by fidelity: a tier that costs a third replaces the full model below the top', () => {
